@@ -1,0 +1,32 @@
+# FlowRed: the two commands a fresh machine needs (Python >= 3.11 and make).
+#   make run   install into .venv and run the example flow with the editor and the OpenAI emulator
+#   make test  install into .venv and run the whole test suite
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 1880
+
+.PHONY: run test install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The example flow is copied to .flowred/ once, so deploys from the editor never change flows/.
+run: $(STAMP)
+	mkdir -p .flowred
+	test -f .flowred/flows.json || cp flows/realtime-client-secret.json .flowred/flows.json
+	$(VENV)/bin/flowred run .flowred/flows.json --userDir .flowred --host $(HOST) --port $(PORT) --openai-emulator
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) .flowred test-output
