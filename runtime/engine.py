@@ -1,0 +1,270 @@
+"""The flow engine: deploys flows, starts and stops nodes, and reports what happens.
+
+As Node-RED's runtime/lib/flows/index.js: a deploy is validated first and replaces the running
+flows only when valid (the last good flows stay otherwise); unknown node types keep every flow
+stopped ("waiting for missing types") while the runtime keeps serving. Everything the outside
+sees goes through ``events`` (an EventHub): ``debug``, ``status/<id>``,
+``notification/runtime-state``, ``notification/runtime-deploy``. The engine never imports the
+HTTP layer.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+import traceback
+from typing import Any
+
+from .bus import AsyncioBus
+from .context import ContextManager
+from .events import EventHub
+from .flow import Flow
+from .loader import ParsedFlows, validate_flows
+from .log import logger
+from .node import Node, NodeError
+from .registry import get_type, load_node_packages
+from .settings import Settings
+from .storage import FlowStorage
+
+__all__ = ["Engine", "flows_rev"]
+
+LEVEL_NAMES = {20: "error", 30: "warn", 40: "info"}
+
+
+def flows_rev(nodes: list[dict]) -> str:
+    """The flows revision: sha256 hex of the compact JSON, as Node-RED's
+    ``crypto.createHash('sha256').update(JSON.stringify(flows))``."""
+    return hashlib.sha256(json.dumps(nodes, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+
+
+class Engine:
+    """Owns the running flows. Create it inside the running event loop.
+
+    ``storage`` (optional) is where deploys are saved and startup flows are read from.
+    """
+
+    def __init__(self, settings: Settings | None = None, storage: FlowStorage | None = None) -> None:
+        load_node_packages()
+        self.settings = settings or Settings()
+        self.storage = storage
+        self.events = EventHub()
+        self.bus = AsyncioBus()
+        self.context = ContextManager()
+        self.credentials: dict[str, dict] = {}
+        self.parsed: ParsedFlows = ParsedFlows(nodes=[])
+        self.rev = flows_rev([])
+        self.flows: dict[str, Flow] = {}
+        self.nodes: dict[str, Node] = {}
+        self.state = "stop"
+        self.load_error: str | None = None
+        self._lock = asyncio.Lock()
+
+    # -- queries ---------------------------------------------------------------------------
+    def get_node(self, node_id: str) -> Node | None:
+        """The running node with this id (flow or config node), or None."""
+        return self.nodes.get(node_id)
+
+    def get_flows(self) -> list[dict]:
+        """The deployed flows as stored: every field kept, credentials never included."""
+        return self.parsed.nodes
+
+    @property
+    def missing_types(self) -> dict[str, list[str]]:
+        return self.parsed.missing_types
+
+    # -- startup and deploy ----------------------------------------------------------------
+    async def load(self) -> None:
+        """Load the flows from storage and start them. A malformed file is reported (log and
+        ``notification/runtime-state``) and the runtime keeps serving with no flows."""
+        if self.storage is None:
+            return
+        try:
+            nodes, creds = self.storage.load()
+            await self.deploy(nodes, creds, save=False, replace_credentials=True)
+        except Exception as exc:
+            self.load_error = str(exc)
+            logger.error(f"Failed to load flows: {exc}")
+            self.events.publish("notification/runtime-state",
+                                {"state": "stop", "error": "load-failed", "type": "error", "text": str(exc)},
+                                retain=True)
+
+    async def deploy(self, nodes: list[dict], credentials: dict | None = None, *, save: bool = True,
+                     replace_credentials: bool = False) -> str:
+        """Validate ``nodes`` and, if valid, replace the running flows with them (full deploy).
+
+        ``credentials``: node id → credential fields, merged over the known ones (or replacing
+        them when ``replace_credentials``); credentials inside node objects are taken out and
+        stored too. Returns the new rev. Raises FlowValidationError (nothing is changed) when
+        the flows are invalid.
+        """
+        parsed = validate_flows(nodes)
+        async with self._lock:
+            creds = dict(credentials or {}) if replace_credentials else {**self.credentials, **(credentials or {})}
+            for nid, fields in parsed.credentials.items():
+                creds[nid] = {**creds.get(nid, {}), **fields}
+            ids = {n["id"] for n in parsed.nodes}
+            creds = {k: v for k, v in creds.items() if k in ids}
+            if save and self.storage is not None:
+                self.storage.save(parsed.nodes, creds)
+            deploy = self.state == "start" or bool(self.nodes)
+            if deploy:
+                logger.info("Stopping flows")
+                self.events.publish("notification/runtime-state", {"state": "stop", "deploy": True}, retain=True)
+            await self._stop_all()
+            if deploy:
+                logger.info("Stopped flows")
+            self.parsed, self.credentials, self.rev = parsed, creds, flows_rev(parsed.nodes)
+            self.load_error = None
+            if deploy:
+                logger.info("Updated flows")
+            for issue in parsed.warnings:
+                logger.warning(str(issue))
+            if parsed.missing_types:
+                self._wait_for_missing_types()
+            else:
+                await self._start_all(deploy)
+            self.context.clean(ids)
+            self.events.publish("notification/runtime-deploy", {"revision": self.rev}, retain=True)
+            return self.rev
+
+    def _wait_for_missing_types(self) -> None:
+        missing = self.parsed.missing_types
+        self.state = "stop"
+        logger.info("Waiting for missing types to be registered:")
+        for t, ids in missing.items():
+            logger.info(f" - {t} (used by {', '.join(ids)})")
+        text = "Flows stopped: waiting for missing node types: " + ", ".join(
+            f"{t} (used by {', '.join(ids)})" for t, ids in missing.items())
+        self.events.publish("notification/runtime-state", {
+            "state": "stop", "error": "missing-types", "type": "warning", "text": text,
+            "types": list(missing), "nodes": missing}, retain=True)
+
+    async def _start_all(self, deploy: bool) -> None:
+        logger.info("Starting flows")
+        parsed = self.parsed
+        self.flows = {"global": Flow(self, "global")}
+        for tab in parsed.tabs.values():
+            if not tab.disabled:
+                self.flows[tab.id] = Flow(self, tab.id, tab.label, tab.env)
+        created: list[Node] = []
+        # config nodes first, so flow nodes can find them when they start
+        order = sorted(parsed.configs.values(), key=lambda c: c.x is not None and c.y is not None)
+        for cfg in order:
+            flow = self.flows.get(parsed.owner.get(cfg.id, "global")) or self.flows["global"]
+            node_type = get_type(cfg.type)
+            try:
+                node = node_type.cls(cfg, flow)
+                node.credentials = self.credentials.get(cfg.id, {})
+            except Exception as exc:
+                self._report(cfg.id, cfg.type, cfg.name, cfg.z, flow.path, f"Error creating node: {_text(exc)}", exc)
+                continue
+            flow.nodes[cfg.id] = node
+            self.nodes[cfg.id] = node
+            created.append(node)
+        nodes = self.nodes
+        for node in created:
+            node._outputs = tuple(tuple(nodes[t] for t in port if t in nodes) for port in node.config.wires)
+        for node in created:
+            try:
+                node.start()
+            except Exception as exc:
+                self.handle_error(node, exc, None)
+        self.state = "start"
+        logger.info("Started flows")
+        data = {"state": "start", "deploy": True} if deploy else {"state": "start"}
+        self.events.publish("notification/runtime-state", data, retain=True)
+
+    async def _stop_all(self) -> None:
+        nodes = list(self.nodes.values())
+        self.nodes = {}
+        self.flows = {}
+        if nodes:
+            timeout = self.settings.nodeCloseTimeout
+            results = await asyncio.gather(*(asyncio.wait_for(n._close(True), timeout) for n in nodes),
+                                           return_exceptions=True)
+            for node, res in zip(nodes, results):
+                if isinstance(res, BaseException) and not isinstance(res, asyncio.CancelledError):
+                    self._report(node.id, node.type, node.name, node.z, node.path,
+                                 f"Error stopping node: {_text(res)}", res)
+            self.bus.discard(set(nodes))
+        for topic in [t for t in self.events.retained() if t.startswith("status/")]:
+            self.events.publish(topic, {}, retain=True)
+        self.state = "stop"
+
+    async def stop(self) -> None:
+        """Stop every node (shutdown)."""
+        async with self._lock:
+            await self._stop_all()
+
+    # -- what nodes report -----------------------------------------------------------------
+    def handle_error(self, node: Node, err: Any, msg: dict | None) -> None:
+        """A node's error: logged as ``[type:name] text`` and shown in the debug sidebar
+        (level 20) with the msg's ``_msgid``. Catch nodes, when present, come first."""
+        text = _text(err)
+        self._report(node.id, node.type, node.name, node.z, node.path, text, err,
+                     msg.get("_msgid") if isinstance(msg, dict) else None, alias=node.alias)
+
+    def node_log(self, node: Node, level: int, text: Any) -> None:
+        """A node's log line; warnings (30) and errors (20) also go to the debug sidebar."""
+        text = _text(text)
+        label = f"[{node.type}:{node.name or node.id}] {text}"
+        if level <= 20:
+            self._report(node.id, node.type, node.name, node.z, node.path, text, None, alias=node.alias)
+        elif level == 30:
+            logger.warning(label)
+            self._publish_log(30, node.id, node.type, node.name, node.z, node.path, text, None, node.alias)
+        else:
+            logger.info(label)
+
+    def node_status(self, node: Node, status: dict) -> None:
+        """Publish ``status/<id>`` (retained); ``{}`` clears it, and is only sent when a
+        status was shown (as Node-RED)."""
+        topic = "status/" + node.id
+        if not status and not self.events.is_retained(topic):
+            return
+        self.events.publish(topic, status, retain=True)
+
+    def log_error(self, text: str) -> None:
+        logger.error(text)
+
+    def _report(self, nid: str, ntype: str, name: str, z: str, path: str, text: str, exc: Any,
+                msgid: str | None = None, alias: str | None = None) -> None:
+        suffix = f" (msg {msgid})" if msgid else ""
+        logger.error(f"[{ntype}:{name or nid}] {text}{suffix}")
+        if isinstance(exc, BaseException) and not isinstance(exc, (NodeError, ValueError, TypeError, KeyError)):
+            logger.debug("".join(traceback.format_exception(exc)))
+        self._publish_log(20, nid, ntype, name, z, path, text, msgid, alias)
+
+    def _publish_log(self, level: int, nid: str, ntype: str, name: str, z: str, path: str, text: str,
+                     msgid: str | None, alias: str | None) -> None:
+        if not self.events.has_listeners:
+            return
+        from .encode import encode_object
+
+        data: dict[str, Any] = {"level": level, "id": nid, "type": ntype, "msg": text}
+        if alias:
+            data["_alias"] = alias
+        if z:
+            data["z"] = z
+        if name:
+            data["name"] = name
+        data["path"] = path
+        data["timestamp"] = int(time.time() * 1000)
+        if msgid:
+            data["_msgid"] = msgid
+        self.events.publish("debug", encode_object(data, self.settings.debugMaxLength))
+
+
+def _text(err: Any) -> str:
+    """An error as the text a user reads: a NodeError or ValueError gives its message, another
+    exception ``Name: message`` (as JavaScript's ``String(err)``), anything else ``str()``."""
+    if isinstance(err, str):
+        return err
+    if isinstance(err, (NodeError, ValueError)):
+        return str(err) or type(err).__name__
+    if isinstance(err, BaseException):
+        return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+    return str(err)
+
+

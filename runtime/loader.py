@@ -1,0 +1,198 @@
+"""Reading and validating Node-RED flow files.
+
+A flow file is a JSON array of node objects, or the Admin API v2 form ``{"rev", "flows": [...]}``.
+Nodes are classified as Node-RED's ``parseConfig`` (runtime/lib/flows/util.js): ``tab`` is a flow,
+``subflow`` a subflow definition, ``group`` a group; any other node with both ``x`` and ``y`` is
+a flow node of its ``z`` tab; a node without ``x``/``y`` is a config node (of its tab when ``z``
+names one, else global). Each node is validated by its type's pydantic config model.
+
+Errors are located: a malformed file gives file, line and column; an invalid node gives its id,
+type and field; duplicate ids are errors; a wire to a missing node is a warning (Node-RED ignores
+such wires silently); unknown types are collected so the caller can wait for them.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from .config import NodeConfig, TabConfig
+from .registry import get_type
+
+__all__ = ["FlowFileError", "FlowIssue", "FlowValidationError", "ParsedFlows", "parse_flow_text",
+           "parse_flow_data", "validate_flows"]
+
+NON_NODE_TYPES = {"tab", "subflow", "group"}
+
+
+class FlowFileError(ValueError):
+    """A flow file (or request body) that is not a flow: bad JSON or the wrong shape.
+
+    ``source``, ``line`` and ``column`` (1-based) locate a JSON syntax error.
+    """
+
+    def __init__(self, message: str, source: str = "", line: int | None = None, column: int | None = None):
+        where = source
+        if line is not None:
+            where = f"{source}:{line}:{column}" if source else f"line {line} column {column}"
+        super().__init__(f"{where}: {message}" if where else message)
+        self.source, self.line, self.column, self.reason = source, line, column, message
+
+
+@dataclass
+class FlowIssue:
+    """One problem found in a flow: which node, which field, what is wrong."""
+
+    message: str
+    node_id: str | None = None
+    type: str | None = None
+    field: str | None = None
+    severity: str = "error"
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in {"id": self.node_id, "type": self.type, "field": self.field,
+                                  "message": self.message, "severity": self.severity}.items() if v is not None}
+
+    def __str__(self) -> str:
+        where = f"node {self.node_id} ({self.type})" if self.node_id else "flow"
+        if self.field:
+            where += f" field '{self.field}'"
+        return f"{where}: {self.message}"
+
+
+class FlowValidationError(ValueError):
+    """The flows are invalid; ``issues`` lists every error found (not just the first)."""
+
+    def __init__(self, issues: list[FlowIssue]):
+        self.issues = issues
+        head = "; ".join(str(i) for i in issues[:5])
+        more = f" (and {len(issues) - 5} more)" if len(issues) > 5 else ""
+        super().__init__(f"{len(issues)} error(s) in flows: {head}{more}")
+
+
+@dataclass
+class ParsedFlows:
+    """Validated flows, ready to start.
+
+    ``nodes``: the node objects as given, in order, without ``credentials``;
+    ``tabs``: tab id → TabConfig; ``configs``: node id → validated config model of each node to
+    start (disabled nodes and nodes of disabled tabs are left out); ``owner``: node id → the
+    flow id it runs in (a tab id or ``"global"``); ``missing_types``: type → node ids;
+    ``credentials``: node id → the credentials posted with it; ``warnings``.
+    """
+
+    nodes: list[dict]
+    tabs: dict[str, TabConfig] = field(default_factory=dict)
+    configs: dict[str, NodeConfig] = field(default_factory=dict)
+    owner: dict[str, str] = field(default_factory=dict)
+    missing_types: dict[str, list[str]] = field(default_factory=dict)
+    credentials: dict[str, dict] = field(default_factory=dict)
+    warnings: list[FlowIssue] = field(default_factory=list)
+
+
+def parse_flow_text(text: str | bytes, source: str = "") -> list[dict]:
+    """Parse flow file text into the list of node objects.
+
+    Raises FlowFileError with line and column for malformed JSON, and for a document that is
+    neither an array of objects nor ``{"flows": [...]}``. An empty file gives ``[]``.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8-sig")
+    if not text.strip():
+        return []
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FlowFileError(exc.msg, source, exc.lineno, exc.colno) from None
+    return parse_flow_data(data, source)
+
+
+def parse_flow_data(data: Any, source: str = "") -> list[dict]:
+    """Check the shape of already-parsed flow JSON and return its node list."""
+    if isinstance(data, dict) and "flows" in data:
+        data = data["flows"]
+    if not isinstance(data, list):
+        raise FlowFileError("a flow must be a JSON array of nodes or an object with a 'flows' array", source)
+    for i, node in enumerate(data):
+        if not isinstance(node, dict):
+            raise FlowFileError(f"item {i} is not a node object", source)
+        for key in ("id", "type"):
+            if not isinstance(node.get(key), str) or not node.get(key):
+                raise FlowFileError(f"item {i} has no string '{key}'", source)
+    return data
+
+
+def validate_flows(nodes: list[dict]) -> ParsedFlows:
+    """Classify and validate ``nodes`` (see the module doc).
+
+    Returns ParsedFlows; raises FlowValidationError listing every error (duplicate ids, invalid
+    fields). Unknown types are not errors here: they are in ``missing_types``.
+    """
+    issues: list[FlowIssue] = []
+    stored: list[dict] = []
+    parsed = ParsedFlows(nodes=stored)
+    seen: set[str] = set()
+    for node in nodes:
+        nid = node["id"]
+        if nid in seen:
+            issues.append(FlowIssue("duplicate node id", nid, node.get("type")))
+        seen.add(nid)
+        if "credentials" in node:
+            creds = node["credentials"]
+            node = {k: v for k, v in node.items() if k != "credentials"}
+            if isinstance(creds, dict) and creds:
+                parsed.credentials[nid] = creds
+        stored.append(node)
+        if node["type"] == "tab":
+            try:
+                parsed.tabs[nid] = TabConfig.model_validate(node)
+            except ValidationError as exc:
+                issues.extend(_issues(exc, node))
+
+    subflow_ids = {n["id"] for n in stored if n["type"] == "subflow"}
+    for node in stored:
+        nid, ntype = node["id"], node["type"]
+        if ntype in NON_NODE_TYPES or node.get("z") in subflow_ids:
+            if ntype == "subflow":
+                parsed.missing_types.setdefault("subflow", []).append(nid)
+            continue
+        z = node.get("z") or ""
+        is_config = "x" not in node or "y" not in node
+        if z and z not in parsed.tabs and not is_config:
+            parsed.tabs[z] = TabConfig(id=z)  # as Node-RED: an unknown z makes a synthetic tab
+        owner = z if z in parsed.tabs else "global"
+        node_type = get_type(ntype)
+        if node_type is None:
+            parsed.missing_types.setdefault(ntype, []).append(nid)
+            continue
+        if node.get("d") is True or (owner != "global" and parsed.tabs[owner].disabled):
+            continue
+        try:
+            parsed.configs[nid] = node_type.cls.Config.model_validate(node)
+        except ValidationError as exc:
+            issues.extend(_issues(exc, node))
+            continue
+        parsed.owner[nid] = owner
+
+    for nid, cfg in parsed.configs.items():
+        for port, targets in enumerate(cfg.wires):
+            for target in targets:
+                if target not in seen:
+                    parsed.warnings.append(FlowIssue(
+                        f"output {port + 1} is wired to node {target}, which does not exist; the wire is ignored",
+                        nid, cfg.type, "wires", "warning"))
+    if issues:
+        raise FlowValidationError(issues)
+    return parsed
+
+
+def _issues(exc: ValidationError, node: dict) -> list[FlowIssue]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in err["loc"]).replace(".[", "[")
+        value = err.get("input")
+        got = "" if isinstance(value, dict) else f" (got {json.dumps(value, default=str)[:80]})"
+        out.append(FlowIssue(err["msg"] + got, node.get("id"), node.get("type"), loc or None))
+    return out

@@ -1,0 +1,225 @@
+"""The node base class: what every node type subclasses.
+
+As Node-RED's runtime/lib/nodes/Node.js: ``send`` (with Node-RED's multi-output and cloning
+rules), ``error``/``warn``/``log``, ``status``, ``context``, ``receive``, and the lifecycle
+``start``/``close``. A node type implements ``on_input(self, msg)``, plain or ``async``: returning
+completes the msg, raising reports the error on the node with that msg (as ``done(err)``).
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .config import NodeConfig
+from .context import Context
+from .ids import generate_id
+from .values import clone_message
+
+if TYPE_CHECKING:
+    from .flow import Flow
+
+__all__ = ["Node", "NodeError"]
+
+
+class NodeError(Exception):
+    """An error a node reports with details for catch nodes and the sidebar.
+
+    ``details`` (e.g. ``{"status": 401, "code": "invalid_api_key"}``) is merged into
+    ``msg.error`` next to ``message`` and ``source``.
+    """
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class Node:
+    """Base class of all node types. Subclasses set ``Config`` (a NodeConfig model).
+
+    Attributes: ``id``, ``type``, ``z`` (tab id), ``name``, ``config`` (the validated model),
+    ``flow`` (the Flow it runs in), ``engine``.
+    """
+
+    Config: ClassVar[type[NodeConfig]] = NodeConfig
+    type_name: ClassVar[str] = ""
+
+    def __init__(self, config: NodeConfig, flow: "Flow") -> None:
+        self.config = config
+        self.id: str = config.id
+        self.type: str = config.type
+        self.z: str = config.z
+        self.name: str = config.name
+        self.flow = flow
+        self.engine = flow.engine
+        self.alias: str | None = None
+        self._outputs: tuple[tuple[Node, ...], ...] = ()
+        self._deliver = self.engine.bus.deliver
+        self._context: Context | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self.closed = False
+        if inspect.iscoroutinefunction(type(self).on_input):
+            self._handle = self._handle_async
+        else:
+            self._handle = self.on_input
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Called once every node of the deploy exists and is wired (timers start here)."""
+
+    async def close(self, removed: bool) -> None:
+        """Called when the node is stopped by a deploy or shutdown; ``removed`` if it is gone."""
+
+    async def _close(self, removed: bool) -> None:
+        self.closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        await self.close(removed)
+
+    # -- input -----------------------------------------------------------------------------
+    def on_input(self, msg: dict) -> Any:
+        """Handle one msg. Override; may be ``async def``. The base class drops the msg."""
+
+    def _handle_async(self, msg: dict) -> None:
+        task = asyncio.get_running_loop().create_task(self._run(msg))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, msg: dict) -> None:
+        try:
+            await self.on_input(msg)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.error(exc, msg)
+
+    def receive(self, msg: dict | None = None) -> None:
+        """Deliver ``msg`` to this node's input (as Node-RED's ``node.receive``)."""
+        msg = {} if msg is None else msg
+        if "_msgid" not in msg:
+            msg["_msgid"] = generate_id()
+        self._deliver(self, msg)
+
+    # -- output ----------------------------------------------------------------------------
+    def send(self, msg: Any) -> None:
+        """Send a msg, or a list with one entry per output (a msg, a list of msgs, or None).
+
+        As Node.js ``send``: the first delivery of a call gets the msg object itself, every
+        later delivery a deep clone; missing ``_msgid``s are set (to the first msg's id when
+        it has one); outputs beyond the wires are ignored; a non-dict msg is an error.
+        """
+        if type(msg) is dict:
+            outs = self._outputs
+            if not outs or not outs[0]:
+                return
+            targets = outs[0]
+            if "_msgid" not in msg:
+                msg["_msgid"] = generate_id()
+            deliver = self._deliver
+            deliver(targets[0], msg)
+            for i in range(1, len(targets)):
+                deliver(targets[i], clone_message(msg))
+            return
+        if msg is None:
+            return
+        if isinstance(msg, (list, tuple)):
+            self._send_many(msg)
+            return
+        self.error(TypeError(f"Only a msg (dict) or a list per output can be sent, not {type(msg).__name__}"))
+
+    def _send_many(self, msgs: list | tuple) -> None:
+        outs = self._outputs
+        events: list[tuple[Node, dict]] = []
+        first_id = None
+        missing = []
+        for port, entry in enumerate(msgs):
+            if port >= len(outs):
+                break
+            if entry is None:
+                continue
+            for m in (entry if isinstance(entry, (list, tuple)) else (entry,)):
+                if m is None:
+                    continue
+                if type(m) is not dict and not isinstance(m, dict):
+                    self.error(TypeError(f"Only msgs (dicts) can be sent; output {port} got {type(m).__name__}"))
+                    continue
+                if "_msgid" in m:
+                    first_id = first_id or m["_msgid"]
+                else:
+                    missing.append(m)
+                for target in outs[port]:
+                    events.append((target, m))
+        if missing:
+            mid = first_id or generate_id()
+            for m in missing:
+                m["_msgid"] = mid
+        deliver = self._deliver
+        for i, (target, m) in enumerate(events):
+            deliver(target, m if i == 0 else clone_message(m))
+
+    # -- reporting -------------------------------------------------------------------------
+    def error(self, err: Any, msg: dict | None = None) -> None:
+        """Report an error (text or exception). With ``msg``, catch nodes may handle it; an
+        unhandled error is logged and shown in the debug sidebar (level 20)."""
+        self.engine.handle_error(self, err, msg)
+
+    def warn(self, text: Any) -> None:
+        """Log a warning; shown in the debug sidebar (level 30) as Node-RED does."""
+        self.engine.node_log(self, 30, text)
+
+    def log(self, text: Any) -> None:
+        """Log at info level (console only)."""
+        self.engine.node_log(self, 40, text)
+
+    def status(self, status: Any) -> None:
+        """Set the node's status ``{fill, shape, text}``; ``{}`` clears it. A str/number/bool
+        becomes ``{"text": str(value)}`` (Node.js ``status``). Published as ``status/<id>``."""
+        if not isinstance(status, dict):
+            status = {"text": _js_str(status)}
+        elif "text" in status and not isinstance(status["text"], str):
+            status = {**status, "text": _js_str(status["text"])}
+        self.engine.node_status(self, status)
+
+    # -- context and environment -----------------------------------------------------------
+    def context(self) -> Context:
+        """This node's context; ``.flow`` and ``.global_`` give the flow and global contexts."""
+        if self._context is None:
+            self._context = self.engine.context.node_context(self.alias or self.id, self.z or "global")
+        return self._context
+
+    def get_env(self, name: str) -> Any:
+        """An environment variable as Node-RED resolves it: the node's built-ins
+        (``NR_NODE_ID``, ``NR_NODE_NAME``, ``NR_NODE_PATH``), then the flow's env (tab, then
+        process environment). Unset gives ``""``."""
+        if name.startswith("NR_NODE_"):
+            if name == "NR_NODE_ID":
+                return self.id
+            if name == "NR_NODE_NAME":
+                return self.name
+            if name == "NR_NODE_PATH":
+                return f"{self.flow.path}/{self.id}"
+        return self.flow.get_env(name)
+
+    def config_node(self, node_id: str | None) -> "Node | None":
+        """The running config node with this id, or None when it is empty, missing or disabled."""
+        return self.engine.get_node(node_id) if node_id else None
+
+    @property
+    def path(self) -> str:
+        return self.flow.path
+
+    def label(self) -> str:
+        return self.name or self.type
+
+    def __repr__(self) -> str:
+        return f"<{self.type}:{self.name or self.id}>"
+
+
+def _js_str(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return "" if v is None else str(v)
+
+

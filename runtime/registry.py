@@ -1,0 +1,121 @@
+"""The node type registry: type string → node class, and the admin routes node modules add.
+
+Node modules register themselves with ``@register("inject")``; the runtime finds node packages
+through the ``flowred.nodes`` entry point group (pyproject.toml) and imports every module in
+them, so it never names a node module itself (as Node-RED's registry scans node_modules).
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+if TYPE_CHECKING:
+    from .node import Node
+
+__all__ = ["NodeType", "register", "get_type", "all_types", "admin_route", "admin_routes",
+           "load_node_packages", "AdminRoute"]
+
+
+@dataclass
+class NodeType:
+    """A registered node type: its class and what the editor needs to draw it."""
+
+    type: str
+    cls: type
+    module: str
+    category: str = "common"
+    color: str = "#ddd"
+    inputs: int = 1
+    outputs: int = 1
+    icon: str = ""
+    label: str = ""
+    config_node: bool = False
+    help: str = ""
+
+
+@dataclass
+class AdminRoute:
+    """A route a node module adds to the Admin API (as ``RED.httpAdmin.post(...)`` in Node-RED).
+
+    ``handler(engine, params, body)`` returns ``(status, body)``; a ``str`` body is sent as
+    text/plain, anything else as JSON.
+    """
+
+    method: str
+    path: str
+    handler: Callable[[Any, dict, Any], Awaitable[tuple[int, Any]]]
+    permission: str = ""
+
+
+_types: dict[str, NodeType] = {}
+_routes: list[AdminRoute] = []
+_loaded = False
+
+
+def register(type_name: str, *, category: str = "common", color: str = "#ddd", inputs: int = 1,
+             outputs: int = 1, icon: str = "", label: str = "", config_node: bool = False
+             ) -> Callable[[type], type]:
+    """Class decorator: register a ``Node`` subclass under Node-RED's type string.
+
+    Raises ValueError when the type string is already registered by another class.
+    """
+
+    def deco(cls: type) -> type:
+        known = _types.get(type_name)
+        if known is not None and known.cls.__qualname__ != cls.__qualname__:
+            raise ValueError(f"node type {type_name!r} is already registered by {known.module}")
+        cls.type_name = type_name
+        _types[type_name] = NodeType(
+            type=type_name, cls=cls, module=cls.__module__, category=category, color=color,
+            inputs=inputs, outputs=outputs, icon=icon, label=label, config_node=config_node,
+            help=(cls.__doc__ or "").strip(),
+        )
+        return cls
+
+    return deco
+
+
+def get_type(type_name: str) -> NodeType | None:
+    """The registered type, or None when no node module defines it."""
+    return _types.get(type_name)
+
+
+def all_types() -> list[NodeType]:
+    return list(_types.values())
+
+
+def admin_route(method: str, path: str, permission: str = "") -> Callable:
+    """Decorator for an Admin API route owned by a node module, e.g. ``POST /inject/{id}``."""
+
+    def deco(fn: Callable) -> Callable:
+        _routes.append(AdminRoute(method.upper(), path, fn, permission))
+        return fn
+
+    return deco
+
+
+def admin_routes() -> list[AdminRoute]:
+    return list(_routes)
+
+
+def load_node_packages() -> list[str]:
+    """Import every module of every package in the ``flowred.nodes`` entry point group, once.
+
+    Returns the names of the modules imported. An import error in a node module propagates:
+    a broken node module is a programming error, not a flow error.
+    """
+    global _loaded
+    if _loaded:
+        return []
+    _loaded = True
+    names: list[str] = []
+    for ep in entry_points(group="flowred.nodes"):
+        pkg = importlib.import_module(ep.value)
+        names.append(pkg.__name__)
+        for info in pkgutil.walk_packages(getattr(pkg, "__path__", []), prefix=pkg.__name__ + "."):
+            importlib.import_module(info.name)
+            names.append(info.name)
+    return names

@@ -1,0 +1,54 @@
+"""Runtime settings: the subset of Node-RED's settings.js that FlowRed uses, as a pydantic model.
+
+Names are Node-RED's (``uiHost``, ``uiPort``, ``httpAdminRoot``, ``debugMaxLength`` ...) so that a
+user's habits carry over. Defaults differ on purpose in one place: ``uiHost`` is ``127.0.0.1``
+(Node-RED listens on every interface by default).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseModel):
+    """What the runtime needs to know at start.
+
+    ``flowFile``: path of the flow file (JSON); ``userDir``: where runtime state lives
+    (``.config.runtime.json`` with a generated credential secret); ``credentialSecret``: a string
+    to encrypt the credentials file with, ``False`` for plaintext, None to generate one;
+    ``debugMaxLength``: characters of a debug value shown in the sidebar (Node-RED: 1000);
+    ``nodeCloseTimeout``: seconds a node may take to close on deploy (Node-RED: 15).
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    uiHost: str = "127.0.0.1"
+    uiPort: int = 1880
+    httpAdminRoot: str = "/"
+    flowFile: Path | None = None
+    userDir: Path = Field(default_factory=lambda: Path.home() / ".flowred")
+    credentialSecret: str | bool | None = None
+    debugMaxLength: int = 1000
+    nodeCloseTimeout: float = 15.0
+    commsQueueLimit: int = 5000
+    openaiEmulator: dict[str, Any] | None = None
+
+    def public(self, version: str) -> dict:
+        """The ``GET /settings`` body (Node-RED's shape, only the keys FlowRed knows)."""
+        out: dict[str, Any] = {
+            "httpNodeRoot": "/",
+            "version": version,
+            "context": {"default": "memory", "stores": ["memory"]},
+            "flowFilePretty": True,
+            "flowEncryptionType": "user" if isinstance(self.credentialSecret, str) else
+                                  ("disabled" if self.credentialSecret is False else "system"),
+            "debugMaxLength": self.debugMaxLength,
+            "runtime": "flowred",
+        }
+        if self.openaiEmulator:
+            out["openaiEmulator"] = self.openaiEmulator
+        return out
