@@ -1,0 +1,102 @@
+"""Admin HTTP API routes, as Node-RED's editor-api/lib/admin (flows.js, settings.js) and the
+routes node modules register (``POST /inject/:id``, ``POST /debug/:id/enable``).
+
+``GET /flows`` answers the v1 array or, with ``Node-RED-API-Version: v2``, ``{flows, rev}``.
+``POST /flows`` validates first and replaces the running flows only when valid: v1 answers 204,
+v2 ``{rev}``; a stale v2 ``rev`` gets 409 ``version_mismatch``; invalid flows get 400
+``invalid_flow`` with every error located (node id, type, field) and the old flows keep running.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ..loader import FlowFileError, FlowValidationError, parse_flow_data
+from ..registry import admin_routes
+from .errors import BadJson, api_error, read_json
+
+__all__ = ["add_admin_routes"]
+
+API_VERSION = "Node-RED-API-Version"
+
+
+def _version(request: web.Request) -> str | None:
+    v = request.headers.get(API_VERSION, "v1").lower()
+    return v if v in ("v1", "v2") else None
+
+
+def add_admin_routes(app: web.Application, engine, root: str, version: str) -> None:
+    """Mount the Admin API on ``app`` under ``root`` (``httpAdminRoot``, e.g. ``/``)."""
+    root = root.rstrip("/")
+
+    async def get_flows(request: web.Request) -> web.Response:
+        v = _version(request)
+        if v is None:
+            return api_error(400, "invalid_api_version", "Invalid API Version requested")
+        flows = engine.get_flows()
+        if v == "v2":
+            return web.json_response({"flows": flows, "rev": engine.rev})
+        return web.json_response(flows)
+
+    async def post_flows(request: web.Request) -> web.Response:
+        v = _version(request)
+        if v is None:
+            return api_error(400, "invalid_api_version", "Invalid API Version requested")
+        deploy_type = request.headers.get("Node-RED-Deployment-Type", "full").lower()
+        if deploy_type not in ("full", "nodes", "flows", "reload"):
+            return api_error(400, "invalid_deployment_type", f"Unknown deployment type: {deploy_type}")
+        try:
+            body = await read_json(request)
+        except BadJson as bad:
+            return bad.response
+        credentials = None
+        if deploy_type == "reload":
+            await engine.load()
+            return web.json_response({"rev": engine.rev}) if v == "v2" else web.Response(status=204)
+        if v == "v2":
+            if not isinstance(body, dict) or not isinstance(body.get("flows"), list):
+                return api_error(400, "invalid_request", "a v2 deploy body must be {\"flows\": [...], \"rev\": ...}")
+            if body.get("rev") is not None and body["rev"] != engine.rev:
+                return api_error(409, "version_mismatch", "Error")
+            credentials = body.get("credentials")
+            body = body["flows"]
+        try:
+            nodes = parse_flow_data(body, "request body")
+            rev = await engine.deploy(nodes, credentials if isinstance(credentials, dict) else None)
+        except FlowFileError as exc:
+            return api_error(400, "invalid_flow", str(exc))
+        except FlowValidationError as exc:
+            return api_error(400, "invalid_flow", str(exc), errors=[i.to_dict() for i in exc.issues])
+        return web.json_response({"rev": rev}) if v == "v2" else web.Response(status=204)
+
+    async def get_settings(request: web.Request) -> web.Response:
+        return web.json_response(engine.settings.public(version))
+
+    async def get_state(request: web.Request) -> web.Response:
+        return web.json_response({"state": engine.state})
+
+    app.router.add_get(root + "/flows", get_flows)
+    app.router.add_post(root + "/flows", post_flows)
+    app.router.add_get(root + "/flows/state", get_state)
+    app.router.add_get(root + "/settings", get_settings)
+    for route in admin_routes():
+        app.router.add_route(route.method, root + route.path, _node_route(engine, route.handler))
+
+
+def _node_route(engine, handler):
+    async def view(request: web.Request) -> web.Response:
+        try:
+            body = await read_json(request)
+        except BadJson as bad:
+            return bad.response
+        status, out = await handler(engine, dict(request.match_info), body)
+        return _respond(status, out)
+
+    return view
+
+
+def _respond(status: int, body: Any) -> web.Response:
+    if isinstance(body, str):
+        return web.Response(status=status, text=body, content_type="text/plain")
+    return web.json_response(body, status=status)

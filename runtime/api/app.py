@@ -1,0 +1,41 @@
+"""The aiohttp application: Admin API, ``/comms`` and the editor's static files from ``web/``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from .. import __version__
+from .admin import add_admin_routes
+from .comms import Comms
+
+__all__ = ["create_app", "WEB_DIR", "ENGINE", "COMMS"]
+
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+ENGINE = web.AppKey("engine", object)
+COMMS = web.AppKey("comms", Comms)
+
+
+def create_app(engine) -> web.Application:
+    """An aiohttp Application serving ``engine`` under ``settings.httpAdminRoot``."""
+    settings = engine.settings
+    root = settings.httpAdminRoot.rstrip("/")
+    app = web.Application(client_max_size=5 * 1024 * 1024)  # Node-RED's apiMaxLength 5mb
+    comms = Comms(engine, settings.commsQueueLimit)
+    app[ENGINE] = engine
+    app[COMMS] = comms
+    add_admin_routes(app, engine, root, __version__)
+    app.router.add_get(root + "/comms", comms.handle)
+
+    async def index(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(WEB_DIR / "index.html")
+
+    app.router.add_get(root + "/", index)
+    if WEB_DIR.is_dir():
+        app.router.add_static(root + "/", WEB_DIR, show_index=False)
+
+    async def on_shutdown(app: web.Application) -> None:
+        await comms.close()
+
+    app.on_shutdown.append(on_shutdown)
+    return app

@@ -1,0 +1,111 @@
+"""The ``flowred`` command.
+
+``flowred run [FLOWFILE] [-p PORT] [--host HOST] [-u USERDIR] [--openai-emulator]`` starts the
+runtime with the editor (Node-RED's habits: a positional flow file, ``-p/--port``,
+``-u/--userDir``). ``flowred emulator`` serves only the built-in OpenAI API emulator.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from . import __version__
+from .engine import Engine
+from .log import configure, logger
+from .settings import Settings
+from .storage import FlowStorage
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="flowred", description="FlowRed: run Node-RED flows in Python.")
+    p.add_argument("--version", action="version", version=f"flowred {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a flow file with the editor and Admin API")
+    run.add_argument("flow_file", nargs="?", help="the flow file (default: USERDIR/flows.json)")
+    run.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+    run.add_argument("-p", "--port", type=int, default=None, help="port (default 1880, or $PORT)")
+    run.add_argument("-u", "--userDir", dest="user_dir", default=None, help="user directory (default ~/.flowred)")
+    run.add_argument("--openai-emulator", action="store_true",
+                     help="also start the built-in OpenAI API emulator on loopback and point "
+                          "OPENAI_BASE_URL/OPENAI_API_KEY at it unless they are set")
+    run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    emu = sub.add_parser("emulator", help="serve only the built-in OpenAI API emulator")
+    emu.add_argument("--host", default="127.0.0.1")
+    emu.add_argument("--port", type=int, default=8089)
+    emu.add_argument("--api-key", default=None, help="the accepted API key (default: any key)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``flowred`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == "emulator":
+        from openai_emulator.__main__ import main as emulator_main
+
+        argv = ["--host", args.host, "--port", str(args.port)]
+        return emulator_main(argv + (["--api-key", args.api_key] if args.api_key else []))
+    configure("debug" if args.verbose else "info")
+    try:
+        asyncio.run(_run(args))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _run(args: argparse.Namespace) -> None:
+    user_dir = Path(args.user_dir).expanduser() if args.user_dir else Path.home() / ".flowred"
+    flow_file = Path(args.flow_file) if args.flow_file else user_dir / "flows.json"
+    settings = Settings(uiHost=args.host or "127.0.0.1", uiPort=args.port or int(os.environ.get("PORT", 1880)),
+                        flowFile=flow_file, userDir=user_dir)
+    emulator = None
+    if args.openai_emulator:
+        from openai_emulator import start_emulator
+
+        key = os.environ.get("OPENAI_API_KEY") or "sk-emulator-" + secrets.token_hex(12)
+        emulator = await start_emulator(host="127.0.0.1", port=0, api_keys={key})
+        os.environ.setdefault("OPENAI_API_KEY", key)
+        os.environ.setdefault("OPENAI_BASE_URL", emulator.base_url)
+        settings.openaiEmulator = {"url": emulator.base_url}
+        logger.info(f"OpenAI emulator (not the real OpenAI) : {emulator.base_url}")
+    logger.info(f"FlowRed version: v{__version__}")
+    logger.info(f"Python version: {sys.version.split()[0]}")
+    logger.info(f"User directory : {user_dir}")
+    logger.info(f"Flows file     : {flow_file.resolve()}")
+    engine = Engine(settings, FlowStorage(flow_file, user_dir, settings.credentialSecret))
+    from .api import create_app
+
+    runner = web.AppRunner(create_app(engine), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.uiHost, settings.uiPort)
+    try:
+        await site.start()
+    except OSError as exc:
+        logger.error(f"Cannot listen on {settings.uiHost}:{settings.uiPort}: {exc.strerror}")
+        await runner.cleanup()
+        if emulator:
+            await emulator.stop()
+        raise SystemExit(1)
+    port = site._server.sockets[0].getsockname()[1] if site._server else settings.uiPort
+    logger.info(f"Server now running at http://{settings.uiHost}:{port}/")
+    await engine.load()
+    print(f"\nFlowRed is running: open http://{settings.uiHost}:{port}/ in your browser (Ctrl-C stops it)\n",
+          flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    logger.info("Stopping flows")
+    await engine.stop()
+    await runner.cleanup()
+    if emulator:
+        await emulator.stop()
