@@ -1,0 +1,184 @@
+"""The ``inject`` node: starts a flow by hand, once after deploy, on an interval or on a crontab.
+
+As Node-RED's inject node (nodes/core/common/20-inject.js, 20-inject.html).
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+from typing import Any
+
+from croniter import croniter
+from pydantic import Field, field_validator
+
+from runtime import (Node, NodeConfig, NodeError, TypedValue, TypedValueError, PropertyError, admin_route,
+                     evaluate_value, register, set_msg_property, to_number)
+
+MAX_REPEAT = 2147483  # seconds; Node-RED refuses longer intervals ("Interval too large")
+
+
+class InjectConfig(NodeConfig):
+    """Inject node settings (Node-RED's defaults).
+
+    ``props``: the msg properties to set, each ``{p, v, vt}``; without ``props`` the legacy
+    ``payload``/``payloadType``/``topic`` fields are used. ``repeat``: interval in seconds
+    ("" = none, at most 2147483). ``crontab``: Node-RED's crontab (5 fields, or 6 with seconds
+    first), local time; ``repeat`` wins when both are set. ``once``: fire ``onceDelay`` seconds
+    after deploy (default 0.1).
+    """
+
+    props: list[TypedValue] | None = None
+    repeat: str = ""
+    crontab: str = ""
+    once: bool = False
+    onceDelay: float = 0.1
+    topic: str = ""
+    payload: Any = ""
+    payloadType: str = "date"
+
+    @field_validator("repeat", mode="before")
+    @classmethod
+    def _repeat(cls, v: Any) -> str:
+        if v is None or v == "":
+            return ""
+        try:
+            seconds = to_number(v)
+        except TypedValueError:
+            raise ValueError(f"repeat must be a number of seconds, got {v!r}") from None
+        if seconds < 0:
+            raise ValueError("repeat must not be negative")
+        if seconds > MAX_REPEAT:
+            raise ValueError(f"Interval too large: {seconds} s (at most {MAX_REPEAT} s)")
+        return str(v)
+
+    @field_validator("onceDelay", mode="before")
+    @classmethod
+    def _once_delay(cls, v: Any) -> Any:
+        return 0.1 if v in (None, "") else v
+
+    @field_validator("crontab")
+    @classmethod
+    def _crontab(cls, v: str) -> str:
+        v = v.strip()
+        if v and not _cron_valid(v):
+            raise ValueError(f"invalid crontab {v!r}")
+        return v
+
+    @field_validator("payloadType", mode="before")
+    @classmethod
+    def _payload_type(cls, v: Any) -> Any:
+        return "str" if v is None else v
+
+
+def _cron_valid(expr: str) -> bool:
+    try:
+        croniter(expr, datetime.now(), second_at_beginning=len(expr.split()) == 6)
+        return True
+    except (ValueError, KeyError):
+        return False
+
+
+@register("inject", category="common", color="#a6bbcf", inputs=0, outputs=1, icon="inject.svg")
+class InjectNode(Node):
+    """Injects a msg into the flow: by its button (``POST /inject/<id>``), ``once`` after each
+    deploy, every ``repeat`` seconds, or on a ``crontab``. Each property in ``props`` is set on
+    the msg from its typed value; if any value is invalid (a ``num`` that is not a number, bad
+    ``json``), nothing is sent and the node reports the error (catch nodes get it).
+    """
+
+    Config = InjectConfig
+
+    def __init__(self, config: InjectConfig, flow) -> None:
+        super().__init__(config, flow)
+        self.props = _normalise_props(config)
+        self._handles: list[asyncio.Handle] = []
+        self._interval = to_number(config.repeat) if config.repeat else 0
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.config.once:
+            self._handles.append(loop.call_later(max(self.config.onceDelay, 0), self._once))
+        else:
+            self._schedule()
+
+    def _once(self) -> None:
+        self.receive({})
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._interval:
+            self._next_repeat(time.monotonic())
+        elif self.config.crontab:
+            self._next_cron()
+
+    def _next_repeat(self, due: float) -> None:
+        # keep to the grid start + k*interval, so the interval does not drift
+        due += self._interval
+        loop = asyncio.get_running_loop()
+        self._handles[:] = [loop.call_later(max(0.0, due - time.monotonic()), self._tick, due)]
+
+    def _tick(self, due: float) -> None:
+        self.receive({})
+        self._next_repeat(due)
+
+    def _next_cron(self) -> None:
+        expr = self.config.crontab
+        nxt = croniter(expr, datetime.now(), second_at_beginning=len(expr.split()) == 6).get_next(float)
+        loop = asyncio.get_running_loop()
+        self._handles[:] = [loop.call_later(max(0.0, nxt - time.time()), self._cron_fire)]
+
+    def _cron_fire(self) -> None:
+        self.receive({})
+        self._next_cron()
+
+    async def close(self, removed: bool) -> None:
+        for handle in self._handles:
+            handle.cancel()
+        self._handles.clear()
+
+    def on_input(self, msg: dict) -> None:
+        props = msg.pop("__user_inject_props__", None)
+        props = _normalise_entries(props) if isinstance(props, list) else self.props
+        errors = []
+        for p, v, vt in props:
+            try:
+                set_msg_property(msg, p, evaluate_value(v, vt, self, msg))
+            except (TypedValueError, PropertyError, ValueError) as exc:
+                errors.append(f"{p}: {exc}")
+        if errors:
+            raise NodeError("; ".join(errors))
+        self.send(msg)
+
+
+def _normalise_props(cfg: InjectConfig) -> list[tuple[str, Any, str]]:
+    """Node-RED's legacy handling: no ``props`` means payload + topic from the old fields; a
+    payload entry without ``v`` takes payload/payloadType, a str topic entry without ``v`` the
+    topic."""
+    if cfg.props is None:
+        return [("payload", cfg.payload, cfg.payloadType), ("topic", cfg.topic, "str")]
+    out = []
+    for prop in cfg.props:
+        v, vt = prop.v, prop.vt
+        if prop.p == "payload" and v is None:
+            v, vt = cfg.payload, cfg.payloadType
+        elif prop.p == "topic" and vt == "str" and v is None:
+            v = cfg.topic
+        out.append((prop.p, "" if v is None else v, vt or "str"))
+    return out
+
+
+def _normalise_entries(entries: list) -> list[tuple[str, Any, str]]:
+    return [(e.get("p"), e.get("v", ""), e.get("vt") or "str") for e in entries if isinstance(e, dict) and e.get("p")]
+
+
+@admin_route("POST", "/inject/{id}", permission="inject.write")
+async def inject_endpoint(engine, params: dict, body: Any) -> tuple[int, Any]:
+    """``POST /inject/:id``: 200 ``OK``; 404 for an unknown, disabled or non-inject node.
+    A JSON body is the msg to start from; its ``__user_inject_props__`` replace the node's
+    props for this one injection (Node-RED's editor uses that for "inject now with")."""
+    node = engine.get_node(params["id"])
+    if node is None or node.type != "inject":
+        return 404, "Not Found"
+    node.receive(dict(body) if isinstance(body, dict) else {})
+    return 200, "OK"
