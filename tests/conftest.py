@@ -1,0 +1,154 @@
+"""Test harness: the real runtime on a real aiohttp server on loopback, driven over HTTP and
+the ``/comms`` websocket, and the built-in OpenAI emulator for OpenAI calls."""
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from pathlib import Path
+from typing import Any, Callable
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from runtime.api import create_app
+from runtime.engine import Engine
+from runtime.settings import Settings
+from runtime.storage import FlowStorage
+
+ROOT = Path(__file__).resolve().parents[1]
+FLOWS = ROOT / "flows"
+SHARED = ROOT.parent / "shared"
+EMULATOR_KEY = "sk-test-emulator-key-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class CommsClient:
+    """A ``/comms`` websocket client that collects every ``{topic, data}`` it receives."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.messages: list[dict] = []
+        self.frames = 0
+        self._new = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        async for frame in self.ws:
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                continue
+            body = json.loads(frame.data)
+            self.frames += 1
+            self.messages.extend(body if isinstance(body, list) else [body])
+            self._new.set()
+
+    def topic(self, topic: str) -> list[Any]:
+        return [m["data"] for m in self.messages if m["topic"] == topic]
+
+    async def wait_for(self, predicate: Callable[[dict], bool], count: int = 1, timeout: float = 10) -> list[dict]:
+        """Wait until ``count`` messages match ``predicate``; returns them (AssertionError on timeout)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while True:
+            found = [m for m in self.messages if predicate(m)]
+            if len(found) >= count:
+                return found
+            left = end - loop.time()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {count} message(s); got {self.messages[-20:]}")
+            self._new.clear()
+            try:
+                await asyncio.wait_for(self._new.wait(), left)
+            except asyncio.TimeoutError:
+                pass
+
+    async def debug(self, count: int = 1, timeout: float = 10, node_id: str | None = None) -> list[dict]:
+        msgs = await self.wait_for(lambda m: m["topic"] == "debug" and (node_id is None or m["data"].get("id") == node_id),
+                                   count, timeout)
+        return [m["data"] for m in msgs]
+
+    async def close(self) -> None:
+        await self.ws.close()
+        self._task.cancel()
+
+
+class Runtime:
+    """A running FlowRed (engine + HTTP server) for one test."""
+
+    def __init__(self, engine: Engine, runner: web.AppRunner, url: str, session: aiohttp.ClientSession, tmp: Path):
+        self.engine, self.runner, self.url, self.http, self.tmp = engine, runner, url, session, tmp
+        self._comms: list[CommsClient] = []
+
+    async def comms(self, *subscribe: str) -> CommsClient:
+        ws = await self.http.ws_connect(self.url + "/comms")
+        client = CommsClient(ws)
+        for topic in subscribe or ("debug", "status/#", "notification/#"):
+            await ws.send_json({"subscribe": topic})
+        self._comms.append(client)
+        return client
+
+    async def deploy(self, flows: list[dict], expect: int = 204) -> aiohttp.ClientResponse:
+        resp = await self.http.post(self.url + "/flows", json=flows)
+        assert resp.status == expect, await resp.text()
+        return resp
+
+    async def inject(self, node_id: str, body: Any = None) -> tuple[int, str]:
+        resp = await self.http.post(f"{self.url}/inject/{node_id}", json=body)
+        return resp.status, await resp.text()
+
+    async def close(self) -> None:
+        for c in self._comms:
+            await c.close()
+        await self.engine.stop()
+        await self.runner.cleanup()
+
+
+@pytest.fixture
+async def start_runtime(tmp_path: Path):
+    """Factory: ``rt = await start_runtime(flows=[...])`` starts a runtime whose flow file is in
+    ``tmp_path`` (``flows`` is written there first when given)."""
+    started: list[Runtime] = []
+    session = aiohttp.ClientSession()
+
+    async def start(flows: list[dict] | str | None = None, **settings: Any) -> Runtime:
+        flow_file = tmp_path / f"flows{len(started) or ''}.json"
+        if flows is not None:
+            flow_file.write_text(flows if isinstance(flows, str) else json.dumps(flows))
+        s = Settings(flowFile=flow_file, userDir=tmp_path / "user", **settings)
+        engine = Engine(s, FlowStorage(flow_file, s.userDir, s.credentialSecret))
+        runner = web.AppRunner(create_app(engine), access_log=None)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        await engine.load()
+        rt = Runtime(engine, runner, f"http://127.0.0.1:{port}", session, tmp_path)
+        started.append(rt)
+        return rt
+
+    yield start
+    for rt in started:
+        await rt.close()
+    await session.close()
+
+
+@pytest.fixture
+async def emulator(monkeypatch):
+    """The built-in OpenAI emulator on a free loopback port, accepting EMULATOR_KEY; the
+    environment points OPENAI_BASE_URL / OPENAI_API_KEY at it."""
+    from openai_emulator import start_emulator
+
+    emu = await start_emulator(host="127.0.0.1", port=0, api_keys={EMULATOR_KEY})
+    monkeypatch.setenv("OPENAI_BASE_URL", emu.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", EMULATOR_KEY)
+    yield emu
+    await emu.stop()
+
+
+def load_flow(name: str) -> list[dict]:
+    return json.loads((FLOWS / name).read_text())
