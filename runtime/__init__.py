@@ -5,7 +5,7 @@ model and registers itself with ``@register("<Node-RED type string>")``.
 """
 from .config import NodeConfig, TabConfig, TypedValue
 from .ids import generate_id
-from .node import Node, NodeError
+from .node import PENDING, Node, NodeError
 from .props import (PropertyError, delete_property, get_msg_property, get_property, parse_path,
                     set_msg_property, set_property)
 from .registry import admin_route, get_type, register
@@ -15,7 +15,7 @@ from .values import UNDEFINED, clone_message
 __version__ = "0.1.0"
 
 __all__ = [
-    "Node", "NodeError", "NodeConfig", "TabConfig", "TypedValue", "register", "admin_route",
+    "Node", "NodeError", "PENDING", "NodeConfig", "TabConfig", "TypedValue", "register", "admin_route",
     "get_type", "generate_id", "clone_message", "UNDEFINED", "evaluate_value", "to_number",
     "TypedValueError", "PropertyError", "parse_path", "get_property", "set_property",
     "delete_property", "get_msg_property", "set_msg_property", "__version__",

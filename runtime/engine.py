@@ -199,9 +199,12 @@ class Engine:
 
     # -- what nodes report -----------------------------------------------------------------
     def handle_error(self, node: Node, err: Any, msg: dict | None) -> None:
-        """A node's error: logged as ``[type:name] text`` and shown in the debug sidebar
-        (level 20) with the msg's ``_msgid``. Catch nodes, when present, come first."""
+        """A node's error. With a msg, the catch nodes of its flow get it first; otherwise (or
+        when none takes it) it is logged as ``[type:name] text`` and shown in the debug sidebar
+        (level 20) with the msg's ``_msgid``."""
         text = _text(err)
+        if isinstance(msg, dict) and node.flow.handle_error(node, text, err, msg):
+            return
         self._report(node.id, node.type, node.name, node.z, node.path, text, err,
                      msg.get("_msgid") if isinstance(msg, dict) else None, alias=node.alias)
 
@@ -224,6 +227,8 @@ class Engine:
         if not status and not self.events.is_retained(topic):
             return
         self.events.publish(topic, status, retain=True)
+        if node.flow.status_nodes:
+            node.flow.handle_status(node, status)
 
     def log_error(self, text: str) -> None:
         logger.error(text)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from .values import clone_message
+
 if TYPE_CHECKING:
     from .engine import Engine
     from .node import Node
@@ -26,6 +28,8 @@ class Flow:
         self.path = flow_id
         self.disabled = disabled
         self.nodes: dict[str, Node] = {}
+        self.catch_nodes: list[Node] = []
+        self.status_nodes: list[Node] = []
         self._env_spec = env or []
         self._env: dict[str, Any] | None = None
 
@@ -41,6 +45,55 @@ class Flow:
         if name in env:
             return env[name]
         return os.environ.get(name, "")
+
+    def handle_error(self, node: "Node", text: str, err: Any, msg: dict) -> bool:
+        """Give an error to the catch nodes of this flow, as Node-RED's Flow.handleError:
+        catches scoped to the node (or its group) first, then unscoped ones; ``uncaught``
+        catches only when no other took it. Each gets a clone of ``msg`` with
+        ``msg.error = {message, source: {id, type, name, count}, ...details}`` (an existing
+        ``msg.error`` moves to ``msg._error``). Returns whether any catch node took it."""
+        if not self.catch_nodes:
+            return False
+        count = 1
+        prev = msg.get("error")
+        if isinstance(prev, dict) and isinstance(prev.get("source"), dict) and prev["source"].get("id") == node.id:
+            count = int(prev["source"].get("count", 0)) + 1
+            if count >= 10:
+                node.warn("Message exceeded maximum number of catches")
+                return True
+        scoped, unscoped, uncaught = [], [], []
+        for catch in self.catch_nodes:
+            scope = catch.config.scope
+            if isinstance(scope, list):
+                if node.id in scope:
+                    scoped.append(catch)
+            elif scope == "group":
+                if catch.config.g and catch.config.g == getattr(node.config, "g", None):
+                    scoped.append(catch)
+            elif catch.config.uncaught:
+                uncaught.append(catch)
+            else:
+                unscoped.append(catch)
+        targets = scoped + unscoped or uncaught
+        details = getattr(err, "details", None) or {}
+        for catch in targets:
+            out = clone_message(msg)
+            if "error" in out:
+                out["_error"] = out["error"]
+            error = {"message": text, "source": {"id": node.id, "type": node.type, "name": node.name, "count": count}}
+            error.update({k: v for k, v in details.items() if k != "message"})
+            out["error"] = error
+            catch.receive(out)
+        return bool(targets)
+
+    def handle_status(self, node: "Node", status: dict) -> None:
+        """Give a status change to the status nodes watching ``node`` (Flow.handleStatus)."""
+        for watcher in self.status_nodes:
+            scope = watcher.config.scope
+            if watcher is node or (isinstance(scope, list) and node.id not in scope) or \
+                    (scope == "group" and (not watcher.config.g or watcher.config.g != getattr(node.config, "g", None))):
+                continue
+            watcher.receive({"status": {**status, "source": {"id": node.id, "type": node.type, "name": node.name}}})
 
     def _evaluate_env(self) -> dict[str, Any]:
         from .typed import evaluate_value  # typed imports flow types only for hints

@@ -19,7 +19,11 @@ from .values import clone_message
 if TYPE_CHECKING:
     from .flow import Flow
 
-__all__ = ["Node", "NodeError"]
+__all__ = ["Node", "NodeError", "PENDING"]
+
+PENDING = object()
+"""Returned by ``on_input`` when the node completes the msg later with ``self.done(msg)``
+(e.g. a delay node); returning anything else completes it at once."""
 
 
 class NodeError(Exception):
@@ -57,11 +61,10 @@ class Node:
         self._deliver = self.engine.bus.deliver
         self._context: Context | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._completers: list[Node] = []
         self.closed = False
-        if inspect.iscoroutinefunction(type(self).on_input):
-            self._handle = self._handle_async
-        else:
-            self._handle = self.on_input
+        self._is_async = inspect.iscoroutinefunction(type(self).on_input)
+        self._handle = self._handle_async if self._is_async else self.on_input
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -87,11 +90,37 @@ class Node:
 
     async def _run(self, msg: dict) -> None:
         try:
-            await self.on_input(msg)
+            result = await self.on_input(msg)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             self.error(exc, msg)
+            return
+        if self._completers and result is not PENDING:
+            self.done(msg)
+
+    def _handle_and_complete(self, msg: dict) -> None:
+        if self.on_input(msg) is not PENDING:
+            self.done(msg)
+
+    def add_completer(self, node: "Node") -> None:
+        """Have ``node`` (a complete node) receive a clone of each msg this node completes.
+        Only nodes watched this way pay for completion tracking on their hot path."""
+        self._completers.append(node)
+        if not self._is_async:
+            self._handle = self._handle_and_complete
+
+    def done(self, msg: dict, error: Any = None) -> None:
+        """Finish handling ``msg``: with ``error`` it is reported as ``error(error, msg)``;
+        otherwise complete nodes watching this node get a clone with
+        ``complete: {source: {id, type, name}}`` (Node-RED's ``done()``)."""
+        if error is not None:
+            self.error(error, msg)
+            return
+        for node in self._completers:
+            out = clone_message(msg)
+            out["complete"] = {"source": {"id": self.id, "type": self.type, "name": self.name}}
+            node.receive(out)
 
     def receive(self, msg: dict | None = None) -> None:
         """Deliver ``msg`` to this node's input (as Node-RED's ``node.receive``)."""

@@ -1,0 +1,42 @@
+"""The ``catch`` node: receives the errors that other nodes of its flow report with a msg.
+
+As Node-RED's catch node (nodes/core/common/25-catch.js) and Flow.handleError.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import field_validator
+
+from runtime import Node, NodeConfig, register
+
+
+class CatchConfig(NodeConfig):
+    """``scope``: None (every node of the flow), a list of node ids, or ``"group"`` (the nodes
+    of its group). ``uncaught``: only errors no other catch node handled."""
+
+    scope: list[str] | str | None = None
+    uncaught: bool = False
+
+    @field_validator("scope", mode="before")
+    @classmethod
+    def _scope(cls, v: Any) -> Any:
+        return None if v in ("", "all") else v
+
+
+@register("catch", category="common", color="#e49191", inputs=0, outputs=1)
+class CatchNode(Node):
+    """Sends on each caught error's msg, with ``msg.error = {message, source: {id, type, name,
+    count}}`` plus the details the failing node gave (e.g. ``status``, ``code``)."""
+
+    Config = CatchConfig
+
+    def start(self) -> None:
+        self.flow.catch_nodes.append(self)
+
+    async def close(self, removed: bool) -> None:
+        if self in self.flow.catch_nodes:
+            self.flow.catch_nodes.remove(self)
+
+    def on_input(self, msg: dict) -> None:
+        self.send(msg)

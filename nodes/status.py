@@ -1,0 +1,40 @@
+"""The ``status`` node: reports the status changes of other nodes in its flow.
+
+As Node-RED's status node (nodes/core/common/25-status.js) and Flow.handleStatus.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import field_validator
+
+from runtime import Node, NodeConfig, register
+
+
+class StatusConfig(NodeConfig):
+    """``scope``: None (every node of the flow), a list of node ids, or ``"group"``."""
+
+    scope: list[str] | str | None = None
+
+    @field_validator("scope", mode="before")
+    @classmethod
+    def _scope(cls, v: Any) -> Any:
+        return None if v in ("", "all") else v
+
+
+@register("status", category="common", color="#94c1d0", inputs=0, outputs=1)
+class StatusNode(Node):
+    """Sends ``{status: {fill, shape, text, source: {id, type, name}}}`` for each status a
+    watched node shows."""
+
+    Config = StatusConfig
+
+    def start(self) -> None:
+        self.flow.status_nodes.append(self)
+
+    async def close(self, removed: bool) -> None:
+        if self in self.flow.status_nodes:
+            self.flow.status_nodes.remove(self)
+
+    def on_input(self, msg: dict) -> None:
+        self.send(msg)
