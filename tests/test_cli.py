@@ -1,0 +1,86 @@
+"""``flowred run FLOWFILE --openai-emulator``, started as the README's ``make run`` starts it: a
+real process, driven over HTTP and /comms, then stopped with SIGTERM."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+from conftest import FLOWS, ROOT, free_port
+
+FLOWRED = str(Path(sys.executable).with_name("flowred"))
+
+
+async def start_process(args: list[str], env: dict) -> tuple[asyncio.subprocess.Process, str]:
+    proc = await asyncio.create_subprocess_exec(FLOWRED, *args, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.STDOUT, env=env, cwd=ROOT)
+    seen = []
+    try:
+        while True:
+            line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+            if not line:
+                raise AssertionError("flowred exited early:\n" + "".join(seen))
+            seen.append(line)
+            if "FlowRed is running" in line:
+                return proc, "".join(seen)
+    except asyncio.TimeoutError:
+        proc.kill()
+        raise AssertionError("flowred did not start:\n" + "".join(seen)) from None
+
+
+async def test_run_with_emulator_serves_editor_api_and_the_seed_flow(tmp_path):
+    flow_file = tmp_path / "flows.json"
+    shutil.copy(FLOWS / "realtime-client-secret.json", flow_file)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    proc, log = await start_process(["run", str(flow_file), "--userDir", str(tmp_path), "--port", str(port),
+                                     "--openai-emulator"], env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert f"Server now running at {url}/" in log
+        assert "OpenAI emulator" in log and "Started flows" in log
+        async with aiohttp.ClientSession() as http:
+            page = await http.get(url + "/")
+            assert page.status == 200 and "FlowRed" in await page.text()
+            settings = await (await http.get(url + "/settings")).json()
+            emulator_url = settings["openaiEmulator"]["url"]
+            assert emulator_url.startswith("http://127.0.0.1:")
+            ws = await http.ws_connect(url + "/comms")
+            await ws.send_json({"subscribe": "debug"})
+            assert (await http.post(url + "/inject/b7fce6b60f312e8a")).status == 200
+            debug = None
+            end = time.monotonic() + 20
+            while debug is None and time.monotonic() < end:
+                for item in await ws.receive_json(timeout=20):
+                    if item["topic"] == "debug":
+                        debug = item["data"]
+            payload = json.loads(debug["msg"])["payload"]
+            assert payload["value"].startswith("ek_") and payload["session"]["model"] == "gpt-audio-1.5"
+            requests = await (await http.get(emulator_url.removesuffix("/v1") + "/__emulator/requests")).json()
+            assert requests[-1]["headers"]["authorization"].startswith("Bearer sk-emulator-")
+            await ws.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0, out.decode()
+
+
+async def test_port_in_use_is_a_clear_error(tmp_path):
+    port = free_port()
+    blocker = await asyncio.start_server(lambda r, w: None, "127.0.0.1", port)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            FLOWRED, "run", str(tmp_path / "flows.json"), "--userDir", str(tmp_path), "--port", str(port),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=ROOT)
+        out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        blocker.close()
+    assert proc.returncode == 1
+    assert f"Cannot listen on 127.0.0.1:{port}" in out.decode()
