@@ -18,6 +18,7 @@ from typing import Any
 
 from .bus import AsyncioBus
 from .context import ContextManager
+from .diff import changed_nodes
 from .events import EventHub
 from .flow import Flow
 from .loader import ParsedFlows, validate_flows
@@ -90,13 +91,15 @@ class Engine:
                                 retain=True)
 
     async def deploy(self, nodes: list[dict], credentials: dict | None = None, *, save: bool = True,
-                     replace_credentials: bool = False) -> str:
-        """Validate ``nodes`` and, if valid, replace the running flows with them (full deploy).
+                     replace_credentials: bool = False, mode: str = "full") -> str:
+        """Validate ``nodes`` and, if valid, make them the running flows.
 
-        ``credentials``: node id → credential fields, merged over the known ones (or replacing
-        them when ``replace_credentials``); credentials inside node objects are taken out and
-        stored too. Returns the new rev. Raises FlowValidationError (nothing is changed) when
-        the flows are invalid.
+        ``mode`` is Node-RED's deployment type: ``full`` restarts every node; ``nodes`` only the
+        changed, added and removed ones; ``flows`` every node of the tabs holding a change
+        (see runtime.diff). ``credentials``: node id → credential fields, merged over the known
+        ones (or replacing them when ``replace_credentials``); credentials inside node objects
+        are taken out and stored too. Returns the new rev. Raises FlowValidationError (and
+        changes nothing) when the flows are invalid.
         """
         parsed = validate_flows(nodes)
         async with self._lock:
@@ -107,23 +110,29 @@ class Engine:
             creds = {k: v for k, v in creds.items() if k in ids}
             if save and self.storage is not None:
                 self.storage.save(parsed.nodes, creds)
-            deploy = self.state == "start" or bool(self.nodes)
-            if deploy:
-                logger.info("Stopping flows")
+            running = self.state == "start"
+            partial = mode in ("nodes", "flows") and running and not parsed.missing_types
+            restart = changed_nodes(self.parsed.nodes, parsed.nodes, self.credentials, creds, mode) if partial else None
+            if running:
+                logger.info("Stopping modified " + mode if partial else "Stopping flows")
                 self.events.publish("notification/runtime-state", {"state": "stop", "deploy": True}, retain=True)
-            await self._stop_all()
-            if deploy:
-                logger.info("Stopped flows")
+            await self._stop_nodes(None if restart is None else [n for i, n in self.nodes.items() if i in restart])
+            if running:
+                logger.info("Stopped modified " + mode if partial else "Stopped flows")
+            old_tabs = self.parsed.tabs
             self.parsed, self.credentials, self.rev = parsed, creds, flows_rev(parsed.nodes)
             self.load_error = None
-            if deploy:
+            if running:
                 logger.info("Updated flows")
             for issue in parsed.warnings:
                 logger.warning(str(issue))
             if parsed.missing_types:
                 self._wait_for_missing_types()
             else:
-                await self._start_all(deploy)
+                self._start_nodes(restart, old_tabs)
+                logger.info("Started modified " + mode if partial else "Started flows")
+                self.events.publish("notification/runtime-state",
+                                    {"state": "start", "deploy": True} if running else {"state": "start"}, retain=True)
             self.context.clean(ids)
             self.events.publish("notification/runtime-deploy", {"revision": self.rev}, retain=True)
             return self.rev
@@ -140,21 +149,28 @@ class Engine:
             "state": "stop", "error": "missing-types", "type": "warning", "text": text,
             "types": list(missing), "nodes": missing}, retain=True)
 
-    async def _start_all(self, deploy: bool) -> None:
-        logger.info("Starting flows")
+    def _start_nodes(self, restart: set[str] | None, old_tabs: dict) -> None:
+        """Create and start the nodes not running yet (all of them when ``restart`` is None),
+        then rewire every running node."""
+        if restart is None:
+            logger.info("Starting flows")
         parsed = self.parsed
-        self.flows = {"global": Flow(self, "global")}
+        flows = {"global": self.flows.get("global") or Flow(self, "global")}
         for tab in parsed.tabs.values():
-            if not tab.disabled:
-                self.flows[tab.id] = Flow(self, tab.id, tab.label, tab.env)
+            if tab.disabled:
+                continue
+            keep = self.flows.get(tab.id)
+            flows[tab.id] = keep if keep is not None and restart is not None and tab.id not in restart \
+                and old_tabs.get(tab.id) == tab else Flow(self, tab.id, tab.label, tab.env)
+        self.flows = flows
         created: list[Node] = []
         # config nodes first, so flow nodes can find them when they start
-        order = sorted(parsed.configs.values(), key=lambda c: c.x is not None and c.y is not None)
+        order = sorted((c for c in parsed.configs.values() if c.id not in self.nodes),
+                       key=lambda c: c.x is not None and c.y is not None)
         for cfg in order:
-            flow = self.flows.get(parsed.owner.get(cfg.id, "global")) or self.flows["global"]
-            node_type = get_type(cfg.type)
+            flow = flows.get(parsed.owner.get(cfg.id, "global")) or flows["global"]
             try:
-                node = node_type.cls(cfg, flow)
+                node = get_type(cfg.type).cls(cfg, flow)
                 node.credentials = self.credentials.get(cfg.id, {})
             except Exception as exc:
                 self._report(cfg.id, cfg.type, cfg.name, cfg.z, flow.path, f"Error creating node: {_text(exc)}", exc)
@@ -163,39 +179,44 @@ class Engine:
             self.nodes[cfg.id] = node
             created.append(node)
         nodes = self.nodes
-        for node in created:
-            node._outputs = tuple(tuple(nodes[t] for t in port if t in nodes) for port in node.config.wires)
+        for node in nodes.values():
+            cfg = parsed.configs.get(node.id, node.config)
+            node._outputs = tuple(tuple(nodes[t] for t in port if t in nodes) for port in cfg.wires)
         for node in created:
             try:
                 node.start()
             except Exception as exc:
                 self.handle_error(node, exc, None)
         self.state = "start"
-        logger.info("Started flows")
-        data = {"state": "start", "deploy": True} if deploy else {"state": "start"}
-        self.events.publish("notification/runtime-state", data, retain=True)
 
-    async def _stop_all(self) -> None:
-        nodes = list(self.nodes.values())
-        self.nodes = {}
-        self.flows = {}
-        if nodes:
+    async def _stop_nodes(self, stopping: list[Node] | None) -> None:
+        """Close ``stopping`` (every running node when None) and forget them."""
+        if stopping is None:
+            stopping = list(self.nodes.values())
+            self.nodes = {}
+            self.flows = {}
+            self.state = "stop"
+        else:
+            for node in stopping:
+                self.nodes.pop(node.id, None)
+                node.flow.nodes.pop(node.id, None)
+        if stopping:
             timeout = self.settings.nodeCloseTimeout
-            results = await asyncio.gather(*(asyncio.wait_for(n._close(True), timeout) for n in nodes),
+            results = await asyncio.gather(*(asyncio.wait_for(n._close(True), timeout) for n in stopping),
                                            return_exceptions=True)
-            for node, res in zip(nodes, results):
+            for node, res in zip(stopping, results):
                 if isinstance(res, BaseException) and not isinstance(res, asyncio.CancelledError):
                     self._report(node.id, node.type, node.name, node.z, node.path,
                                  f"Error stopping node: {_text(res)}", res)
-            self.bus.discard(set(nodes))
-        for topic in [t for t in self.events.retained() if t.startswith("status/")]:
-            self.events.publish(topic, {}, retain=True)
-        self.state = "stop"
+            self.bus.discard(set(stopping))
+            for node in stopping:
+                if self.events.is_retained("status/" + node.id):
+                    self.events.publish("status/" + node.id, {}, retain=True)
 
     async def stop(self) -> None:
         """Stop every node (shutdown)."""
         async with self._lock:
-            await self._stop_all()
+            await self._stop_nodes(None)
 
     # -- what nodes report -----------------------------------------------------------------
     def handle_error(self, node: Node, err: Any, msg: dict | None) -> None:

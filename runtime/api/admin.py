@@ -63,7 +63,8 @@ def add_admin_routes(app: web.Application, engine, root: str, version: str) -> N
             body = body["flows"]
         try:
             nodes = parse_flow_data(body, "request body")
-            rev = await engine.deploy(nodes, credentials if isinstance(credentials, dict) else None)
+            rev = await engine.deploy(nodes, credentials if isinstance(credentials, dict) else None,
+                                      mode=deploy_type)
         except FlowFileError as exc:
             return api_error(400, "invalid_flow", str(exc))
         except FlowValidationError as exc:
