@@ -5,6 +5,7 @@ model and registers itself with ``@register("<Node-RED type string>")``.
 """
 from .config import NodeConfig, TabConfig, TypedValue
 from .ids import generate_id
+from .jsonata import JsonataError, compile_jsonata, evaluate_jsonata
 from .node import PENDING, Node, NodeError
 from .props import (PropertyError, delete_property, get_msg_property, get_property, parse_path,
                     set_msg_property, set_property)
@@ -17,6 +18,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Node", "NodeError", "PENDING", "NodeConfig", "TabConfig", "TypedValue", "register", "admin_route",
     "get_type", "generate_id", "clone_message", "UNDEFINED", "evaluate_value", "to_number",
-    "TypedValueError", "PropertyError", "parse_path", "get_property", "set_property",
+    "TypedValueError", "PropertyError", "JsonataError", "compile_jsonata", "evaluate_jsonata", "parse_path", "get_property", "set_property",
     "delete_property", "get_msg_property", "set_msg_property", "__version__",
 ]

@@ -1,7 +1,7 @@
 """Typed values: a value plus its type, as Node-RED's ``RED.util.evaluateNodeProperty``.
 
 Types (the editor's typedInput): ``str``, ``num``, ``bool``, ``json``, ``bin``, ``date``, ``env``,
-``flow``, ``global``, ``msg``, ``re``, ``jsonata``. Differences from Node-RED, on purpose: a ``num``
+``flow``, ``global``, ``msg``, ``re``, ``jsonata`` (runtime.jsonata). Differences from Node-RED, on purpose: a ``num``
 that is not a number raises (Node-RED silently gives NaN); ``date`` with a moment.js format
 string is not supported yet and raises.
 """
@@ -112,7 +112,9 @@ def evaluate_value(value: Any, vt: str | None, node: "Node | None", msg: dict | 
     if vt == "re":
         return re.compile(str(value))
     if vt == "jsonata":
-        raise TypedValueError("JSONata expressions are not supported yet")
+        from .jsonata import evaluate_jsonata
+
+        return evaluate_jsonata(str(value), msg or {}, node)
     raise TypedValueError(f"Unknown value type: {vt!r}")
 
 

@@ -79,3 +79,23 @@ async def test_invalid_schedule_is_rejected_at_deploy(start_runtime):
     assert err["id"] == "i1" and err["field"] == "crontab"
     resp = await rt.deploy([TAB, inject(repeat="9999999"), DEBUG], expect=400)
     assert "Interval too large" in (await resp.json())["errors"][0]["message"]
+
+
+async def test_jsonata_prop_sees_msg_env_and_context(start_runtime, monkeypatch):
+    monkeypatch.setenv("FLOWRED_TEST_VAR", "E")
+    props = [{"p": "payload", "v": "[1,2,3]", "vt": "json"},
+             {"p": "sum", "v": '$sum(payload) & "-" & $env("FLOWRED_TEST_VAR") & "-" & $flowContext("k")', "vt": "jsonata"}]
+    rt = await start_runtime([TAB, inject(props=props), DEBUG])
+    rt.engine.get_node("i1").context().flow.set("k", "F")
+    comms = await rt.comms()
+    await rt.inject("i1")
+    msg = json.loads((await comms.debug(1))[0]["msg"])
+    assert msg["sum"] == "6-E-F"
+
+
+async def test_invalid_jsonata_is_an_error_on_the_node(start_runtime):
+    rt = await start_runtime([TAB, inject(props=[{"p": "payload", "v": "payload.", "vt": "jsonata"}]), DEBUG])
+    comms = await rt.comms()
+    await rt.inject("i1")
+    [err] = await comms.debug(1)
+    assert err["level"] == 20 and "Invalid JSONata expression: Unexpected end of expression" in err["msg"]

@@ -1,0 +1,61 @@
+"""JSONata expressions, as Node-RED's ``RED.util.prepareJSONataExpression`` /
+``evaluateJSONataExpression``, on the pure-Python ``jsonata-python`` library.
+
+Expressions are compiled once and cached. Node-RED's helper functions are bound per call:
+``$flowContext(key)``, ``$globalContext(key)``, ``$env(name)``, ``$clone(value)``. A result
+JSONata leaves undefined comes back as None.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import jsonata
+
+from .values import clone_message
+
+if TYPE_CHECKING:
+    from .node import Node
+
+__all__ = ["JsonataError", "compile_jsonata", "evaluate_jsonata"]
+
+_cache: dict[str, jsonata.Jsonata] = {}
+
+
+class JsonataError(ValueError):
+    """An expression that does not compile (``Invalid JSONata expression: ...``) or fails."""
+
+
+def compile_jsonata(expr: str) -> jsonata.Jsonata:
+    """The compiled expression (cached). Raises JsonataError naming the syntax problem."""
+    compiled = _cache.get(expr)
+    if compiled is None:
+        try:
+            compiled = jsonata.Jsonata(expr)
+        except jsonata.JException as exc:
+            raise JsonataError(f"Invalid JSONata expression: {exc}") from None
+        if len(_cache) < 5000:
+            _cache[expr] = compiled
+    return compiled
+
+
+def evaluate_jsonata(expr: str, msg: Any, node: "Node | None" = None, bindings: dict | None = None) -> Any:
+    """Evaluate ``expr`` against ``msg`` for ``node``; extra ``bindings`` are ``$name`` values.
+
+    Raises JsonataError with JSONata's message when evaluation fails.
+    """
+    compiled = compile_jsonata(expr)
+    if node is not None:
+        ctx = node.context()
+        compiled.register_lambda("flowContext", lambda key: _ctx_get(ctx.flow, key))
+        compiled.register_lambda("globalContext", lambda key: _ctx_get(ctx.global_, key))
+        compiled.register_lambda("env", lambda name: node.get_env(name))
+    compiled.register_lambda("clone", lambda value: clone_message(value) if isinstance(value, dict) else value)
+    try:
+        return compiled.evaluate(msg, bindings)
+    except jsonata.JException as exc:
+        raise JsonataError(str(exc)) from None
+
+
+def _ctx_get(ctx: Any, key: str) -> Any:
+    value = ctx.get(key)
+    return None if value.__class__.__name__ == "_Undefined" else value
