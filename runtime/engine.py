@@ -21,6 +21,7 @@ from .context import ContextManager
 from .diff import changed_nodes
 from .events import EventHub
 from .flow import Flow
+from .http_routes import HttpRoutes
 from .loader import ParsedFlows, validate_flows
 from .log import logger
 from .node import Node, NodeError
@@ -52,6 +53,7 @@ class Engine:
         self.events = EventHub()
         self.bus = AsyncioBus()
         self.context = ContextManager()
+        self.http_routes = HttpRoutes()
         self.credentials: dict[str, dict] = {}
         self.parsed: ParsedFlows = ParsedFlows(nodes=[])
         self.rev = flows_rev([])

@@ -29,6 +29,7 @@ class Settings(BaseModel):
     uiHost: str = "127.0.0.1"
     uiPort: int = 1880
     httpAdminRoot: str = "/"
+    httpNodeRoot: str = "/"
     flowFile: Path | None = None
     userDir: Path = Field(default_factory=lambda: Path.home() / ".flowred")
     credentialSecret: str | bool | None = None
@@ -40,7 +41,7 @@ class Settings(BaseModel):
     def public(self, version: str) -> dict:
         """The ``GET /settings`` body (Node-RED's shape, only the keys FlowRed knows)."""
         out: dict[str, Any] = {
-            "httpNodeRoot": "/",
+            "httpNodeRoot": self.httpNodeRoot,
             "version": version,
             "context": {"default": "memory", "stores": ["memory"]},
             "flowFilePretty": True,

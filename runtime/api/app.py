@@ -31,8 +31,27 @@ def create_app(engine) -> web.Application:
         return web.FileResponse(WEB_DIR / "index.html")
 
     app.router.add_get(root + "/", index)
-    if WEB_DIR.is_dir():
-        app.router.add_static(root + "/", WEB_DIR, show_index=False)
+    node_root = settings.httpNodeRoot.rstrip("/")
+
+    async def fallback(request: web.Request) -> web.StreamResponse:
+        """Requests no Admin API route answered: an editor file from ``web/`` (GET), else the
+        routes of ``http in`` nodes under httpNodeRoot, else 404."""
+        path = request.path
+        if request.method in ("GET", "HEAD") and path.startswith(root + "/"):
+            file = (WEB_DIR / path[len(root) + 1:]).resolve()
+            if file.is_file() and file.is_relative_to(WEB_DIR):
+                return web.FileResponse(file)
+        if node_root:
+            if not (path == node_root or path.startswith(node_root + "/")):
+                raise web.HTTPNotFound()
+            path = path[len(node_root):] or "/"
+        found = engine.http_routes.match(request.method, path)
+        if found is None:
+            raise web.HTTPNotFound(text=f"Cannot {request.method} {request.path}")
+        route, params = found
+        return await route.handler(request, params)
+
+    app.router.add_route("*", "/{tail:.*}", fallback)
 
     async def on_shutdown(app: web.Application) -> None:
         await comms.close()
