@@ -19,7 +19,7 @@ from runtime.storage import FlowStorage
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOWS = ROOT / "flows"
-SHARED = ROOT.parent / "shared"
+REFERENCE = Path(__file__).resolve().parent / "reference"
 EMULATOR_KEY = "sk-test-emulator-key-0123456789"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 TAB = {"id": "t1", "type": "tab", "label": "Flow 1", "disabled": False, "info": "", "env": []}
-INJECT = {"id": "i1", "type": "inject", "z": "t1", "name": "", "props": [{"p": "payload"}],
+INJECT = {"id": "i1", "type": "inject", "z": "t1", "name": "", "props": [{"p": "payload"}, {"p": "topic", "vt": "str"}],
           "payload": "42", "payloadType": "num", "repeat": "", "crontab": "", "once": False,
           "onceDelay": 0.1, "topic": "t", "x": 100, "y": 100, "wires": [["d1"]], "extra_field": {"kept": True}}
 DEBUG = {"id": "d1", "type": "debug", "z": "t1", "name": "", "active": True, "tosidebar": True,
@@ -26,9 +26,9 @@ async def test_get_flows_v1_and_v2_keep_every_field(start_runtime):
 
 async def test_rev_is_node_reds_sha256_of_compact_json(start_runtime):
     # Node-RED 5.0.7 gave this rev for the deployed seed flow (shared/reference/admin_api_samples.json)
-    from conftest import SHARED
+    from conftest import REFERENCE
 
-    sample = json.loads((SHARED / "reference" / "admin_api_samples.json").read_text())
+    sample = json.loads((REFERENCE / "admin_api_samples.json").read_text())
     v2 = next(v for k, v in sample.items() if k.startswith("GET /flows") and "v2" in k)["body"]
     rt = await start_runtime(v2["flows"])
     resp = await rt.http.get(rt.url + "/flows", headers={"Node-RED-API-Version": "v2"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from conftest import EMULATOR_KEY, FLOWS, SHARED, load_flow
+from conftest import EMULATOR_KEY, FLOWS, REFERENCE, load_flow
 
 INJECT_RT, INJECT_AUDIO = "6e1099b8233f4f6f", "b7fce6b60f312e8a"
 OPENAI_NODE, DEBUG_NODE, TAB = "9df67f8a39c32558", "86453bdf02676d9f", "7c28d6f5b81f4cf3"
@@ -46,8 +46,8 @@ async def test_emulator_received_the_nested_request_with_the_key(start_runtime, 
         "session": {"type": "realtime", "model": "gpt-realtime-1.5", "output_modalities": ["audio"],
                     "instructions": "Speak clearly and keep responses concise."},
     }
-    # same body as the one real Node-RED sent (shared/reference/good_mock_requests.json)
-    reference = json.loads((SHARED / "reference" / "good_mock_requests.json").read_text())
+    # same body as the one real Node-RED sent (tests/reference/good_mock_requests.json)
+    reference = json.loads((REFERENCE / "good_mock_requests.json").read_text())
     assert req["body"] == reference[0]["body"]
 
 
