@@ -23,6 +23,20 @@ REFERENCE = Path(__file__).resolve().parent / "reference"
 EMULATOR_KEY = "sk-test-emulator-key-0123456789"
 
 
+TEST_TAB = {"id": "t1", "type": "tab", "label": "test"}
+
+
+def make_node(id_: str, type_: str, wires: Any = (), **fields: Any) -> dict:
+    """A node of tab ``t1`` in Node-RED's export format; ``wires`` is one list of ids per output."""
+    return {"id": id_, "type": type_, "z": "t1", "name": "", "x": 100, "y": 100,
+            "wires": [list(w) for w in wires], **fields}
+
+
+def feeder(id_: str, *targets: str) -> dict:
+    """An inject node without props: ``rt.inject(id_, msg)`` sends ``msg`` itself to ``targets``."""
+    return make_node(id_, "inject", [list(targets)], props=[], repeat="", crontab="", once=False)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
