@@ -7,6 +7,7 @@ them, so it never names a node module itself (as Node-RED's registry scans node_
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -104,8 +105,9 @@ def admin_routes() -> list[AdminRoute]:
 def load_node_packages() -> list[str]:
     """Import every module of every package in the ``flowred.nodes`` entry point group, once.
 
-    Returns the names of the modules imported. An import error in a node module propagates:
-    a broken node module is a programming error, not a flow error.
+    Returns the names of the modules imported. As Node-RED's registry, a module that fails to
+    import is logged with its error and skipped (its types are then missing types, which stop
+    the flows that use them); ``load_errors()`` lists those failures.
     """
     global _loaded
     if _loaded:
@@ -113,9 +115,29 @@ def load_node_packages() -> list[str]:
     _loaded = True
     names: list[str] = []
     for ep in entry_points(group="flowred.nodes"):
-        pkg = importlib.import_module(ep.value)
+        pkg = _import(ep.value)
+        if pkg is None:
+            continue
         names.append(pkg.__name__)
-        for info in pkgutil.walk_packages(getattr(pkg, "__path__", []), prefix=pkg.__name__ + "."):
-            importlib.import_module(info.name)
-            names.append(info.name)
+        for info in pkgutil.walk_packages(getattr(pkg, "__path__", []), prefix=pkg.__name__ + ".",
+                                          onerror=lambda name: None):
+            if _import(info.name) is not None:
+                names.append(info.name)
     return names
+
+
+_load_errors: dict[str, str] = {}
+
+
+def _import(name: str):
+    try:
+        return importlib.import_module(name)
+    except Exception as err:  # a broken node module must not stop the others from loading
+        _load_errors[name] = f"{type(err).__name__}: {err}"
+        logger.error(f"Failed to load node module {name}: {type(err).__name__}: {err}")
+        return None
+
+
+def load_errors() -> dict[str, str]:
+    """Node modules that failed to import: module name → error text."""
+    return dict(_load_errors)
