@@ -1,0 +1,159 @@
+"""The ``link in``, ``link out`` and ``link call`` nodes: virtual wires, across tabs too.
+
+As Node-RED's link nodes (nodes/core/common/60-link.js):
+
+* ``link out`` in ``link`` mode sends each msg to the ``link in`` nodes listed in ``links``
+  (the first gets the msg itself, the others clones); in ``return`` mode it sends the msg back
+  to the ``link call`` that sent it (the last entry of ``msg._linkSource``).
+* ``link in`` passes what it receives to its wires.
+* ``link call`` sends the msg to one ``link in`` (``links[0]``, or ``msg.target`` — an id or
+  a unique name — with ``linkType: "dynamic"``), pushing ``{id, node}`` on
+  ``msg._linkSource``, and sends on its output the msg a ``link out`` in return mode gives
+  back. No return within ``timeout`` seconds (default 30) is an error ``timeout`` on the call
+  node with the msg it sent.
+"""
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+from pydantic import field_validator
+
+from runtime import Node, NodeConfig, NodeError, clone_message, register
+
+
+class LinkConfig(NodeConfig):
+    """``links``: ids of the link nodes at the other end of the virtual wire."""
+
+    links: list[str] = []
+
+    @field_validator("links", mode="before")
+    @classmethod
+    def _links(cls, v: Any) -> Any:
+        return [] if v is None else v
+
+
+class LinkOutConfig(LinkConfig):
+    """``mode``: ``link`` (send to ``links``) or ``return`` (back to the calling link call)."""
+
+    mode: str = "link"
+
+
+class LinkCallConfig(LinkConfig):
+    """``linkType``: ``static`` (``links[0]``) or ``dynamic`` (``msg.target``);
+    ``timeout``: seconds to wait for the return (Node-RED writes it as a string)."""
+
+    linkType: str = "static"
+    timeout: float = 30.0
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, v: Any) -> Any:
+        return 30.0 if v in ("", None) else v
+
+
+@register("link in", category="common", color="#ddd", inputs=0, outputs=1)
+class LinkInNode(Node):
+    """Sends on every msg a ``link out`` or ``link call`` delivers to it."""
+
+    Config = LinkConfig
+
+    def on_input(self, msg: dict) -> None:
+        self.send(msg)
+
+
+@register("link out", category="common", color="#ddd", inputs=1, outputs=0)
+class LinkOutNode(Node):
+    """``link`` mode: each msg goes to the listed ``link in`` nodes (any tab). ``return`` mode:
+    the msg goes back to the ``link call`` that sent it; without ``msg._linkSource`` the node
+    warns ``No link-call node to return to``."""
+
+    Config = LinkOutConfig
+
+    def __init__(self, config: LinkOutConfig, flow) -> None:
+        super().__init__(config, flow)
+        self._targets = tuple(config.links)
+        self._returns = config.mode == "return"
+
+    def on_input(self, msg: dict) -> None:
+        if self._returns:
+            self._return(msg)
+            return
+        nodes = self.engine.nodes
+        first = True
+        for target_id in self._targets:
+            target = nodes.get(target_id)
+            if target is None or target.type != "link in":
+                continue
+            target.receive(msg if first else clone_message(msg))
+            first = False
+
+    def _return(self, msg: dict) -> None:
+        stack = msg.get("_linkSource")
+        if not isinstance(stack, list) or not stack:
+            self.warn("No link-call node to return to")
+            return
+        event = stack.pop()
+        if not stack:
+            del msg["_linkSource"]
+        caller = self.engine.nodes.get(event.get("node")) if isinstance(event, dict) else None
+        if not isinstance(caller, LinkCallNode) or not caller.return_message(event.get("id"), msg):
+            self.warn("The link-call node this msg came from is no longer waiting for it")
+
+
+@register("link call", category="common", color="#ddd", inputs=1, outputs=1)
+class LinkCallNode(Node):
+    """Calls a flow that starts with a ``link in`` and ends with a ``link out`` in return mode,
+    and sends on the msg it returns. Errors: ``target link-in node '<t>' not found``,
+    ``timeout`` (no return within ``timeout`` seconds)."""
+
+    Config = LinkCallConfig
+
+    def __init__(self, config: LinkCallConfig, flow) -> None:
+        super().__init__(config, flow)
+        self._dynamic = config.linkType == "dynamic"
+        self._static = config.links[0] if config.links else None
+        self._waiting: dict[str, tuple[dict, asyncio.TimerHandle]] = {}
+
+    def on_input(self, msg: dict) -> Any:
+        target = self._target(msg.get("target") if self._dynamic else self._static)
+        event_id = secrets.token_hex(8)
+        stack = msg.get("_linkSource")
+        if not isinstance(stack, list):
+            stack = msg["_linkSource"] = []
+        stack.append({"id": event_id, "node": self.id})
+        timer = asyncio.get_running_loop().call_later(self.config.timeout, self._timed_out, event_id)
+        self._waiting[event_id] = (msg, timer)
+        target.receive(msg)
+
+    def _target(self, ref: Any) -> Node:
+        nodes = self.engine.nodes
+        node = nodes.get(ref) if isinstance(ref, str) else None
+        if node is None and isinstance(ref, str) and self._dynamic:
+            named = [n for n in nodes.values() if n.type == "link in" and n.name == ref]
+            if len(named) > 1:
+                raise NodeError(f"multiple link-in nodes named '{ref}'")
+            node = named[0] if named else None
+        if node is None or node.type != "link in":
+            raise NodeError(f"target link-in node '{ref if ref is not None else ''}' not found")
+        return node
+
+    def return_message(self, event_id: Any, msg: dict) -> bool:
+        """Send ``msg`` on as the answer to the call ``event_id``; False if not waiting for it."""
+        waiting = self._waiting.pop(event_id, None)
+        if waiting is None:
+            return False
+        waiting[1].cancel()
+        self.send(msg)
+        return True
+
+    def _timed_out(self, event_id: str) -> None:
+        waiting = self._waiting.pop(event_id, None)
+        if waiting is not None:
+            self.error("timeout", waiting[0])
+
+    async def close(self, removed: bool) -> None:
+        for _, timer in self._waiting.values():
+            timer.cancel()
+        self._waiting.clear()
