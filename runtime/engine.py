@@ -157,13 +157,16 @@ class Engine:
         if restart is None:
             logger.info("Starting flows")
         parsed = self.parsed
-        flows = {"global": self.flows.get("global") or Flow(self, "global")}
+        glob = self.flows.get("global") if restart is not None else None
+        if glob is None:
+            glob = Flow(self, "global", env=parsed.env.get("global"))
+        flows = {"global": glob}
         for tab in parsed.tabs.values():
             if tab.disabled:
                 continue
             keep = self.flows.get(tab.id)
             flows[tab.id] = keep if keep is not None and restart is not None and tab.id not in restart \
-                and old_tabs.get(tab.id) == tab else Flow(self, tab.id, tab.label, tab.env)
+                and old_tabs.get(tab.id) == tab else Flow(self, tab.id, tab.label, parsed.env.get(tab.id))
         self.flows = flows
         created: list[Node] = []
         # config nodes first, so flow nodes can find them when they start

@@ -19,12 +19,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from .config import NodeConfig, TabConfig
+from .env import EnvScope, substitute_properties
 from .registry import get_type
 
 __all__ = ["FlowFileError", "FlowIssue", "FlowValidationError", "ParsedFlows", "parse_flow_text",
            "parse_flow_data", "validate_flows"]
 
-NON_NODE_TYPES = {"tab", "subflow", "group"}
+NON_NODE_TYPES = {"tab", "subflow", "group", "global-config"}
 
 
 class FlowFileError(ValueError):
@@ -80,7 +81,8 @@ class ParsedFlows:
     ``tabs``: tab id → TabConfig; ``configs``: node id → validated config model of each node to
     start (disabled nodes and nodes of disabled tabs are left out); ``owner``: node id → the
     flow id it runs in (a tab id or ``"global"``); ``missing_types``: type → node ids;
-    ``credentials``: node id → the credentials posted with it; ``warnings``.
+    ``credentials``: node id → the credentials posted with it; ``warnings``; ``groups``: group
+    id → group object; ``env``: ``"global"``, tab and group ids → their EnvScope (runtime.env).
     """
 
     nodes: list[dict]
@@ -90,6 +92,8 @@ class ParsedFlows:
     missing_types: dict[str, list[str]] = field(default_factory=dict)
     credentials: dict[str, dict] = field(default_factory=dict)
     warnings: list[FlowIssue] = field(default_factory=list)
+    groups: dict[str, dict] = field(default_factory=dict)
+    env: dict[str, EnvScope] = field(default_factory=dict)
 
 
 def parse_flow_text(text: str | bytes, source: str = "") -> list[dict]:
@@ -152,6 +156,7 @@ def validate_flows(nodes: list[dict]) -> ParsedFlows:
                 issues.extend(_issues(exc, node))
 
     subflow_ids = {n["id"] for n in stored if n["type"] == "subflow"}
+    _env_scopes(parsed)
     for node in stored:
         nid, ntype = node["id"], node["type"]
         if ntype in NON_NODE_TYPES or node.get("z") in subflow_ids:
@@ -169,8 +174,11 @@ def validate_flows(nodes: list[dict]) -> ParsedFlows:
             continue
         if node.get("d") is True or (owner != "global" and parsed.tabs[owner].disabled):
             continue
+        scope = parsed.env.get(node.get("g") or owner) or parsed.env["global"]
+        builtins = {"NR_NODE_ID": nid, "NR_NODE_NAME": node.get("name") or "", "NR_NODE_PATH": f"{owner}/{nid}"}
+        raw = substitute_properties(node, lambda name: builtins[name] if name in builtins else scope.lookup(name))
         try:
-            parsed.configs[nid] = node_type.cls.Config.model_validate(node)
+            parsed.configs[nid] = node_type.cls.Config.model_validate(raw)
         except ValidationError as exc:
             issues.extend(_issues(exc, node))
             continue
@@ -186,6 +194,35 @@ def validate_flows(nodes: list[dict]) -> ParsedFlows:
     if issues:
         raise FlowValidationError(issues)
     return parsed
+
+
+def _env_scopes(parsed: ParsedFlows) -> None:
+    """Build the env scopes: global (the global-config node's env), each tab, each group
+    (inside its parent group or tab), as Node-RED's Flow/Group getSetting chain."""
+    global_env: list[dict] = []
+    for node in parsed.nodes:
+        if node["type"] == "global-config" and isinstance(node.get("env"), list):
+            global_env.extend(node["env"])
+        elif node["type"] == "group":
+            parsed.groups[node["id"]] = node
+    top = parsed.env["global"] = EnvScope(global_env)
+    for tab in parsed.tabs.values():
+        parsed.env[tab.id] = EnvScope(tab.env, top, {"NR_FLOW_ID": tab.id, "NR_FLOW_NAME": tab.label})
+
+    def group_scope(gid: str, depth: int = 0) -> EnvScope | None:
+        if gid in parsed.env:
+            return parsed.env[gid]
+        group = parsed.groups.get(gid)
+        if group is None or depth > 50:
+            return None
+        parent = group_scope(group["g"], depth + 1) if group.get("g") else None
+        parent = parent or parsed.env.get(group.get("z") or "") or top
+        env = group.get("env") if isinstance(group.get("env"), list) else []
+        scope = parsed.env[gid] = EnvScope(env, parent, {"NR_GROUP_ID": gid, "NR_GROUP_NAME": group.get("name") or ""})
+        return scope
+
+    for gid in parsed.groups:
+        group_scope(gid)
 
 
 def _issues(exc: ValidationError, node: dict) -> list[FlowIssue]:

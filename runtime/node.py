@@ -33,7 +33,7 @@ class NodeError(Exception):
     ``msg.error`` next to ``message`` and ``source``.
     """
 
-    def __init__(self, message: str, **details: Any) -> None:
+    def __init__(self, message: str, /, **details: Any) -> None:
         super().__init__(message)
         self.details = details
 
@@ -218,8 +218,9 @@ class Node:
 
     def get_env(self, name: str) -> Any:
         """An environment variable as Node-RED resolves it: the node's built-ins
-        (``NR_NODE_ID``, ``NR_NODE_NAME``, ``NR_NODE_PATH``), then the flow's env (tab, then
-        process environment). Unset gives ``""``."""
+        (``NR_NODE_ID``, ``NR_NODE_NAME``, ``NR_NODE_PATH``), then its group(s), its flow (tab
+        or subflow instance), the global env and the process environment (runtime.env). Unset
+        gives ``""``."""
         if name.startswith("NR_NODE_"):
             if name == "NR_NODE_ID":
                 return self.id
@@ -227,7 +228,12 @@ class Node:
                 return self.name
             if name == "NR_NODE_PATH":
                 return f"{self.flow.path}/{self.id}"
-        return self.flow.get_env(name)
+        g = self.config.g
+        if g:
+            scope = self.engine.parsed.env.get(g)
+            if scope is not None:
+                return scope.get(name)
+        return self.flow.env.get(name)
 
     def config_node(self, node_id: str | None) -> "Node | None":
         """The running config node with this id, or None when it is empty, missing or disabled."""

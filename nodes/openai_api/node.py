@@ -99,7 +99,7 @@ def _api_error(method: str, exc: openai.APIError, key: str) -> NodeError:
         message = body.get("message") or exc.message
         text = f"{method}: {exc.status_code} {message}"
         details.update(status=exc.status_code, request_id=exc.request_id)
-    elif isinstance(exc, openai.APITimeoutError):
+    elif isinstance(exc, openai.APITimeoutError) and not _refused(exc):
         text = f"{method}: request timed out"
     elif isinstance(exc, openai.APIConnectionError):
         text = f"{method}: Connection error."
@@ -107,5 +107,11 @@ def _api_error(method: str, exc: openai.APIError, key: str) -> NodeError:
         text = f"{method}: {exc.message}"
     if key and key in text:
         text = text.replace(key, "[redacted]")
-    details["message"] = text
     return NodeError(text, **details)
+
+
+def _refused(exc: BaseException) -> bool:
+    """True when a "timeout" is really a refused connection: the SDK's aiohttp transport
+    reports ``Cannot connect to host`` as a connect timeout."""
+    cause = exc.__cause__
+    return cause is not None and "Cannot connect to host" in str(cause)
