@@ -113,7 +113,9 @@ class Engine:
             if save and self.storage is not None:
                 self.storage.save(parsed.nodes, creds)
             running = self.state == "start"
-            partial = mode in ("nodes", "flows") and running and not parsed.missing_types
+            # subflow instances restart as a whole: their generated nodes are not in the diff
+            partial = mode in ("nodes", "flows") and running and not parsed.missing_types \
+                and not parsed.subflows and not self.parsed.subflows
             restart = changed_nodes(self.parsed.nodes, parsed.nodes, self.credentials, creds, mode) if partial else None
             if running:
                 logger.info("Stopping modified " + mode if partial else "Stopping flows")
@@ -167,6 +169,10 @@ class Engine:
             keep = self.flows.get(tab.id)
             flows[tab.id] = keep if keep is not None and restart is not None and tab.id not in restart \
                 and old_tabs.get(tab.id) == tab else Flow(self, tab.id, tab.label, parsed.env.get(tab.id))
+        for spec in parsed.subflows.values():
+            sub = flows[spec.id] = Flow(self, spec.id, spec.name, spec.env)
+            sub.path = spec.path
+            sub.parent = flows.get(spec.parent)
         self.flows = flows
         created: list[Node] = []
         # config nodes first, so flow nodes can find them when they start
@@ -175,7 +181,9 @@ class Engine:
         for cfg in order:
             flow = flows.get(parsed.owner.get(cfg.id, "global")) or flows["global"]
             try:
-                node = get_type(cfg.type).cls(cfg, flow)
+                cls = parsed.classes.get(cfg.id) or get_type(cfg.type).cls
+                node = cls(cfg, flow)
+                node.alias = parsed.aliases.get(cfg.id)
                 node.credentials = self.credentials.get(cfg.id, {})
             except Exception as exc:
                 self._report(cfg.id, cfg.type, cfg.name, cfg.z, flow.path, f"Error creating node: {_text(exc)}", exc)
@@ -184,6 +192,8 @@ class Engine:
             self.nodes[cfg.id] = node
             created.append(node)
         nodes = self.nodes
+        for spec in parsed.subflows.values():
+            flows[spec.id].instance_node = nodes.get(spec.id)
         for node in nodes.values():
             cfg = parsed.configs.get(node.id, node.config)
             node._outputs = tuple(tuple(nodes[t] for t in port if t in nodes) for port in cfg.wires)

@@ -31,6 +31,8 @@ class Flow:
         self.nodes: dict[str, Node] = {}
         self.catch_nodes: list[Node] = []
         self.status_nodes: list[Node] = []
+        self.parent: Flow | None = None
+        self.instance_node: Node | None = None  # for a subflow instance's flow
         self.env = env or EnvScope(builtins={"NR_FLOW_ID": flow_id, "NR_FLOW_NAME": label})
         self.env.on_error = lambda text: engine.log_error(f"[flow:{flow_id}] {text}")
 
@@ -46,7 +48,7 @@ class Flow:
         ``msg.error = {message, source: {id, type, name, count}, ...details}`` (an existing
         ``msg.error`` moves to ``msg._error``). Returns whether any catch node took it."""
         if not self.catch_nodes:
-            return False
+            return self._to_parent(text, err, msg)
         count = 1
         prev = msg.get("error")
         if isinstance(prev, dict) and isinstance(prev.get("source"), dict) and prev["source"].get("id") == node.id:
@@ -77,7 +79,14 @@ class Flow:
             error.update({k: v for k, v in details.items() if k != "message"})
             out["error"] = error
             catch.receive(out)
-        return bool(targets)
+        return bool(targets) or self._to_parent(text, err, msg)
+
+    def _to_parent(self, text: str, err: Any, msg: dict) -> bool:
+        """A subflow instance passes an error no catch node inside took to the flow around it,
+        as an error of the instance node (Node-RED's Subflow.handleError)."""
+        if self.parent is None or self.instance_node is None:
+            return False
+        return self.parent.handle_error(self.instance_node, text, err, msg)
 
     def handle_status(self, node: "Node", status: dict) -> None:
         """Give a status change to the status nodes watching ``node`` (Flow.handleStatus)."""

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from .config import NodeConfig, TabConfig
 from .env import EnvScope, substitute_properties
+from .subflow import SubflowSpec, expand_instance
 from .registry import get_type
 
 __all__ = ["FlowFileError", "FlowIssue", "FlowValidationError", "ParsedFlows", "parse_flow_text",
@@ -82,7 +83,9 @@ class ParsedFlows:
     start (disabled nodes and nodes of disabled tabs are left out); ``owner``: node id → the
     flow id it runs in (a tab id or ``"global"``); ``missing_types``: type → node ids;
     ``credentials``: node id → the credentials posted with it; ``warnings``; ``groups``: group
-    id → group object; ``env``: ``"global"``, tab and group ids → their EnvScope (runtime.env).
+    id → group object; ``env``: ``"global"``, tab and group ids → their EnvScope (runtime.env);
+    ``subflows``: instance id → SubflowSpec; ``classes``: id → class of the nodes the runtime
+    generates for subflow instances; ``aliases``: internal id → the definition's node id.
     """
 
     nodes: list[dict]
@@ -94,6 +97,9 @@ class ParsedFlows:
     warnings: list[FlowIssue] = field(default_factory=list)
     groups: dict[str, dict] = field(default_factory=dict)
     env: dict[str, EnvScope] = field(default_factory=dict)
+    subflows: dict[str, SubflowSpec] = field(default_factory=dict)
+    classes: dict[str, type] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
 
 
 def parse_flow_text(text: str | bytes, source: str = "") -> list[dict]:
@@ -155,45 +161,78 @@ def validate_flows(nodes: list[dict]) -> ParsedFlows:
             except ValidationError as exc:
                 issues.extend(_issues(exc, node))
 
-    subflow_ids = {n["id"] for n in stored if n["type"] == "subflow"}
+    definitions = {n["id"]: n for n in stored if n["type"] == "subflow"}
+    members: dict[str, list[dict]] = {}
     _env_scopes(parsed)
+
+    def add(node: dict, owner: str, scope: EnvScope, cls: type | None) -> None:
+        _add_node(parsed, node, owner, scope, cls, issues)
+
     for node in stored:
         nid, ntype = node["id"], node["type"]
-        if ntype in NON_NODE_TYPES or node.get("z") in subflow_ids:
-            if ntype == "subflow":
-                parsed.missing_types.setdefault("subflow", []).append(nid)
+        if node.get("z") in definitions:
+            members.setdefault(node["z"], []).append(node)
+            if ntype not in NON_NODE_TYPES and not ntype.startswith("subflow:") and get_type(ntype) is None:
+                parsed.missing_types.setdefault(ntype, []).append(nid)
+    for node in stored:
+        nid, ntype = node["id"], node["type"]
+        if ntype in NON_NODE_TYPES or node.get("z") in definitions:
             continue
         z = node.get("z") or ""
         is_config = "x" not in node or "y" not in node
         if z and z not in parsed.tabs and not is_config:
             parsed.tabs[z] = TabConfig(id=z)  # as Node-RED: an unknown z makes a synthetic tab
         owner = z if z in parsed.tabs else "global"
-        node_type = get_type(ntype)
-        if node_type is None:
+        is_instance = ntype.startswith("subflow:") and ntype[8:] in definitions
+        if not is_instance and get_type(ntype) is None:
             parsed.missing_types.setdefault(ntype, []).append(nid)
             continue
         if node.get("d") is True or (owner != "global" and parsed.tabs[owner].disabled):
             continue
         scope = parsed.env.get(node.get("g") or owner) or parsed.env["global"]
-        builtins = {"NR_NODE_ID": nid, "NR_NODE_NAME": node.get("name") or "", "NR_NODE_PATH": f"{owner}/{nid}"}
-        raw = substitute_properties(node, lambda name: builtins[name] if name in builtins else scope.lookup(name))
-        try:
-            parsed.configs[nid] = node_type.cls.Config.model_validate(raw)
-        except ValidationError as exc:
-            issues.extend(_issues(exc, node))
+        if is_instance:
+            error = expand_instance(node, definitions, members, owner, owner, scope, add, parsed.subflows)
+            if error:
+                issues.append(FlowIssue(error, nid, ntype))
             continue
-        parsed.owner[nid] = owner
+        add(node, owner, scope, None)
 
     for nid, cfg in parsed.configs.items():
         for port, targets in enumerate(cfg.wires):
             for target in targets:
-                if target not in seen:
+                if target not in seen and target not in parsed.configs:
                     parsed.warnings.append(FlowIssue(
                         f"output {port + 1} is wired to node {target}, which does not exist; the wire is ignored",
                         nid, cfg.type, "wires", "warning"))
     if issues:
         raise FlowValidationError(issues)
     return parsed
+
+
+def _add_node(parsed: ParsedFlows, node: dict, owner: str, scope: EnvScope, cls: type | None,
+              issues: list[FlowIssue]) -> None:
+    """Validate one node (after ``${VAR}`` substitution) into ``parsed.configs``; ``cls`` is the
+    class of a node the runtime generates (subflow instance and port nodes)."""
+    nid = node["id"]
+    if cls is not None:
+        parsed.configs[nid] = NodeConfig.model_validate(node)
+        parsed.classes[nid] = cls
+        parsed.owner[nid] = owner
+        return
+    node_type = get_type(node["type"])
+    if node_type is None:
+        parsed.missing_types.setdefault(node["type"], []).append(node.get("_alias", nid))
+        return
+    builtins = {"NR_NODE_ID": nid, "NR_NODE_NAME": node.get("name") or "", "NR_NODE_PATH": f"{owner}/{nid}"}
+    raw = substitute_properties(node, lambda name: builtins[name] if name in builtins else scope.lookup(name))
+    try:
+        parsed.configs[nid] = node_type.cls.Config.model_validate(raw)
+    except ValidationError as exc:
+        issues.extend(_issues(exc, node))
+        return
+    parsed.owner[nid] = owner
+    if "_alias" in node:
+        parsed.aliases[nid] = node["_alias"]
 
 
 def _env_scopes(parsed: ParsedFlows) -> None:
