@@ -7,6 +7,7 @@ Persistent stores (``localfilesystem``) plug in behind the same ``ContextStore``
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from .props import delete_property, get_property, set_property
@@ -93,6 +94,7 @@ class ContextManager:
     def __init__(self, stores: dict[str, ContextStore] | None = None, default: str = "default") -> None:
         self.stores = stores or {"default": MemoryStore()}
         self.default = default if default in self.stores else next(iter(self.stores))
+        self.aliases: dict[str, str] = {}
 
     def store(self, name: str | None) -> ContextStore:
         """The named store, or the default one for None or an unknown name."""
@@ -116,10 +118,60 @@ class ContextManager:
         ctx.global_ = ctx.flow.global_
         return ctx
 
+    @classmethod
+    def from_settings(cls, storage: dict | None, user_dir: Path) -> "ContextManager":
+        """Stores from Node-RED's ``contextStorage`` setting, e.g.
+        ``{"default": {"module": "memory"}, "file": {"module": "localfilesystem",
+        "config": {"flushInterval": 30, "base": "context"}}}``; a string value names another
+        store (``"default": "file"``). None gives one memory store. Raises ValueError for an
+        unknown module."""
+        if not storage:
+            return cls()
+        from .context_file import LocalFileSystemStore
+
+        stores: dict[str, ContextStore] = {}
+        aliases: dict[str, str] = {}
+        for name, spec in storage.items():
+            if isinstance(spec, str):
+                aliases[name] = spec
+                continue
+            module = spec.get("module", "memory") if isinstance(spec, dict) else "memory"
+            config = (spec.get("config") if isinstance(spec, dict) else None) or {}
+            if module == "memory":
+                stores[name] = MemoryStore()
+            elif module == "localfilesystem":
+                folder = Path(config.get("dir") or user_dir) / (config.get("base") or "context")
+                stores[name] = LocalFileSystemStore(folder, float(config.get("flushInterval", 30)))
+            else:
+                raise ValueError(f"context store {name!r}: unknown module {module!r} (memory, localfilesystem)")
+        for name, target in aliases.items():
+            if target in stores:
+                stores[name] = stores[target]
+        default = "default" if "default" in stores else next(iter(stores))
+        manager = cls(stores, default)
+        manager.aliases = aliases
+        return manager
+
+    def store_names(self) -> list[str]:
+        """The stores a user can name (aliases such as ``default`` left out, as Node-RED)."""
+        return [n for n in self.stores if n not in self.aliases]
+
+    def open(self) -> None:
+        """Load persistent stores (call inside the running event loop)."""
+        for store in set(self.stores.values()):
+            if hasattr(store, "open"):
+                store.open()
+
+    async def close(self) -> None:
+        """Write persistent stores back (shutdown)."""
+        for store in set(self.stores.values()):
+            if hasattr(store, "close"):
+                await store.close()
+
     def clean(self, active_ids: set[str]) -> None:
         """Drop node and flow scopes whose ids are no longer deployed (as context.clean)."""
         for store in self.stores.values():
-            if isinstance(store, MemoryStore):
+            if isinstance(store, MemoryStore):  # every built-in store is one
                 for scope in list(store._data):
                     if scope == "global":
                         continue

@@ -52,7 +52,7 @@ class Engine:
         self.storage = storage
         self.events = EventHub()
         self.bus = AsyncioBus()
-        self.context = ContextManager()
+        self.context = ContextManager.from_settings(self.settings.contextStorage, self.settings.userDir)
         self.http_routes = HttpRoutes()
         self.credentials: dict[str, dict] = {}
         self.parsed: ParsedFlows = ParsedFlows(nodes=[])
@@ -80,6 +80,7 @@ class Engine:
     async def load(self) -> None:
         """Load the flows from storage and start them. A malformed file is reported (log and
         ``notification/runtime-state``) and the runtime keeps serving with no flows."""
+        self.context.open()
         if self.storage is None:
             return
         try:
@@ -232,6 +233,7 @@ class Engine:
         """Stop every node (shutdown)."""
         async with self._lock:
             await self._stop_nodes(None)
+            await self.context.close()
 
     # -- what nodes report -----------------------------------------------------------------
     def handle_error(self, node: Node, err: Any, msg: dict | None) -> None:

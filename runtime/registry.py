@@ -11,6 +11,7 @@ import logging
 import pkgutil
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class AdminRoute:
     permission: str = ""
 
 
+logger = logging.getLogger("flowred")
 _types: dict[str, NodeType] = {}
 _routes: list[AdminRoute] = []
 _loaded = False

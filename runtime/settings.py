@@ -21,7 +21,8 @@ class Settings(BaseModel):
     (``.config.runtime.json`` with a generated credential secret); ``credentialSecret``: a string
     to encrypt the credentials file with, ``False`` for plaintext, None to generate one;
     ``debugMaxLength``: characters of a debug value shown in the sidebar (Node-RED: 1000);
-    ``nodeCloseTimeout``: seconds a node may take to close on deploy (Node-RED: 15).
+    ``nodeCloseTimeout``: seconds a node may take to close on deploy (Node-RED: 15);
+    ``contextStorage``: Node-RED's context stores setting (runtime.context.ContextManager).
     """
 
     model_config = ConfigDict(extra="allow")
@@ -37,13 +38,14 @@ class Settings(BaseModel):
     nodeCloseTimeout: float = 15.0
     commsQueueLimit: int = 5000
     openaiEmulator: dict[str, Any] | None = None
+    contextStorage: dict[str, Any] | None = None
 
     def public(self, version: str) -> dict:
         """The ``GET /settings`` body (Node-RED's shape, only the keys FlowRed knows)."""
         out: dict[str, Any] = {
             "httpNodeRoot": self.httpNodeRoot,
             "version": version,
-            "context": {"default": "memory", "stores": ["memory"]},
+            "context": self._context_info(),
             "flowFilePretty": True,
             "flowEncryptionType": "user" if isinstance(self.credentialSecret, str) else
                                   ("disabled" if self.credentialSecret is False else "system"),
@@ -53,3 +55,10 @@ class Settings(BaseModel):
         if self.openaiEmulator:
             out["openaiEmulator"] = self.openaiEmulator
         return out
+
+    def _context_info(self) -> dict:
+        """``{default, stores}`` as Node-RED's /settings: store names, aliases resolved."""
+        storage = self.contextStorage or {"memory": {"module": "memory"}}
+        names = [n for n, spec in storage.items() if not isinstance(spec, str)]
+        default = storage.get("default", "default" if "default" in names else names[0] if names else "memory")
+        return {"default": default if isinstance(default, str) else "default", "stores": names}
