@@ -9,7 +9,8 @@ from typing import Any
 
 from pydantic import field_validator
 
-from runtime import Node, NodeConfig, NodeError, UNDEFINED, admin_route, get_msg_property, register
+from runtime import (JsonataError, Node, NodeConfig, NodeError, UNDEFINED, admin_route, compile_jsonata,
+                     evaluate_jsonata, get_msg_property, register)
 from runtime.encode import encode_object
 
 STATUS_LENGTH = 32  # Node-RED's debugStatusLength
@@ -19,7 +20,8 @@ class DebugConfig(NodeConfig):
     """Debug node settings (Node-RED's defaults).
 
     ``complete``: ``"true"`` shows the whole msg, ``"false"`` (or empty) ``msg.payload``, any
-    other text is a msg property path. ``tosidebar``/``console``/``tostatus`` choose where it
+    other text is a msg property path; with ``targetType: "jsonata"`` it is a JSONata expression
+    evaluated against the msg (the sidebar entry then has no ``property``). ``tosidebar``/``console``/``tostatus`` choose where it
     goes; ``statusType`` ``auto`` shows the value, ``counter`` counts msgs.
     """
 
@@ -64,8 +66,13 @@ class DebugNode(Node):
         self.active = config.active
         whole = config.complete == "true"
         self.property = None if whole else ("payload" if config.complete == "false" else config.complete)
+        self._jsonata: str | None = None
         if config.targetType == "jsonata":
-            raise NodeError("JSONata debug output is not supported yet")
+            try:
+                compile_jsonata(config.complete)
+            except JsonataError as exc:
+                raise NodeError(str(exc)) from None
+            self._jsonata, self.property = config.complete, None
         self._max = self.engine.settings.debugMaxLength
         self._events = self.engine.events
         self._count = 0
@@ -80,7 +87,10 @@ class DebugNode(Node):
             return
         cfg = self.config
         prop = self.property
-        value = msg if prop is None else get_msg_property(msg, prop)
+        if self._jsonata is not None:
+            value = evaluate_jsonata(self._jsonata, msg, self)
+        else:
+            value = msg if prop is None else get_msg_property(msg, prop)
         if cfg.tosidebar and self._events.has_listeners:
             data = {"id": self.id, "z": self.z, "path": self.flow.path, "name": self.name} if self.z else \
                 {"id": self.id, "path": self.flow.path, "name": self.name}
