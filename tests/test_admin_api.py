@@ -141,3 +141,18 @@ async def test_a_slow_comms_client_is_bounded_and_told_what_was_dropped(start_ru
     assert notes[-1]["total"] == dropped()
     received = [int(d["msg"]) for d in comms.topic("debug")]
     assert received == sorted(received) and received[0] == 0  # what arrives is in order
+
+
+async def test_nodes_lists_node_sets_as_node_red_and_types_with_schemas(start_runtime):
+    rt = await start_runtime([])
+    sets = await (await rt.http.get(rt.url + "/nodes", headers={"Accept": "application/json"})).json()
+    inject = next(s for s in sets if "inject" in s["types"])
+    assert inject["id"] == "flowred/inject" and inject["module"] == "flowred" and inject["enabled"] is True
+    assert {"id", "module", "version", "types", "enabled"} <= set(inject)
+    one = await (await rt.http.get(rt.url + "/nodes/flowred/inject")).json()
+    assert one["types"] == ["inject"]
+    assert (await rt.http.get(rt.url + "/nodes/flowred/nothing-here")).status == 404
+    types = {t["type"]: t for t in await (await rt.http.get(rt.url + "/node-types")).json()}
+    assert types["inject"]["inputs"] == 0 and types["debug"]["outputs"] == 0
+    assert "repeat" in types["inject"]["schema"]["properties"]
+    assert types["Service Host"]["configNode"] is True

@@ -1,0 +1,75 @@
+"""``GET /nodes`` and ``GET /nodes/:module`` in Node-RED's shape, and ``GET /node-types``: what the
+editor needs to draw and edit every registered node type.
+
+As Node-RED's editor-api/lib/admin/nodes.js with ``Accept: application/json``: a list of node
+sets ``{id, module, version, types, enabled}``; FlowRed's node modules are the node sets
+``flowred/<module>`` (e.g. ``flowred/inject``), a node package outside FlowRed is
+``<package>/<module>``. ``GET /node-types`` (FlowRed's own) lists each type with its palette
+category, colour, ports, help text and the JSON schema of its pydantic config model, the single
+source the editor builds its forms from.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ..registry import NodeType, all_types
+from .errors import api_error
+
+__all__ = ["add_node_routes", "node_sets", "type_info"]
+
+
+def node_sets(version: str) -> list[dict]:
+    """Node-RED's node-set list for the registered types, grouped by defining module."""
+    sets: dict[str, dict] = {}
+    for t in all_types():
+        set_id = _set_id(t)
+        entry = sets.setdefault(set_id, {"id": set_id, "name": set_id.split("/", 1)[1],
+                                         "module": set_id.split("/", 1)[0], "version": version,
+                                         "types": [], "enabled": True, "local": False, "user": False})
+        entry["types"].append(t.type)
+    return list(sets.values())
+
+
+def type_info(t: NodeType) -> dict[str, Any]:
+    """One type for the editor: palette data, help and the config's JSON schema."""
+    try:
+        schema = t.cls.Config.model_json_schema()
+    except Exception as exc:  # a schema pydantic cannot express must not hide the type
+        schema = {"type": "object", "description": f"schema unavailable: {exc}"}
+    return {"type": t.type, "set": _set_id(t), "category": t.category, "color": t.color,
+            "inputs": t.inputs, "outputs": t.outputs, "icon": t.icon, "label": t.label,
+            "configNode": t.config_node, "help": t.help, "schema": schema}
+
+
+def add_node_routes(app: web.Application, root: str, version: str) -> None:
+    """Mount ``GET /nodes``, ``GET /nodes/{module}[/{set}]`` and ``GET /node-types``."""
+
+    async def get_nodes(request: web.Request) -> web.Response:
+        return web.json_response(node_sets(version))
+
+    async def get_set(request: web.Request) -> web.Response:
+        ident = request.match_info["ident"]
+        sets = node_sets(version)
+        one = next((s for s in sets if s["id"] == ident), None)
+        if one is not None:
+            return web.json_response(one)
+        module = [s for s in sets if s["module"] == ident]
+        if module:
+            return web.json_response({"name": ident, "version": version, "local": False, "user": False,
+                                      "nodes": module})
+        return api_error(404, "not_found", f"Unknown node module or set: {ident}")
+
+    async def get_types(request: web.Request) -> web.Response:
+        return web.json_response([type_info(t) for t in all_types()])
+
+    app.router.add_get(root + "/nodes", get_nodes)
+    app.router.add_get(root + "/nodes/{ident:.+}", get_set)
+    app.router.add_get(root + "/node-types", get_types)
+
+
+def _set_id(t: NodeType) -> str:
+    parts = t.module.split(".")
+    package = "flowred" if parts[0] == "nodes" else parts[0]
+    return f"{package}/{parts[1] if len(parts) > 1 else parts[0]}"
