@@ -1,0 +1,63 @@
+// Admin API calls. URLs are relative to the page so the editor works under any httpAdminRoot.
+
+export class ApiError extends Error {
+  constructor(status, message, body) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.body = body;
+  }
+}
+
+/** Absolute URL of an Admin API path (no leading slash), relative to the editor page. */
+export function apiUrl(path) {
+  return new URL(path, document.baseURI).toString();
+}
+
+async function request(method, path, { json, headers = {} } = {}) {
+  const init = { method, headers: { "Node-RED-API-Version": "v2", ...headers }, cache: "no-store" };
+  if (json !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(json);
+  }
+  let response;
+  try {
+    response = await fetch(apiUrl(path), init);
+  } catch (err) {
+    throw new ApiError(0, `Cannot reach the server (${err.message})`);
+  }
+  const type = response.headers.get("Content-Type") || "";
+  const body = type.includes("application/json") ? await response.json().catch(() => null) : await response.text();
+  if (!response.ok) {
+    const detail = body && typeof body === "object" ? body.message || body.code : body;
+    throw new ApiError(response.status, `${method} /${path}: ${response.status} ${detail || response.statusText}`, body);
+  }
+  return body;
+}
+
+/** GET /flows (v2): {rev, flows}. */
+export async function getFlows() {
+  const body = await request("GET", "flows");
+  if (Array.isArray(body)) return { rev: null, flows: body };
+  return { rev: body.rev ?? null, flows: Array.isArray(body.flows) ? body.flows : [] };
+}
+
+/** GET /settings. */
+export function getSettings() {
+  return request("GET", "settings");
+}
+
+/** GET /flows/state: {state: "start"|"stop"}. */
+export function getFlowsState() {
+  return request("GET", "flows/state");
+}
+
+/** POST /inject/<id>: fires an inject node. */
+export function injectNode(id) {
+  return request("POST", `inject/${encodeURIComponent(id)}`);
+}
+
+/** POST /debug/<id>/enable|disable: switches a debug node's sidebar output. */
+export function setDebugActive(id, active) {
+  return request("POST", `debug/${encodeURIComponent(id)}/${active ? "enable" : "disable"}`);
+}
