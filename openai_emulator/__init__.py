@@ -1,0 +1,59 @@
+"""A local imitation of OpenAI's API for the endpoints FlowRed's "OpenAI API" node calls, so flows
+and tests run offline with the real ``openai`` SDK pointed at it::
+
+    emu = await start_emulator(api_keys={"sk-test"})
+    client = openai.AsyncOpenAI(base_url=emu.base_url, api_key="sk-test")
+    secret = await client.realtime.client_secrets.create(session={"type": "realtime"})
+    await emu.stop()
+
+It answers ``POST /v1/realtime/client_secrets`` and the legacy ``POST /v1/realtime/sessions`` and
+``POST /v1/realtime/transcription_sessions`` with OpenAI's shapes, status codes and error bodies,
+records every ``/v1/...`` request, and lets callers force errors with the request headers
+``x-emulator-status: 429|500..599`` and ``x-emulator-delay: <seconds>``; see
+:mod:`openai_emulator.app` for the details. ``python -m openai_emulator`` runs it standalone.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from .app import REQUESTS, create_app
+
+__all__ = ["REQUESTS", "Emulator", "create_app", "start_emulator"]
+
+
+class Emulator:
+    """A running emulator.
+
+    ``base_url`` is the SDK's ``base_url`` (``http://HOST:PORT/v1``), ``port`` the bound TCP port,
+    and ``requests`` the live list of recorded ``/v1/...`` requests (each ``{"method", "path",
+    "query", "headers", "body_raw", "body"}``), the same list the application appends to.
+    """
+
+    def __init__(self, runner: web.AppRunner, host: str, port: int) -> None:
+        self._runner = runner
+        self.port = port
+        self.base_url = f"http://{host}:{port}/v1"
+        self.requests: list[dict[str, Any]] = runner.app[REQUESTS]
+
+    async def stop(self) -> None:
+        """Closes the listening socket and any open connections."""
+        await self._runner.cleanup()
+
+
+async def start_emulator(host: str = "127.0.0.1", port: int = 0,
+                         api_keys: set[str] | None = None) -> Emulator:
+    """Serves the emulator on ``host:port`` (port 0: a free port) until ``stop()``.
+
+    ``api_keys``: the Bearer keys accepted, others get OpenAI's 401 ``invalid_api_key``; None or
+    empty accepts any non-empty key. Raises OSError when the address cannot be bound.
+    """
+    runner = web.AppRunner(create_app(api_keys), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return Emulator(runner, host, runner.addresses[0][1])
