@@ -2,14 +2,14 @@
 ``evaluateJSONataExpression``, on the pure-Python ``jsonata-python`` library.
 
 Expressions are compiled once and cached. Node-RED's helper functions are bound per call:
-``$flowContext(key)``, ``$globalContext(key)``, ``$env(name)``, ``$clone(value)``. A result
-JSONata leaves undefined comes back as None.
+``$flowContext(key)``, ``$globalContext(key)``, ``$env(name)``, ``$clone(value)``.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 import jsonata
+from jsonata.utils import Utils as _Utils
 
 from .values import clone_message
 
@@ -38,10 +38,14 @@ def compile_jsonata(expr: str) -> jsonata.Jsonata:
     return compiled
 
 
-def evaluate_jsonata(expr: str, msg: Any, node: "Node | None" = None, bindings: dict | None = None) -> Any:
+def evaluate_jsonata(expr: str, msg: Any, node: "Node | None" = None, bindings: dict | None = None,
+                     undefined: Any = None) -> Any:
     """Evaluate ``expr`` against ``msg`` for ``node``; extra ``bindings`` are ``$name`` values.
 
-    Raises JsonataError with JSONata's message when evaluation fails.
+    A result JSONata leaves undefined gives ``undefined`` (None unless the caller passes e.g.
+    ``runtime.UNDEFINED``); JSON ``null`` gives None. Bytes in the input are seen as arrays of
+    byte values (a Buffer's JSON form). Raises JsonataError with JSONata's message when
+    evaluation fails.
     """
     compiled = compile_jsonata(expr)
     if node is not None:
@@ -50,10 +54,31 @@ def evaluate_jsonata(expr: str, msg: Any, node: "Node | None" = None, bindings: 
         compiled.register_lambda("globalContext", lambda key: _ctx_get(ctx.global_, key))
         compiled.register_lambda("env", lambda name: node.get_env(name))
     compiled.register_lambda("clone", lambda value: clone_message(value) if isinstance(value, dict) else value)
+    compiled.set_output_convert_nulls(False)
     try:
-        return compiled.evaluate(msg, bindings)
-    except jsonata.JException as exc:
+        try:
+            result = compiled.evaluate(msg, bindings)
+        except ValueError as exc:  # input with bytes, sets or UNDEFINED (not JSON types)
+            if "Unsupported type" not in str(exc):
+                raise
+            result = compiled.evaluate(_jsonable(msg), bindings)
+    except (jsonata.JException, ValueError, TypeError, ArithmeticError) as exc:  # e.g. $number("x")
         raise JsonataError(str(exc)) from None
+    if result is None:
+        return undefined
+    return _Utils.convert_nulls(result)
+
+
+def _jsonable(value: Any) -> Any:
+    """A copy of ``value`` with only JSON types: bytes become lists of byte values, sets and
+    tuples lists, UNDEFINED entries are left out."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items() if v.__class__.__name__ != "_Undefined"}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        return list(value)
+    return value
 
 
 def _ctx_get(ctx: Any, key: str) -> Any:

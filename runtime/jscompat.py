@@ -1,0 +1,186 @@
+"""JavaScript's value semantics where Node-RED's behaviour depends on them: ``Number()``,
+``String()``, loose ``==``, relational comparison, and JS regular expressions in Python's ``re``.
+
+Node-RED nodes (switch, change, sort, rbe ...) compare and convert values the JavaScript way;
+these helpers let FlowRed's nodes give the same results (ECMAScript §7.1.4 ToNumber, §7.1.17
+ToString, §7.2.15 IsLooselyEqual, §7.2.13 IsLessThan).
+"""
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from typing import Any
+
+from .encode import js_number as _js_number_text
+from .node import NodeError
+from .values import UNDEFINED
+
+__all__ = ["js_number", "js_is_number", "js_string", "js_loose_equal", "js_lt", "js_gt", "js_lte", "js_gte", "js_regex", "NAN"]
+
+NAN = float("nan")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?|Infinity)")
+_RADIX = re.compile(r"0([xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
+_JS_WS = " \t\n\r\x0b\x0c\xa0\u2028\u2029\ufeff"
+
+
+# -- JavaScript value semantics ------------------------------------------------------------
+
+def js_number(v: Any) -> int | float:
+    """JavaScript's ``Number(v)``: text is parsed as a JS numeric literal (``""`` is 0, bad text
+    NaN), ``null`` is 0, ``undefined`` and objects NaN, arrays go through their text."""
+    t = type(v)
+    if t is int or t is float:
+        return v
+    if t is bool:
+        return int(v)
+    if t is str:
+        s = v.strip(_JS_WS)
+        if not s:
+            return 0
+        if _NUMBER.fullmatch(s):
+            if "Infinity" in s:
+                return -math.inf if s[0] == "-" else math.inf
+            return int(s) if s.lstrip("+-").isdigit() else float(s)
+        if _RADIX.fullmatch(s):
+            return int(s, 0)
+        return NAN
+    if v is None:
+        return 0
+    if isinstance(v, (int, float)):
+        return v
+    if isinstance(v, (list, bytes, bytearray)):
+        return js_number(js_string(v))
+    return NAN
+
+
+def js_string(v: Any) -> str:
+    """JavaScript's ``String(v)``: ``null``, ``undefined``, ``true``, JS number formatting,
+    arrays joined with ``,``, objects ``[object Object]``, Buffers decoded as UTF-8."""
+    t = type(v)
+    if t is str:
+        return v
+    if t is bool:
+        return "true" if v else "false"
+    if t is int or t is float:
+        return _js_number_text(v)
+    if v is None:
+        return "null"
+    if v is UNDEFINED:
+        return "undefined"
+    if isinstance(v, (list, tuple)):
+        return ",".join("" if x is None or x is UNDEFINED else js_string(x) for x in v)
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).decode("utf-8", "replace")
+    if isinstance(v, dict):
+        return "[object Object]"
+    if isinstance(v, re.Pattern):
+        return f"/{v.pattern}/"
+    return str(v)
+
+
+def js_is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _primitive(v: Any) -> Any:
+    """JavaScript's ToPrimitive: objects, arrays and Buffers become their text."""
+    return js_string(v) if isinstance(v, (dict, list, tuple, bytes, bytearray)) else v
+
+
+def js_loose_equal(a: Any, b: Any) -> bool:
+    """JavaScript's ``a == b``."""
+    if a is None or a is UNDEFINED or b is None or b is UNDEFINED:
+        return (a is None or a is UNDEFINED) and (b is None or b is UNDEFINED)
+    a_obj = isinstance(a, (dict, list, tuple, bytes, bytearray))
+    b_obj = isinstance(b, (dict, list, tuple, bytes, bytearray))
+    if a_obj and b_obj:
+        return a is b
+    if a_obj or b_obj:
+        return js_loose_equal(_primitive(a), _primitive(b))
+    if isinstance(a, bool) or isinstance(b, bool):
+        if isinstance(a, bool) and isinstance(b, bool):
+            return a is b
+        return js_loose_equal(int(a) if isinstance(a, bool) else a, int(b) if isinstance(b, bool) else b)
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b
+    if js_is_number(a) or js_is_number(b):
+        return js_number(a) == js_number(b)
+    return a == b
+
+
+def js_less(a: Any, b: Any) -> bool | None:
+    """JavaScript's abstract ``a < b``: text against text compares as text, anything else as
+    numbers; None (JavaScript's undefined result) when either side is NaN."""
+    a, b = _primitive(a), _primitive(b)
+    if isinstance(a, str) and isinstance(b, str):
+        return a < b
+    x, y = js_number(a), js_number(b)
+    if x != x or y != y:
+        return None
+    return x < y
+
+
+def js_lt(a: Any, b: Any) -> bool:
+    """``a < b``."""
+    return js_less(a, b) is True
+
+
+def js_gt(a: Any, b: Any) -> bool:
+    """``a > b``."""
+    return js_less(b, a) is True
+
+
+def js_lte(a: Any, b: Any) -> bool:
+    """``a <= b``."""
+    return js_less(b, a) is False
+
+
+def js_gte(a: Any, b: Any) -> bool:
+    """``a >= b``."""
+    return js_less(a, b) is False
+
+
+def _convert_regex(source: str, multiline: bool) -> str:
+    """A JavaScript RegExp source as a Python pattern: named groups ``(?<n>)`` and ``\\k<n>``
+    are rewritten, and ``$`` outside a class means the very end unless multiline."""
+    out: list[str] = []
+    i, n, in_class = 0, len(source), False
+    while i < n:
+        c = source[i]
+        if c == "\\" and i + 1 < n:
+            nxt = source[i + 1]
+            if nxt == "k" and not in_class and source.startswith("<", i + 2) and (end := source.find(">", i)) > 0:
+                out.append(f"(?P={source[i + 3:end]})")
+                i = end + 1
+                continue
+            out.append(source[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(" and source.startswith("(?<", i) and not source.startswith(("(?<=", "(?<!"), i):
+            out.append("(?P<")
+            i += 3
+            continue
+        elif c == "$" and not multiline:
+            out.append(r"(?!(?s:.))")
+            i += 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+@lru_cache(maxsize=512)
+def js_regex(source: str, flags: str = "") -> re.Pattern:
+    """Compile a JavaScript RegExp source with its flags (``i``, ``m``, ``s``; ``g`` is the
+    caller's business). Raises NodeError with JavaScript's wording for an invalid pattern."""
+    py_flags = (re.IGNORECASE if "i" in flags else 0) | (re.MULTILINE if "m" in flags else 0) \
+        | (re.DOTALL if "s" in flags else 0)
+    try:
+        return re.compile(_convert_regex(source, "m" in flags), py_flags)
+    except re.error as exc:
+        raise NodeError(f"Invalid regular expression: /{source}/: {exc}") from None
