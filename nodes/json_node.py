@@ -1,0 +1,205 @@
+"""The ``json`` node: converts a msg property between a JSON string and an object.
+
+As Node-RED's JSON node (nodes/core/parsers/70-JSON.js, 70-JSON.html).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from typing import Any, Callable
+
+import orjson
+from pydantic import field_validator
+
+from runtime import (UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register,
+                     set_msg_property)
+
+try:
+    import jsonschema
+except ImportError:  # validation is optional, as the package is
+    jsonschema = None
+
+__all__ = ["JsonConfig", "JsonNode", "parse_json", "json_error_text", "to_json"]
+
+ACTIONS = ("", "str", "obj")
+
+
+def json_error_text(exc: orjson.JSONDecodeError) -> str:
+    """A JSON parse error as one line with its place, the counterpart of JavaScript's
+    ``Unexpected token } in JSON at position 9``: ``Invalid JSON: trailing comma is not
+    allowed at line 1 column 10 (position 9)`` (position is 0-based, as JavaScript's)."""
+    return f"Invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} (position {exc.pos})"
+
+
+def parse_json(text: str | bytes) -> Any:
+    """``JSON.parse``: strict JSON (no NaN/Infinity); bytes are read as UTF-8. Numbers beyond
+    64-bit integers become floats, as in JavaScript. Raises NodeError with json_error_text."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise NodeError(json_error_text(exc)) from None
+
+
+def _js_json_default(value: Any) -> Any:
+    """What JSON.stringify writes for values JSON has no type for: a Buffer's
+    ``{"type":"Buffer","data":[...]}``, a Date's ISO string, an empty object for a Set."""
+    if isinstance(value, (bytes, bytearray)):
+        return {"type": "Buffer", "data": list(value)}
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        return value.isoformat(timespec="milliseconds") + "Z"
+    if isinstance(value, (set, frozenset)):
+        return {}
+    if value is UNDEFINED:
+        return None
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def to_json(value: Any, indent: int = 0) -> str:
+    """``JSON.stringify(value, null, indent)``: compact, or ``indent`` spaces per level with
+    ``": "`` after keys; non-ASCII kept; NaN/Infinity written as ``null``; bytes, datetimes and
+    sets as JavaScript writes Buffers, Dates and Sets. Raises TypeError/ValueError (other
+    objects, integers over 64 bits) which callers report."""
+    data = orjson.dumps(value, default=_js_json_default, option=_OPTS)
+    if not indent:
+        return data.decode()
+    return json.dumps(orjson.loads(data), indent=indent, ensure_ascii=False)
+
+
+class JsonConfig(NodeConfig):
+    """JSON node settings (Node-RED's defaults).
+
+    ``property``: the msg property to convert (default ``payload``). ``action``: ``""`` converts
+    either way, ``"str"`` always to a JSON string, ``"obj"`` always to an object. ``pretty``:
+    write the JSON string indented by 4 spaces.
+    """
+
+    property: str = "payload"
+    action: str = ""
+    pretty: bool = False
+
+    @field_validator("property", mode="before")
+    @classmethod
+    def _property(cls, v: Any) -> Any:
+        return v or "payload"
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _action(cls, v: Any) -> str:
+        v = v or ""
+        if v not in ACTIONS:
+            raise ValueError(f'action must be "", "str" or "obj", not {v!r}')
+        return v
+
+    @field_validator("pretty", mode="before")
+    @classmethod
+    def _pretty(cls, v: Any) -> bool:
+        if isinstance(v, str):
+            return v.strip().lower() == "true"
+        return bool(v)
+
+
+@register("json", category="parser", color="#DEBD5C", inputs=1, outputs=1, icon="parser-json.svg")
+class JsonNode(Node):
+    """Converts ``msg.<property>`` (default ``msg.payload``) between a JSON string and an object.
+
+    A string (or bytes, read as UTF-8) is parsed into an object; an object, list, number,
+    boolean or null is written as a JSON string (indented by 4 spaces with *Format JSON
+    string*). *Action* can force one direction: with "always object" an object passes as it
+    is, with "always string" a string passes as it is. A msg without the property passes
+    unchanged.
+
+    When ``msg.schema`` holds a JSON Schema, the value (parsed) is validated against it (needs
+    the Python package ``jsonschema``): a valid msg is sent without ``msg.schema``; an invalid
+    one is not sent, it gets ``msg.schemaError`` (the list of errors) and the node reports
+    ``JSON Schema error: ...``, which catch nodes receive.
+
+    Errors: a string that is not JSON (``Invalid JSON: ... at line 1 column 5 (position 4)``);
+    a value that cannot be written as JSON (``Failed to convert payload``). Other types are
+    dropped with the warning ``Ignored unsupported payload type``; bytes with action "always
+    string" with ``Ignored non-object payload``.
+    """
+
+    Config = JsonConfig
+
+    def __init__(self, config: JsonConfig, flow) -> None:
+        super().__init__(config, flow)
+        self.prop = config.property
+        self.indent = 4 if config.pretty else 0
+        self.to_obj = config.action in ("", "obj")
+        self.to_str = config.action in ("", "str")
+        self._schema: Any = None
+        self._validator: Any = None
+
+    def on_input(self, msg: dict) -> None:
+        value = get_msg_property(msg, self.prop)
+        validate = self._compile(msg["schema"]) if msg.get("schema") else None
+        if value is UNDEFINED:
+            self.send(msg)
+            return
+        if isinstance(value, (str, bytes, bytearray)):
+            if isinstance(value, str) or self.to_obj:
+                if self.to_obj:
+                    value = parse_json(value)
+                    set_msg_property(msg, self.prop, value)
+                elif validate is not None:
+                    value = parse_json(value)
+            else:
+                self.warn("Ignored non-object payload")
+                return
+        elif value is None or isinstance(value, (dict, list, tuple, bool, int, float, _dt.datetime)):
+            if self.to_str:
+                if validate is not None:
+                    validate(msg, value)
+                try:
+                    text = to_json(value, self.indent)
+                except (TypeError, ValueError):
+                    raise NodeError("Failed to convert payload") from None
+                set_msg_property(msg, self.prop, text)
+                if validate is not None:
+                    del msg["schema"]
+                self.send(msg)
+                return
+        else:
+            self.warn("Ignored unsupported payload type")
+            return
+        if validate is not None:
+            validate(msg, value)
+            del msg["schema"]
+        self.send(msg)
+
+    def _compile(self, schema: Any) -> Callable[[dict, Any], None]:
+        """The validator for ``msg.schema``, compiled once per distinct schema."""
+        if schema != self._schema or self._validator is None:
+            if jsonschema is None:
+                raise NodeError("JSON Schema validation needs the Python package jsonschema, "
+                                "which is not installed")
+            try:
+                cls = jsonschema.validators.validator_for(schema)
+                cls.check_schema(schema)
+                self._validator = cls(schema)
+            except Exception:
+                self._schema = self._validator = None
+                raise NodeError("JSON Schema error: failed to compile schema") from None
+            self._schema = schema
+        return self._validate
+
+    def _validate(self, msg: dict, value: Any) -> None:
+        errors = list(self._validator.iter_errors(value))
+        if not errors:
+            return
+        msg["schemaError"] = [_schema_error(e) for e in errors]
+        text = ", ".join(f"data{e['dataPath']} {e['message']}" for e in msg["schemaError"])
+        raise NodeError(f"JSON Schema error: {text}")
+
+
+def _schema_error(err: Any) -> dict:
+    """One validation error in ajv's shape: ``{keyword, dataPath, schemaPath, message}``."""
+    path = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in err.absolute_path)
+    return {"keyword": err.validator, "dataPath": path,
+            "schemaPath": "#/" + "/".join(str(k) for k in err.absolute_schema_path),
+            "message": err.message}
