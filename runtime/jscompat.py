@@ -16,7 +16,8 @@ from .encode import js_number as _js_number_text
 from .node import NodeError
 from .values import UNDEFINED
 
-__all__ = ["js_number", "js_is_number", "js_string", "js_loose_equal", "js_lt", "js_gt", "js_lte", "js_gte", "js_regex", "NAN"]
+__all__ = ["js_number", "js_is_number", "js_string", "js_loose_equal", "js_lt", "js_gt", "js_lte", "js_gte", "js_regex", "NAN", "js_truthy",
+           "js_object_key", "js_parse_float"]
 
 NAN = float("nan")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?|Infinity)")
@@ -184,3 +185,34 @@ def js_regex(source: str, flags: str = "") -> re.Pattern:
         return re.compile(_convert_regex(source, "m" in flags), py_flags)
     except re.error as exc:
         raise NodeError(f"Invalid regular expression: /{source}/: {exc}") from None
+
+
+def js_truthy(value: Any) -> bool:
+    """JavaScript truthiness: false for undefined, null, false, 0, NaN and ""; objects,
+    arrays and buffers are true even when empty."""
+    if isinstance(value, float):
+        return value == value and value != 0
+    return value not in (None, UNDEFINED, "", 0, False) or isinstance(value, (dict, list))
+
+
+def js_object_key(value: Any, default: str) -> str:
+    """The key a topic value has in a JavaScript object: ``String(topic)``, or ``default`` for a
+    falsy topic (missing, "", 0, false, null)."""
+    return js_string(value) if js_truthy(value) else default
+
+
+_FLOAT_PREFIX = re.compile(r"[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
+
+
+def js_parse_float(value: Any) -> float | None:
+    """JavaScript's ``parseFloat``: the number a number or text starts with (``"150ms"`` → 150),
+    or None where JavaScript gives NaN (booleans, null, text without a leading number)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return None if value != value else float(value)
+    if isinstance(value, str):
+        m = _FLOAT_PREFIX.match(value.lstrip())
+        if m:
+            return float(m.group().replace("Infinity", "inf"))
+    return None
