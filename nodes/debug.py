@@ -75,6 +75,7 @@ class DebugNode(Node):
             self._jsonata, self.property = config.complete, None
         self._max = self.engine.settings.debugMaxLength
         self._events = self.engine.events
+        self._trace = self.engine.trace
         self._count = 0
         self._last_status: Any = None
 
@@ -101,6 +102,8 @@ class DebugNode(Node):
                 data["topic"] = topic
             if prop is not None:
                 data["property"] = prop
+            if self._trace.enabled:  # lets the editor ask for the path this msg took
+                data["_msgid"] = msg.get("_msgid")
             data["msg"] = value
             self._events.publish("debug", encode_object(data, self._max))
         if cfg.console:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from .node import Node
+    from .trace import MessageTrace
 
 __all__ = ["Delivery", "AsyncioBus"]
 
@@ -29,16 +30,18 @@ class AsyncioBus:
     """FIFO delivery on the running asyncio loop; ``batch`` messages per loop turn.
 
     A handler's exception is reported through ``node.error(exc, msg)`` and the drain goes on.
+    With a MessageTrace that is enabled, each delivery is recorded before it is handled.
     """
 
-    __slots__ = ("_queue", "_scheduled", "_loop", "batch", "deliver")
+    __slots__ = ("_queue", "_scheduled", "_loop", "batch", "deliver", "trace")
 
-    def __init__(self, batch: int = 2000) -> None:
+    def __init__(self, batch: int = 2000, trace: "MessageTrace | None" = None) -> None:
         self._queue: deque = deque()
         self._scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self.batch = batch
         self.deliver = self._deliver
+        self.trace = trace
 
     def _deliver(self, node: "Node", msg: dict) -> None:
         self._queue.append((node, msg))
@@ -53,6 +56,17 @@ class AsyncioBus:
         queue = self._queue
         popleft = queue.popleft
         n = self.batch
+        trace = self.trace
+        if trace is not None and trace.enabled:
+            record = trace.record
+            while queue and n:
+                n -= 1
+                node, msg = popleft()
+                record(msg.get("_msgid"), node.id)
+                try:
+                    node._handle(msg)
+                except Exception as exc:  # a node's failure never stops delivery
+                    node.error(exc, msg)
         while queue and n:
             n -= 1
             node, msg = popleft()

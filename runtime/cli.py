@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--openai-emulator", action="store_true",
                      help="also start the built-in OpenAI API emulator on loopback and point "
                           "OPENAI_BASE_URL/OPENAI_API_KEY at it unless they are set")
+    run.add_argument("--trace", action="store_true", help="record msg hops so the editor can show a msg's path")
+    run.add_argument("--no-watch", action="store_true", help="do not reload the flows when the flow file changes")
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     emu = sub.add_parser("emulator", help="serve only the built-in OpenAI API emulator")
     emu.add_argument("--host", default="127.0.0.1")
@@ -65,7 +67,7 @@ async def _run(args: argparse.Namespace) -> None:
     user_dir = Path(args.user_dir).expanduser() if args.user_dir else Path.home() / ".flowred"
     flow_file = Path(args.flow_file) if args.flow_file else user_dir / "flows.json"
     settings = Settings(uiHost=args.host or "127.0.0.1", uiPort=args.port or int(os.environ.get("PORT", 1880)),
-                        flowFile=flow_file, userDir=user_dir)
+                        flowFile=flow_file, userDir=user_dir, trace=args.trace, watchFlowFile=not args.no_watch)
     emulator = None
     if args.openai_emulator:
         from openai_emulator import start_emulator

@@ -28,6 +28,7 @@ from .node import Node, NodeError
 from .registry import get_type, load_node_packages
 from .settings import Settings
 from .storage import FlowStorage
+from .trace import MessageTrace
 
 __all__ = ["Engine", "flows_rev"]
 
@@ -51,7 +52,8 @@ class Engine:
         self.settings = settings or Settings()
         self.storage = storage
         self.events = EventHub()
-        self.bus = AsyncioBus()
+        self.trace = MessageTrace(enabled=self.settings.trace)
+        self.bus = AsyncioBus(trace=self.trace)
         self.context = ContextManager.from_settings(self.settings.contextStorage, self.settings.userDir)
         self.http_routes = HttpRoutes()
         self.credentials: dict[str, dict] = {}
@@ -62,6 +64,7 @@ class Engine:
         self.state = "stop"
         self.load_error: str | None = None
         self._lock = asyncio.Lock()
+        self._watcher: asyncio.Task | None = None
 
     # -- queries ---------------------------------------------------------------------------
     def get_node(self, node_id: str) -> Node | None:
@@ -83,6 +86,10 @@ class Engine:
         self.context.open()
         if self.storage is None:
             return
+        if self.settings.watchFlowFile and self._watcher is None:
+            from .watch import watch_flow_file
+
+            self._watcher = asyncio.get_running_loop().create_task(watch_flow_file(self))
         try:
             nodes, creds = self.storage.load()
             await self.deploy(nodes, creds, save=False, replace_credentials=True)
@@ -231,6 +238,9 @@ class Engine:
 
     async def stop(self) -> None:
         """Stop every node (shutdown)."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            self._watcher = None
         async with self._lock:
             await self._stop_nodes(None)
             await self.context.close()

@@ -22,7 +22,9 @@ class Settings(BaseModel):
     to encrypt the credentials file with, ``False`` for plaintext, None to generate one;
     ``debugMaxLength``: characters of a debug value shown in the sidebar (Node-RED: 1000);
     ``nodeCloseTimeout``: seconds a node may take to close on deploy (Node-RED: 15);
-    ``contextStorage``: Node-RED's context stores setting (runtime.context.ContextManager).
+    ``contextStorage``: Node-RED's context stores setting (runtime.context.ContextManager);
+    ``trace``: record msg hops for the editor (runtime.trace); ``watchFlowFile``: reload the
+    flows when the flow file changes on disk (runtime.watch).
     """
 
     model_config = ConfigDict(extra="allow")
@@ -39,6 +41,8 @@ class Settings(BaseModel):
     commsQueueLimit: int = 5000
     openaiEmulator: dict[str, Any] | None = None
     contextStorage: dict[str, Any] | None = None
+    trace: bool = False
+    watchFlowFile: bool = False
 
     def public(self, version: str) -> dict:
         """The ``GET /settings`` body (Node-RED's shape, only the keys FlowRed knows)."""

@@ -28,6 +28,7 @@ class FlowStorage:
         self.user_dir = Path(user_dir)
         self.cred_file = self.flow_file.with_name(f"{self.flow_file.stem}_cred{self.flow_file.suffix or '.json'}")
         self._secret = credential_secret
+        self.last_text: str | None = None  # the flow file text last read or written here
 
     @property
     def secret(self) -> str | bool:
@@ -57,6 +58,7 @@ class FlowStorage:
             if not text.strip() and backup.exists():
                 text = backup.read_text(encoding="utf-8")
         nodes = parse_flow_text(text, str(self.flow_file))
+        self.last_text = text
         creds: dict = {}
         if self.cred_file.exists():
             body = json.loads(self.cred_file.read_text(encoding="utf-8") or "{}")
@@ -65,7 +67,9 @@ class FlowStorage:
 
     def save(self, nodes: list[dict], credentials: dict | None = None) -> None:
         """Write the flow file (and the credentials file when ``credentials`` is given)."""
-        _atomic_write(self.flow_file, json.dumps(nodes, indent=4, ensure_ascii=False))
+        text = json.dumps(nodes, indent=4, ensure_ascii=False)
+        self.last_text = text
+        _atomic_write(self.flow_file, text)
         if credentials is not None:
             if credentials or self.cred_file.exists():
                 body = encrypt_credentials(credentials, self.secret)

@@ -15,6 +15,7 @@ from aiohttp import web
 from ..loader import FlowFileError, FlowValidationError, parse_flow_data
 from ..registry import admin_routes
 from .context_api import add_context_routes
+from .editor_api import add_editor_routes
 from .nodes_api import add_node_routes
 from .errors import BadJson, api_error, read_json
 
@@ -85,6 +86,7 @@ def add_admin_routes(app: web.Application, engine, root: str, version: str) -> N
     app.router.add_get(root + "/settings", get_settings)
     add_context_routes(app, engine, root)
     add_node_routes(app, root, version)
+    add_editor_routes(app, engine, root)
     for route in admin_routes():
         app.router.add_route(route.method, root + route.path, _node_route(engine, route.handler))
 
