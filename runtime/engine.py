@@ -92,7 +92,7 @@ class Engine:
             self._watcher = asyncio.get_running_loop().create_task(watch_flow_file(self))
         try:
             nodes, creds = self.storage.load()
-            await self.deploy(nodes, creds, save=False, replace_credentials=True)
+            await self.deploy(nodes, creds, save=False, replace_credentials=True, start=not self.settings.safeMode)
         except Exception as exc:
             self.load_error = str(exc)
             logger.error(f"Failed to load flows: {exc}")
@@ -101,15 +101,16 @@ class Engine:
                                 retain=True)
 
     async def deploy(self, nodes: list[dict], credentials: dict | None = None, *, save: bool = True,
-                     replace_credentials: bool = False, mode: str = "full") -> str:
+                     replace_credentials: bool = False, mode: str = "full", start: bool = True) -> str:
         """Validate ``nodes`` and, if valid, make them the running flows.
 
         ``mode`` is Node-RED's deployment type: ``full`` restarts every node; ``nodes`` only the
         changed, added and removed ones; ``flows`` every node of the tabs holding a change
         (see runtime.diff). ``credentials``: node id → credential fields, merged over the known
         ones (or replacing them when ``replace_credentials``); credentials inside node objects
-        are taken out and stored too. Returns the new rev. Raises FlowValidationError (and
-        changes nothing) when the flows are invalid.
+        are taken out and stored too. ``start`` False loads the flows without starting them
+        (``--safe``). Returns the new rev. Raises FlowValidationError (and changes nothing) when
+        the flows are invalid.
         """
         parsed = validate_flows(nodes)
         async with self._lock:
@@ -138,32 +139,76 @@ class Engine:
                 logger.info("Updated flows")
             for issue in parsed.warnings:
                 logger.warning(str(issue))
-            if parsed.missing_types:
+            if parsed.missing_types and self.settings.missingTypes == "stop":
                 self._wait_for_missing_types()
+            elif not start:
+                self.state = "stop"
+                logger.info("Flows loaded but not started (safe mode): deploy to start them")
+                self.events.publish("notification/runtime-state", {"state": "stop", "safe": True}, retain=True)
             else:
-                self._start_nodes(restart, old_tabs)
+                blocked = self._blocked_flows()
+                self._start_nodes(restart, old_tabs, blocked)
                 logger.info("Started modified " + mode if partial else "Started flows")
-                self.events.publish("notification/runtime-state",
-                                    {"state": "start", "deploy": True} if running else {"state": "start"}, retain=True)
+                state: dict[str, Any] = {"state": "start", "deploy": True} if running else {"state": "start"}
+                if blocked:
+                    state.update(self._missing_types_notice(f"Flows not started (missing node types): {', '.join(sorted(blocked))}. "))
+                self.events.publish("notification/runtime-state", state, retain=True)
             self.context.clean(ids)
             self.events.publish("notification/runtime-deploy", {"revision": self.rev}, retain=True)
             return self.rev
 
     def _wait_for_missing_types(self) -> None:
-        missing = self.parsed.missing_types
         self.state = "stop"
         logger.info("Waiting for missing types to be registered:")
-        for t, ids in missing.items():
+        for t, ids in self.parsed.missing_types.items():
             logger.info(f" - {t} (used by {', '.join(ids)})")
-        text = "Flows stopped: waiting for missing node types: " + ", ".join(
-            f"{t} (used by {', '.join(ids)})" for t, ids in missing.items())
-        self.events.publish("notification/runtime-state", {
-            "state": "stop", "error": "missing-types", "type": "warning", "text": text,
-            "types": list(missing), "nodes": missing}, retain=True)
+        self.events.publish("notification/runtime-state",
+                            {"state": "stop", **self._missing_types_notice("Flows stopped: ")}, retain=True)
 
-    def _start_nodes(self, restart: set[str] | None, old_tabs: dict) -> None:
-        """Create and start the nodes not running yet (all of them when ``restart`` is None),
-        then rewire every running node."""
+    def _missing_types_notice(self, prefix: str) -> dict[str, Any]:
+        missing = self.parsed.missing_types
+        text = prefix + "waiting for missing node types: " + ", ".join(
+            f"{t} (used by {', '.join(ids)})" for t, ids in missing.items())
+        return {"error": "missing-types", "type": "warning", "text": text, "types": list(missing), "nodes": missing}
+
+    def _blocked_flows(self) -> set[str]:
+        """With ``missingTypes: "start-others"``: the tabs (``"global"`` for config nodes)
+        holding a node of a missing type; they stay stopped while the other tabs run."""
+        if not self.parsed.missing_types:
+            return set()
+        by_id = {n["id"]: n for n in self.parsed.nodes}
+        blocked = set()
+        for ids in self.parsed.missing_types.values():
+            for nid in ids:
+                z = by_id.get(nid, {}).get("z") or "global"
+                blocked.add(z if z in self.parsed.tabs else "global")
+        return blocked
+
+    async def stop_flows(self) -> None:
+        """Stop every flow without changing them (``POST /flows/state {"state":"stop"}``)."""
+        async with self._lock:
+            if self.state == "start":
+                logger.info("Stopping flows")
+                await self._stop_nodes(None)
+                logger.info("Stopped flows")
+            self.events.publish("notification/runtime-state", {"state": "stop"}, retain=True)
+
+    async def start_flows(self) -> None:
+        """Start the deployed flows again (``POST /flows/state {"state":"start"}``); with
+        missing types they keep waiting, as after a deploy."""
+        async with self._lock:
+            if self.state == "start":
+                return
+            if self.parsed.missing_types and self.settings.missingTypes == "stop":
+                self._wait_for_missing_types()
+                return
+            self._start_nodes(None, {}, self._blocked_flows())
+            logger.info("Started flows")
+            self.events.publish("notification/runtime-state", {"state": "start"}, retain=True)
+
+    def _start_nodes(self, restart: set[str] | None, old_tabs: dict, blocked: set[str] = frozenset()) -> None:
+        """Create and start the nodes not running yet (all of them when ``restart`` is None)
+        except those of the ``blocked`` flows, then rewire every running node."""
         if restart is None:
             logger.info("Starting flows")
         parsed = self.parsed
@@ -188,6 +233,8 @@ class Engine:
                        key=lambda c: c.x is not None and c.y is not None)
         for cfg in order:
             flow = flows.get(parsed.owner.get(cfg.id, "global")) or flows["global"]
+            if blocked and _root_flow(flow) in blocked:
+                continue
             try:
                 cls = parsed.classes.get(cfg.id) or get_type(cfg.type).cls
                 node = cls(cfg, flow)
@@ -307,6 +354,13 @@ class Engine:
         if msgid:
             data["_msgid"] = msgid
         self.events.publish("debug", encode_object(data, self.settings.debugMaxLength))
+
+
+def _root_flow(flow: Flow) -> str:
+    """The tab (or ``global``) a flow belongs to, through nested subflow instances."""
+    while flow.parent is not None:
+        flow = flow.parent
+    return flow.id
 
 
 def _text(err: Any) -> str:

@@ -9,16 +9,12 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
-
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
-
-if TYPE_CHECKING:
-    from .node import Node
+from typing import Any, Awaitable, Callable
 
 __all__ = ["NodeType", "register", "get_type", "all_types", "admin_route", "admin_routes",
-           "load_node_packages", "AdminRoute"]
+           "load_node_packages", "AdminRoute", "set_enabled", "is_enabled", "load_errors"]
 
 
 @dataclass
@@ -36,6 +32,15 @@ class NodeType:
     label: str = ""
     config_node: bool = False
     help: str = ""
+
+    @property
+    def set_id(self) -> str:
+        """The node set it belongs to, as Node-RED names them: ``flowred/<module>`` for
+        FlowRed's node modules (``nodes.inject`` → ``flowred/inject``), else
+        ``<package>/<module>``."""
+        parts = self.module.split(".")
+        package = "flowred" if parts[0] == "nodes" else parts[0]
+        return f"{package}/{parts[1] if len(parts) > 1 else parts[0]}"
 
 
 @dataclass
@@ -82,8 +87,26 @@ def register(type_name: str, *, category: str = "common", color: str = "#ddd", i
 
 
 def get_type(type_name: str) -> NodeType | None:
-    """The registered type, or None when no node module defines it."""
-    return _types.get(type_name)
+    """The registered type, or None when no node module defines it or its set is disabled."""
+    t = _types.get(type_name)
+    if t is None or (_disabled_sets and t.set_id in _disabled_sets):
+        return None
+    return t
+
+
+_disabled_sets: set[str] = set()
+
+
+def set_enabled(set_id: str, enabled: bool) -> None:
+    """Enable or disable a node set (``PUT /nodes/:id``); a disabled set's types are missing."""
+    if enabled:
+        _disabled_sets.discard(set_id)
+    else:
+        _disabled_sets.add(set_id)
+
+
+def is_enabled(set_id: str) -> bool:
+    return set_id not in _disabled_sets
 
 
 def all_types() -> list[NodeType]:

@@ -7,7 +7,7 @@ user's habits carry over. Defaults differ on purpose in one place: ``uiHost`` is
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,7 +24,10 @@ class Settings(BaseModel):
     ``nodeCloseTimeout``: seconds a node may take to close on deploy (Node-RED: 15);
     ``contextStorage``: Node-RED's context stores setting (runtime.context.ContextManager);
     ``trace``: record msg hops for the editor (runtime.trace); ``watchFlowFile``: reload the
-    flows when the flow file changes on disk (runtime.watch).
+    flows when the flow file changes on disk (runtime.watch); ``safeMode``: load the flows
+    without starting them (``--safe``); ``missingTypes``: ``stop`` every flow while a node type
+    is missing (Node-RED's behaviour, the default) or ``start-others``: run every tab that does
+    not use a missing type.
     """
 
     model_config = ConfigDict(extra="allow")
@@ -42,6 +45,8 @@ class Settings(BaseModel):
     openaiEmulator: dict[str, Any] | None = None
     contextStorage: dict[str, Any] | None = None
     trace: bool = False
+    safeMode: bool = False
+    missingTypes: Literal["stop", "start-others"] = "stop"
     watchFlowFile: bool = False
 
     def public(self, version: str) -> dict:

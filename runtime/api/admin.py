@@ -16,6 +16,7 @@ from ..loader import FlowFileError, FlowValidationError, parse_flow_data
 from ..registry import admin_routes
 from .context_api import add_context_routes
 from .editor_api import add_editor_routes
+from .flow_api import add_flow_routes
 from .nodes_api import add_node_routes
 from .errors import BadJson, api_error, read_json
 
@@ -77,16 +78,13 @@ def add_admin_routes(app: web.Application, engine, root: str, version: str) -> N
     async def get_settings(request: web.Request) -> web.Response:
         return web.json_response(engine.settings.public(version))
 
-    async def get_state(request: web.Request) -> web.Response:
-        return web.json_response({"state": engine.state})
-
     app.router.add_get(root + "/flows", get_flows)
     app.router.add_post(root + "/flows", post_flows)
-    app.router.add_get(root + "/flows/state", get_state)
     app.router.add_get(root + "/settings", get_settings)
     add_context_routes(app, engine, root)
-    add_node_routes(app, root, version)
+    add_node_routes(app, engine, root, version)
     add_editor_routes(app, engine, root)
+    add_flow_routes(app, engine, root)
     for route in admin_routes():
         app.router.add_route(route.method, root + route.path, _node_route(engine, route.handler))
 

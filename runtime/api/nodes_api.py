@@ -14,8 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ..registry import NodeType, all_types
-from .errors import api_error
+from ..registry import NodeType, all_types, is_enabled, set_enabled
+from .errors import BadJson, api_error, read_json
 
 __all__ = ["add_node_routes", "node_sets", "type_info"]
 
@@ -24,10 +24,11 @@ def node_sets(version: str) -> list[dict]:
     """Node-RED's node-set list for the registered types, grouped by defining module."""
     sets: dict[str, dict] = {}
     for t in all_types():
-        set_id = _set_id(t)
+        set_id = t.set_id
         entry = sets.setdefault(set_id, {"id": set_id, "name": set_id.split("/", 1)[1],
                                          "module": set_id.split("/", 1)[0], "version": version,
-                                         "types": [], "enabled": True, "local": False, "user": False})
+                                         "types": [], "enabled": is_enabled(set_id), "local": False,
+                                         "user": False})
         entry["types"].append(t.type)
     return list(sets.values())
 
@@ -38,13 +39,13 @@ def type_info(t: NodeType) -> dict[str, Any]:
         schema = t.cls.Config.model_json_schema()
     except Exception as exc:  # a schema pydantic cannot express must not hide the type
         schema = {"type": "object", "description": f"schema unavailable: {exc}"}
-    return {"type": t.type, "set": _set_id(t), "category": t.category, "color": t.color,
+    return {"type": t.type, "set": t.set_id, "category": t.category, "color": t.color,
             "inputs": t.inputs, "outputs": t.outputs, "icon": t.icon, "label": t.label,
             "configNode": t.config_node, "help": t.help, "schema": schema}
 
 
-def add_node_routes(app: web.Application, root: str, version: str) -> None:
-    """Mount ``GET /nodes``, ``GET /nodes/{module}[/{set}]`` and ``GET /node-types``."""
+def add_node_routes(app: web.Application, engine, root: str, version: str) -> None:
+    """Mount ``GET /nodes``, ``GET|PUT /nodes/{module}[/{set}]`` and ``GET /node-types``."""
 
     async def get_nodes(request: web.Request) -> web.Response:
         return web.json_response(node_sets(version))
@@ -61,15 +62,31 @@ def add_node_routes(app: web.Application, root: str, version: str) -> None:
                                       "nodes": module})
         return api_error(404, "not_found", f"Unknown node module or set: {ident}")
 
+    async def put_set(request: web.Request) -> web.Response:
+        """``PUT /nodes/:set`` ``{"enabled": bool}``: a set whose types the flows use cannot be
+        disabled (400 ``type_in_use``), as Node-RED."""
+        try:
+            body = await read_json(request)
+        except BadJson as bad:
+            return bad.response
+        ident = request.match_info["ident"]
+        one = next((s for s in node_sets(version) if s["id"] == ident), None)
+        if one is None:
+            return api_error(404, "not_found", f"Unknown node set: {ident}")
+        if not isinstance(body, dict) or not isinstance(body.get("enabled"), bool):
+            return api_error(400, "invalid_request", 'expected {"enabled": true|false}')
+        if not body["enabled"]:
+            used = sorted({n["type"] for n in engine.get_flows()} & set(one["types"]))
+            if used:
+                return api_error(400, "type_in_use", f"Type in use: {', '.join(used)}")
+        set_enabled(ident, body["enabled"])
+        return web.json_response({**one, "enabled": body["enabled"]})
+
     async def get_types(request: web.Request) -> web.Response:
         return web.json_response([type_info(t) for t in all_types()])
 
     app.router.add_get(root + "/nodes", get_nodes)
     app.router.add_get(root + "/nodes/{ident:.+}", get_set)
+    app.router.add_put(root + "/nodes/{ident:.+}", put_set)
     app.router.add_get(root + "/node-types", get_types)
 
-
-def _set_id(t: NodeType) -> str:
-    parts = t.module.split(".")
-    package = "flowred" if parts[0] == "nodes" else parts[0]
-    return f"{package}/{parts[1] if len(parts) > 1 else parts[0]}"
