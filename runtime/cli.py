@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--openai-emulator", action="store_true",
                      help="also start the built-in OpenAI API emulator on loopback and point "
                           "OPENAI_BASE_URL/OPENAI_API_KEY at it unless they are set")
+    run.add_argument("-s", "--settings", default=None,
+                     help="settings file (TOML; default USERDIR/settings.toml when it exists)")
+    run.add_argument("--safe", action="store_true", help="load the flows without starting them")
     run.add_argument("--trace", action="store_true", help="record msg hops so the editor can show a msg's path")
     run.add_argument("--no-watch", action="store_true", help="do not reload the flows when the flow file changes")
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -65,9 +68,21 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _run(args: argparse.Namespace) -> None:
     user_dir = Path(args.user_dir).expanduser() if args.user_dir else Path.home() / ".flowred"
-    flow_file = Path(args.flow_file) if args.flow_file else user_dir / "flows.json"
-    settings = Settings(uiHost=args.host or "127.0.0.1", uiPort=args.port or int(os.environ.get("PORT", 1880)),
-                        flowFile=flow_file, userDir=user_dir, trace=args.trace, watchFlowFile=not args.no_watch)
+    settings_file = Path(args.settings) if args.settings else user_dir / "settings.toml"
+    try:
+        from_file = Settings.read_file(settings_file) if args.settings or settings_file.exists() else {}
+        if from_file:
+            logger.info(f"Settings file  : {settings_file.resolve()}")
+        flow_file = Path(args.flow_file) if args.flow_file else Path(from_file.pop("flowFile", user_dir / "flows.json"))
+        cli = {"uiHost": args.host, "uiPort": args.port or (int(os.environ["PORT"]) if "PORT" in os.environ else None)}
+        settings = Settings(**{**from_file, **{k: v for k, v in cli.items() if v is not None},
+                               "flowFile": flow_file, "userDir": user_dir,
+                               "trace": args.trace or from_file.get("trace", False),
+                               "safeMode": args.safe or from_file.get("safeMode", False),
+                               "watchFlowFile": not args.no_watch})
+    except (OSError, ValueError) as exc:
+        logger.error(f"Cannot read the settings: {exc}")
+        raise SystemExit(1)
     emulator = None
     if args.openai_emulator:
         from openai_emulator import start_emulator

@@ -27,7 +27,8 @@ class Settings(BaseModel):
     flows when the flow file changes on disk (runtime.watch); ``safeMode``: load the flows
     without starting them (``--safe``); ``missingTypes``: ``stop`` every flow while a node type
     is missing (Node-RED's behaviour, the default) or ``start-others``: run every tab that does
-    not use a missing type.
+    not use a missing type; ``adminAuth``: users and permissions for the Admin API
+    (runtime.api.auth).
     """
 
     model_config = ConfigDict(extra="allow")
@@ -46,6 +47,7 @@ class Settings(BaseModel):
     contextStorage: dict[str, Any] | None = None
     trace: bool = False
     safeMode: bool = False
+    adminAuth: dict[str, Any] | None = None
     missingTypes: Literal["stop", "start-others"] = "stop"
     watchFlowFile: bool = False
 
@@ -71,3 +73,21 @@ class Settings(BaseModel):
         names = [n for n, spec in storage.items() if not isinstance(spec, str)]
         default = storage.get("default", "default" if "default" in names else names[0] if names else "memory")
         return {"default": default if isinstance(default, str) else "default", "stores": names}
+
+    @staticmethod
+    def read_file(path: Path) -> dict[str, Any]:
+        """The settings in a TOML settings file (``settings.toml`` in the user directory, or
+        ``flowred run -s FILE``): top-level keys are Settings fields, e.g. ``uiPort = 1880``,
+        ``credentialSecret = "..."``, ``[adminAuth]``, ``[contextStorage.file]``.
+
+        Raises ValueError naming the file and the problem (TOML syntax, unknown key)."""
+        import tomllib
+
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        unknown = sorted(set(data) - set(Settings.model_fields))
+        if unknown:
+            raise ValueError(f"{path}: unknown setting(s): {', '.join(unknown)}")
+        return data

@@ -84,3 +84,35 @@ async def test_port_in_use_is_a_clear_error(tmp_path):
         blocker.close()
     assert proc.returncode == 1
     assert f"Cannot listen on 127.0.0.1:{port}" in out.decode()
+
+
+async def test_settings_file_and_safe_mode(tmp_path):
+    port = free_port()
+    flows = tmp_path / "my-flows.json"
+    flows.write_text(json.dumps([{"id": "t1", "type": "tab", "label": "x"},
+                                 {"id": "i1", "type": "inject", "z": "t1", "props": [], "x": 1, "y": 1, "wires": []}]))
+    (tmp_path / "settings.toml").write_text(
+        f'uiPort = {port}\nflowFile = "{flows}"\ndebugMaxLength = 50\n\n'
+        '[contextStorage.default]\nmodule = "memory"\n')
+    env = {**os.environ}
+    proc, log = await start_process(["run", "--userDir", str(tmp_path), "--safe"], env)
+    try:
+        assert "settings.toml" in log and f":{port}/" in log
+        async with aiohttp.ClientSession() as http:
+            url = f"http://127.0.0.1:{port}"
+            assert await (await http.get(url + "/flows/state")).json() == {"state": "stop"}
+            assert [n["id"] for n in await (await http.get(url + "/flows")).json()] == ["t1", "i1"]
+            assert (await (await http.get(url + "/settings")).json())["debugMaxLength"] == 50
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.communicate(), 20)
+
+
+async def test_a_bad_settings_file_is_a_clear_error(tmp_path):
+    (tmp_path / "settings.toml").write_text("uiPort = 1880\nnoSuchSetting = 1\n")
+    proc = await asyncio.create_subprocess_exec(
+        FLOWRED, "run", "--userDir", str(tmp_path), stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT, cwd=ROOT)
+    out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 1
+    assert "unknown setting(s): noSuchSetting" in out.decode() and "settings.toml" in out.decode()

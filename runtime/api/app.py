@@ -7,6 +7,7 @@ from aiohttp import web
 
 from .. import __version__
 from .admin import add_admin_routes
+from .auth import AdminAuth, add_auth_routes
 from .comms import Comms
 
 __all__ = ["create_app", "WEB_DIR", "ENGINE", "COMMS"]
@@ -21,9 +22,12 @@ def create_app(engine) -> web.Application:
     settings = engine.settings
     root = settings.httpAdminRoot.rstrip("/")
     app = web.Application(client_max_size=5 * 1024 * 1024)  # Node-RED's apiMaxLength 5mb
-    comms = Comms(engine, settings.commsQueueLimit)
+    auth = AdminAuth(settings.adminAuth)
+    comms = Comms(engine, settings.commsQueueLimit, auth)
     app[ENGINE] = engine
     app[COMMS] = comms
+    add_auth_routes(app, auth, root, {root + "/", root + "/comms", root + "/auth/login", root + "/auth/token",
+                                      root + "/auth/revoke"})
     add_admin_routes(app, engine, root, __version__)
     app.router.add_get(root + "/comms", comms.handle)
 

@@ -94,9 +94,10 @@ class _Connection:
 class Comms:
     """Holds the websocket connections and feeds them from the engine's event hub."""
 
-    def __init__(self, engine, queue_limit: int = 5000) -> None:
+    def __init__(self, engine, queue_limit: int = 5000, auth=None) -> None:
         self.engine = engine
         self.queue_limit = queue_limit
+        self.auth = auth
         self.connections: set[_Connection] = set()
         engine.events.subscribe(self._publish)
 
@@ -109,7 +110,10 @@ class Comms:
         ws = web.WebSocketResponse(heartbeat=None, max_msg_size=1 << 20)
         await ws.prepare(request)
         conn = _Connection(ws, self.queue_limit)
-        self.connections.add(conn)
+        # with adminAuth, a client gets nothing until it sends {"auth": token} (Node-RED's protocol)
+        authed = self.auth is None or self.auth.permissions(None) is not None
+        if authed:
+            self.connections.add(conn)
         conn.task = asyncio.get_running_loop().create_task(conn.writer())
         try:
             async for message in ws:
@@ -121,13 +125,19 @@ class Comms:
                     continue
                 if not isinstance(body, dict):
                     continue
-                if "subscribe" in body:
+                if "auth" in body:
+                    if self.auth is not None and self.auth.permissions(str(body["auth"])) is None:
+                        await ws.send_str(json.dumps({"auth": "fail"}))
+                        await ws.close()
+                        break
+                    authed = True
+                    self.connections.add(conn)
+                    await ws.send_str(json.dumps({"auth": "ok"}))
+                elif "subscribe" in body and authed:
                     pattern = str(body["subscribe"])
                     for topic, data in self.engine.events.retained().items():
                         if topic_matches(pattern, topic):
                             conn.push(topic, data)
-                elif "auth" in body:
-                    await ws.send_str(json.dumps({"auth": "ok"}))
         finally:
             self.connections.discard(conn)
             if conn.task:
