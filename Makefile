@@ -25,7 +25,12 @@ run: $(STAMP)
 	test -f .flowred/flows.json || cp flows/realtime-client-secret.json .flowred/flows.json
 	$(VENV)/bin/flowred run .flowred/flows.json --userDir .flowred --host $(HOST) --port $(PORT) --openai-emulator
 
-test: $(STAMP)
+# Browser tests drive Debian's chromium with Playwright; it is installed once when missing.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest -q
 
 clean:
