@@ -6,11 +6,13 @@ and tests run offline with the real ``openai`` SDK pointed at it::
     secret = await client.realtime.client_secrets.create(session={"type": "realtime"})
     await emu.stop()
 
-It answers ``POST /v1/realtime/client_secrets`` and the legacy ``POST /v1/realtime/sessions`` and
-``POST /v1/realtime/transcription_sessions`` with OpenAI's shapes, status codes and error bodies,
-records every ``/v1/...`` request, and lets callers force errors with the request headers
-``x-emulator-status: 429|500..599`` and ``x-emulator-delay: <seconds>``; see
-:mod:`openai_emulator.app` for the details. ``python -m openai_emulator`` runs it standalone.
+It answers realtime client secrets and the legacy realtime session endpoints, chat completions
+and responses (JSON or SSE streams, echoing the user's text), embeddings, moderations, models
+and in-memory files with OpenAI's shapes, status codes and error bodies, validating request
+bodies with pydantic; it records every ``/v1/...`` request and injects faults on demand (429
+with ``retry-after``, 5xx, slow answers, dropped connections), by request header or with
+:meth:`Emulator.fail`. See :mod:`openai_emulator.app` and :mod:`openai_emulator.faults`.
+``python -m openai_emulator`` runs it standalone.
 """
 from __future__ import annotations
 
@@ -18,9 +20,10 @@ from typing import Any
 
 from aiohttp import web
 
-from .app import REQUESTS, create_app
+from .app import FAULTS, REQUESTS, create_app
+from .faults import Fault
 
-__all__ = ["REQUESTS", "Emulator", "create_app", "start_emulator"]
+__all__ = ["REQUESTS", "Emulator", "Fault", "create_app", "start_emulator"]
 
 
 class Emulator:
@@ -36,6 +39,15 @@ class Emulator:
         self.port = port
         self.base_url = f"http://{host}:{port}/v1"
         self.requests: list[dict[str, Any]] = runner.app[REQUESTS]
+
+    def fail(self, status: int | str | None = None, *, times: int = 1, delay: float = 0.0,
+             retry_after: float | None = None, path: str = "") -> Fault:
+        """Makes the next ``times`` requests whose path ends with ``path`` fail: ``status`` 429
+        (with ``retry-after`` = ``retry_after`` seconds, default 1), 500..599, or ``"drop"`` (the
+        connection closes unanswered); ``delay`` seconds before answering (alone: a slow
+        answer). ValueError for another status, a negative delay or ``times`` < 1."""
+        return self._runner.app[FAULTS].add(status=status, times=times, delay=delay, retry_after=retry_after,
+                                            path=path)
 
     async def stop(self) -> None:
         """Closes the listening socket and any open connections."""

@@ -1,42 +1,54 @@
 """The ``Service Host`` config node: where and how the ``OpenAI API`` node reaches OpenAI.
 
 As ``@inductiv/node-red-openai-api`` node.js (ServiceHost) and src/lib.js
-(``createApiKeyTransportParams``): ``apiBase``, the API key (a credential, or an env variable),
+(``createApiKeyTransportParams``): ``apiBase``, the API key (a credential, or a reference),
 the auth header name or query parameter, and the organization id, each value with a ``…Type``
-of ``str``/``env``/``msg``/``flow``/``global``, resolved per msg.
+resolved per msg. Added, as the package's users asked (its issues #1 and the spec's "gaps"):
+``projectId``, ``timeout``, ``maxRetries`` and extra ``headers``. Where the package builds a new
+SDK client for every call, one pooled client is kept and reused (see :class:`ServiceHostNode`).
+As with the package, the SDK falls back to ``OPENAI_ORG_ID`` / ``OPENAI_PROJECT_ID`` from the
+environment when no organization or project is set.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from openai import AsyncOpenAI, DefaultAioHttpClient
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
-from runtime import Node, NodeConfig, NodeError, evaluate_value, register
+from runtime import Node, NodeConfig, evaluate_value, register
+
+from .errors import local_error
+from .redaction import protect
 
 DEFAULT_API_BASE = "https://api.openai.com/v1"
+ValueType = Literal["str", "env", "msg", "flow", "global"]
 
 
 class ServiceHostConfig(NodeConfig):
-    """Service Host settings (the package's defaults).
+    """Service Host settings; the package's fields and defaults, plus project, timeout, retries
+    and headers. A ``…Type`` of ``env`` reads the value as an environment variable name;
+    ``msg``/``flow``/``global`` read it from the msg or context, per msg."""
 
-    ``apiBase``: base URL (default ``https://api.openai.com/v1``); ``secureApiKeyValueType``:
-    ``cred`` (the key is the ``secureApiKeyValue`` credential, never in the flow file) or
-    ``env``/``msg``/``flow``/``global`` (``secureApiKeyValueRef`` names the variable or
-    property); ``secureApiKeyHeaderOrQueryName``: ``Authorization`` sends ``Bearer <key>``,
-    another name sends the raw key in that header, or in that query parameter when
-    ``secureApiKeyIsQuery``; ``organizationId``: sent as ``OpenAI-Organization``.
-    """
-
-    apiBase: str = DEFAULT_API_BASE
-    apiBaseType: str = "str"
-    secureApiKeyHeaderOrQueryName: str = "Authorization"
-    secureApiKeyHeaderOrQueryNameType: str = "str"
-    secureApiKeyValueType: str = "cred"
-    secureApiKeyValueRef: str = ""
-    secureApiKeyIsQuery: bool = False
-    organizationId: str = ""
-    organizationIdType: str = "str"
+    apiBase: str = Field(DEFAULT_API_BASE, description="Base URL of the API (empty: https://api.openai.com/v1).")
+    apiBaseType: ValueType = Field("str", description="How apiBase is read: str, env, msg, flow or global.")
+    secureApiKeyHeaderOrQueryName: str = Field(
+        "Authorization", description="'Authorization' sends 'Bearer <key>'; another name sends the raw key in "
+                                     "that header, or in that query parameter when secureApiKeyIsQuery.")
+    secureApiKeyHeaderOrQueryNameType: ValueType = Field("str", description="How the header/query name is read.")
+    secureApiKeyValueType: Literal["cred", "env", "msg", "flow", "global"] = Field(
+        "cred", description="cred: the key is the secureApiKeyValue credential (never in the flow file); "
+                            "otherwise secureApiKeyValueRef names the variable or property holding it.")
+    secureApiKeyValueRef: str = Field("", description="Env variable or msg/flow/global property holding the key.")
+    secureApiKeyIsQuery: bool = Field(False, description="Send the key as a query parameter instead of a header.")
+    organizationId: str = Field("", description="Sent as OpenAI-Organization when set.")
+    organizationIdType: ValueType = Field("str", description="How organizationId is read.")
+    projectId: str = Field("", description="Sent as OpenAI-Project when set.")
+    projectIdType: ValueType = Field("str", description="How projectId is read.")
+    timeout: float = Field(600, gt=0, description="Seconds to wait for an answer before giving up (SDK default 600).")
+    maxRetries: int = Field(2, ge=0, le=10, description="Retries on connection errors, 408, 409, 429 and 5xx, with "
+                                                        "back-off honouring retry-after (SDK default 2).")
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra headers sent with every request.")
 
     @field_validator("secureApiKeyIsQuery", mode="before")
     @classmethod
@@ -48,64 +60,102 @@ class ServiceHostConfig(NodeConfig):
     def _key_type(cls, v: Any) -> str:
         return "cred" if v in (None, "", "str") else v  # the editor turns a legacy "str" into "cred"
 
+    @field_validator("apiBaseType", "secureApiKeyHeaderOrQueryNameType", "organizationIdType", "projectIdType",
+                     mode="before")
+    @classmethod
+    def _value_type(cls, v: Any) -> Any:
+        return "str" if v in (None, "") else v
+
+    @field_validator("timeout", "maxRetries", mode="before")
+    @classmethod
+    def _number(cls, v: Any, info: Any) -> Any:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return cls.model_fields[info.field_name].default  # the editor sends "" for an empty field
+        return v.strip() if isinstance(v, str) else v
+
+
+class _KeyElsewhere(AsyncOpenAI):
+    """A client that sends no ``Authorization`` header: the key travels in another header or in
+    the query (``default_headers``/``default_query``), as the package's non-bearer modes."""
+
+    @property
+    def _bearer_auth(self) -> dict[str, str]:
+        return {}
+
+    def _validate_headers(self, headers: Any, custom_headers: Any) -> None:
+        return None
+
 
 @register("Service Host", category="config", config_node=True, inputs=0, outputs=0)
 class ServiceHostNode(Node):
     """Holds the connection settings; hands the OpenAI API node a pooled SDK client.
 
-    One ``AsyncOpenAI`` client (aiohttp transport, connection pooling) is kept per distinct
-    resolved setting and reused across msgs; clients are closed when the node stops.
+    One HTTP transport (aiohttp, connection pooling) per Service Host is shared by every
+    client it hands out. Clients are cached by their resolved settings (base URL, key, auth
+    mode, organization, project), so msgs with the same settings reuse one ``AsyncOpenAI``,
+    and a changed setting (an env variable, a msg-provided key) gets its own client on the same
+    pool. Changing the node's config in the editor restarts it and its users, which builds
+    everything anew. Everything is closed when the node stops.
     """
 
     Config = ServiceHostConfig
+    MAX_CLIENTS = 32
 
     def __init__(self, config: ServiceHostConfig, flow) -> None:
         super().__init__(config, flow)
         self._clients: dict[tuple, AsyncOpenAI] = {}
+        self._transport: DefaultAioHttpClient | None = None
+
+    def _value(self, value: str, vt: str, msg: dict) -> str:
+        result = evaluate_value(value, vt, self, msg)
+        return "" if result is None else str(result)
 
     def api_key(self, msg: dict) -> str:
-        """The API key for this msg; "" when none is configured."""
+        """The API key configured for this msg; "" when none is."""
         cfg = self.config
         if cfg.secureApiKeyValueType == "cred":
-            value = self.credentials.get("secureApiKeyValue", "")
-        else:
-            value = evaluate_value(cfg.secureApiKeyValueRef, cfg.secureApiKeyValueType, self, msg)
-        return "" if value is None else str(value)
+            return str(self.credentials.get("secureApiKeyValue") or "")
+        return self._value(cfg.secureApiKeyValueRef, cfg.secureApiKeyValueType, msg)
 
-    def client(self, msg: dict) -> tuple[AsyncOpenAI, str]:
-        """``(client, api_key)`` for this msg. Raises NodeError when no key is configured."""
+    def client(self, msg: dict, api_key: str | None = None) -> tuple[AsyncOpenAI, str]:
+        """``(client, api_key)`` for this msg; ``api_key`` overrides the configured key.
+        Raises NodeError (code ``missing_api_key``) when there is no key."""
         cfg = self.config
-        key = self.api_key(msg)
+        key = api_key or self.api_key(msg)
         if not key:
-            raise NodeError("OpenAI API key is not configured")
-        base = str(evaluate_value(cfg.apiBase, cfg.apiBaseType, self, msg) or "") or DEFAULT_API_BASE
-        header = str(evaluate_value(cfg.secureApiKeyHeaderOrQueryName, cfg.secureApiKeyHeaderOrQueryNameType,
-                                    self, msg) or "") or "Authorization"
-        org = str(evaluate_value(cfg.organizationId, cfg.organizationIdType, self, msg) or "") or None
-        cache_key = (key, base, header, cfg.secureApiKeyIsQuery, org)
+            raise local_error("OpenAI API key is not configured", "missing_api_key")
+        protect(key)
+        base = (self._value(cfg.apiBase, cfg.apiBaseType, msg) or DEFAULT_API_BASE).rstrip("/")
+        name = self._value(cfg.secureApiKeyHeaderOrQueryName, cfg.secureApiKeyHeaderOrQueryNameType, msg)
+        name = name or "Authorization"
+        org = self._value(cfg.organizationId, cfg.organizationIdType, msg) or None
+        project = self._value(cfg.projectId, cfg.projectIdType, msg) or None
+        cache_key = (key, base, name, cfg.secureApiKeyIsQuery, org, project)
         client = self._clients.get(cache_key)
         if client is None:
-            headers: dict[str, Any] = {}
-            query: dict[str, Any] = {}
-            if cfg.secureApiKeyIsQuery:
-                headers["Authorization"] = _omit()
-                query[header] = key
-            elif header.lower() != "authorization":
-                headers["Authorization"] = _omit()
-                headers[header] = key
-            client = AsyncOpenAI(api_key=key, base_url=base.rstrip("/"), organization=org,
-                                 default_headers=headers or None, default_query=query or None,
-                                 http_client=DefaultAioHttpClient())
+            client = self._build(key, base, name, org, project)
+            if len(self._clients) >= self.MAX_CLIENTS:
+                del self._clients[next(iter(self._clients))]  # shares the pool: nothing to close
             self._clients[cache_key] = client
         return client, key
 
+    def _build(self, key: str, base: str, name: str, org: str | None, project: str | None) -> AsyncOpenAI:
+        cfg = self.config
+        headers: dict[str, str] = dict(cfg.headers)
+        query: dict[str, str] = {}
+        cls = AsyncOpenAI
+        if cfg.secureApiKeyIsQuery:
+            cls, query[name] = _KeyElsewhere, key
+        elif name.lower() != "authorization":
+            cls, headers[name] = _KeyElsewhere, key
+        if self._transport is None:
+            self._transport = DefaultAioHttpClient()
+        return cls(api_key=key, base_url=base, organization=org, project=project, timeout=cfg.timeout,
+                   max_retries=cfg.maxRetries, default_headers=headers or None, default_query=query or None,
+                   http_client=self._transport)
+
     async def close(self, removed: bool) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.close()
-
-
-def _omit():
-    from openai import Omit
-
-    return Omit()
+        self._clients = {}
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            await transport.aclose()

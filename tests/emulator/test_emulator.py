@@ -251,7 +251,7 @@ async def test_every_response_has_a_request_id(emulator, http):
     responses = [
         await http.post(emulator.base_url + "/realtime/client_secrets", json={}, headers=auth),
         await http.post(emulator.base_url + "/realtime/client_secrets", json={}),
-        await http.get(emulator.base_url + "/models", headers=auth),
+        await http.get(emulator.base_url + "/no-such-endpoint", headers=auth),
         await http.get(f"http://127.0.0.1:{emulator.port}/__emulator/requests"),
     ]
     assert [r.status for r in responses] == [200, 401, 404, 200]

@@ -1,0 +1,80 @@
+"""Calling one method of the table and shaping what comes back.
+
+:func:`run` is an async generator of ``(kind, value)`` pairs: ``("result", value)`` once for a
+plain call; for a stream ``("event", event)`` per event and then ``("final", value)`` with the
+complete result (see :mod:`.streams`). Shapes, by the method's :class:`~.spec.Result`:
+
+- ``parsed`` (default): ``OBJECT`` the body as OpenAI sent it (JSON → dict, ``text/*`` → str);
+  ``LIST`` the page's ``data`` list, or every page's items with ``all_pages`` (the package
+  returns the first page only); ``BINARY`` bytes; ``CONFIRM``/``LOCAL`` without an answer the
+  table's ``confirm`` object plus the path parameters (the package's
+  ``{call_id, status: "accepted"}``); ``COMPOSED``/``LOCAL`` the SDK's model as a dict.
+- ``raw`` (seeds 001/003 "Raw Response"): ``{body, status, headers}`` of the one HTTP
+  response (header names lower-cased); only for methods answered by one request.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+from typing import Any, AsyncIterator
+
+from openai import AsyncOpenAI
+from .arguments import sdk_arguments, sdk_function
+from .errors import local_error
+from .jsonable import to_json
+from .spec import Method, Result
+from .streams import stream_events
+
+
+async def run(client: AsyncOpenAI, method: Method, request: Any, *, raw: bool = False,
+              all_pages: bool = False) -> AsyncIterator[tuple[str, Any]]:
+    """Calls ``method`` with ``request`` (the msg's request object). Raises NodeError for a
+    request that cannot be sent, and the SDK's exceptions (``openai.OpenAIError``) as raised."""
+    kwargs = sdk_arguments(method, request)
+    streaming = method.result is Result.EVENTS or (method.stream is not None and kwargs.get("stream") is True)
+    if raw and (streaming or not method.single_request):
+        what = "a stream" if streaming else "a method that may make several requests"
+        raise local_error(f"{method.name}: resultFormat raw does not apply to {what}", "raw_not_available")
+    if streaming:
+        async for pair in stream_events(sdk_function(client, method), method, kwargs):
+            yield pair
+        return
+    if method.result is Result.LIST and all_pages:
+        yield "result", [to_json(item) async for item in sdk_function(client, method)(**kwargs)]
+        return
+    if method.single_request:
+        response = await sdk_function(client, method, raw=True)(**kwargs)
+        yield "result", await _shape(method, response.http_response, request, raw)
+        return
+    value = sdk_function(client, method)(**kwargs)
+    if inspect.isawaitable(value):
+        value = await value
+    yield "result", _confirmation(method, request) if value is None and method.confirm else to_json(value)
+
+
+async def _shape(method: Method, response: Any, request: dict, raw: bool) -> Any:
+    content = await response.aread()
+    body: Any = content if method.result is Result.BINARY else _decode(response.headers, content)
+    if raw:
+        return {"body": body, "status": response.status_code,
+                "headers": {name.lower(): value for name, value in response.headers.items()}}
+    if method.result is Result.LIST:
+        return body.get("data", []) if isinstance(body, dict) else body
+    if method.result is Result.CONFIRM and body in (None, "", b""):
+        return _confirmation(method, request)
+    return body
+
+
+def _decode(headers: Any, content: bytes) -> Any:
+    """A body by its content type: JSON parsed (empty → None), ``text/*`` as str, else bytes."""
+    kind = headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json" or kind.endswith("+json"):
+        return json.loads(content) if content.strip() else None
+    if kind.startswith("text/") or not content:
+        return content.decode("utf-8", errors="replace") if content else None
+    return content
+
+
+def _confirmation(method: Method, request: dict) -> dict[str, Any]:
+    return {**{p: request[p] for p in method.path_params}, **(method.confirm or {})}
+
