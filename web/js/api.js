@@ -61,3 +61,61 @@ export function injectNode(id) {
 export function setDebugActive(id, active) {
   return request("POST", `debug/${encodeURIComponent(id)}/${active ? "enable" : "disable"}`);
 }
+
+/** POST /flows (v2): deploys nodes; type is full|nodes|flows|reload. Resolves to {rev}. */
+export function postFlows(flows, rev, type = "full") {
+  return request("POST", "flows", { json: { flows, rev }, headers: { "Node-RED-Deployment-Type": type } });
+}
+
+/** GET /node-types: every registered type with its palette data and config schema. */
+export async function getNodeTypes() {
+  const body = await request("GET", "node-types");
+  return Array.isArray(body) ? body : [];
+}
+
+/** GET /credentials/<type>/<id>: {has_<field>: bool}; {} when the node is not deployed. */
+export async function getCredentialFlags(type, id) {
+  try {
+    const body = await request("GET", `credentials/${encodeURIComponent(type)}/${encodeURIComponent(id)}`);
+    return body && typeof body === "object" ? body : {};
+  } catch (err) {
+    if (err.status === 404) return {};
+    throw err;
+  }
+}
+
+/** GET /trace: {enabled}; null when the server has no message trace. */
+export async function getTrace() {
+  try {
+    return await request("GET", "trace");
+  } catch (err) {
+    if (err.status === 404 || err.status === 405) return null;
+    throw err;
+  }
+}
+
+/** POST /trace {enabled}. */
+export function setTrace(enabled) {
+  return request("POST", "trace", { json: { enabled } });
+}
+
+/** GET /trace/<msgid>: {msgid, hops: [{node, time}]}. */
+export function getTracePath(msgid) {
+  return request("GET", `trace/${encodeURIComponent(msgid)}`);
+}
+
+/** GET /flows/examples: [{name, file}]; null when the server does not offer examples. */
+export async function getExamples() {
+  try {
+    const body = await request("GET", "flows/examples");
+    return Array.isArray(body) ? body : null;
+  } catch (err) {
+    if (err.status === 404 || err.status === 405) return null;
+    throw err;
+  }
+}
+
+/** GET /flows/examples/<file>: the example's flow JSON. */
+export function getExample(file) {
+  return request("GET", `flows/examples/${encodeURIComponent(file)}`);
+}

@@ -1,13 +1,24 @@
-// Entry point: loads settings and flows, draws them, and keeps the page live over /comms.
+// Entry point: loads settings, node types and flows, draws them, lets the user edit and deploy
+// them, and keeps the page live over /comms.
 
-import { getFlows, getFlowsState, getSettings, injectNode, setDebugActive } from "./api.js";
+import {
+  getFlows, getFlowsState, getSettings, injectNode, setDebugActive, postFlows, getNodeTypes, getCredentialFlags,
+  getTrace, setTrace, getTracePath, getExamples, getExample,
+} from "./api.js";
 import { Comms } from "./comms.js";
-import { FlowModel } from "./flows.js";
-import { FlowCanvas } from "./canvas.js";
+import { FlowModel, newId, prepareImport } from "./flows.js";
+import { FlowCanvas, nodeGeometry } from "./canvas.js";
 import { TabBar } from "./tabs.js";
 import { DebugSidebar } from "./sidebar.js";
 import { ConfigPanel } from "./confignodes.js";
 import { notify } from "./notify.js";
+import { registerServerTypes, registerSubflows, createNode, typeDef } from "./nodetypes.js";
+import { Palette } from "./palette.js";
+import { NodeEditor } from "./editor.js";
+import { ImportExport } from "./importexport.js";
+import { dropdown } from "./menu.js";
+import { openDialog, choose, overlayOpen } from "./dialog.js";
+import { h } from "./dom.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -25,6 +36,7 @@ const sidebar = new DebugSidebar({
   countEl: $("#debug-count"),
 }, model, { max: 500 });
 const comms = new Comms("comms");
+const palette = new Palette($("#palette"));
 
 const state = {
   tab: null,
@@ -32,7 +44,18 @@ const state = {
   loadError: null,
   connected: false,
   loading: null,
+  deploying: false,
+  deployType: "full",
+  trace: null,           // null: the server has no trace; else true/false
+  examples: undefined,   // undefined: not asked yet; null: not offered; else the list
+  clipboard: null,
+  pasteCount: 0,
+  serverRev: null,       // a newer revision on the server while there are local edits
 };
+try {
+  const saved = localStorage.getItem("flowred.deployType");
+  if (["full", "flows", "nodes"].includes(saved)) state.deployType = saved;
+} catch { /* storage unavailable */ }
 
 // ---- header indicators -------------------------------------------------------------------
 
@@ -49,9 +72,12 @@ function renderDeployState() {
   } else if (state.runtime === "stop") {
     key = "stopped";
     text = "Stopped";
-  } else if (state.runtime === "deploying") {
+  } else if (state.runtime === "deploying" || state.deploying) {
     key = "loading";
     text = "Deploying…";
+  } else if (model.isDirty()) {
+    key = "modified";
+    text = "Modified";
   } else {
     key = "deployed";
     text = "Deployed";
@@ -62,6 +88,20 @@ function renderDeployState() {
   const rev = model.rev ? String(model.rev) : "";
   el.querySelector(".deploy-state-rev").textContent = rev ? rev.slice(0, 7) : "";
   el.title = [state.loadError || text, rev && `revision ${rev}`].filter(Boolean).join(" · ");
+  renderDeployButton();
+}
+
+const DEPLOY_LABELS = { full: "Deploy", flows: "Deploy flows", nodes: "Deploy nodes" };
+
+function renderDeployButton() {
+  const button = $("#deploy-button");
+  const dirty = model.isDirty();
+  button.disabled = state.deploying || !dirty;
+  button.classList.toggle("busy", state.deploying);
+  button.querySelector(".deploy-label").textContent = state.deploying ? "Deploying…" : DEPLOY_LABELS[state.deployType];
+  const count = model.changed.size + model.deleted.size;
+  button.title = dirty ? `${DEPLOY_LABELS[state.deployType]} (${count} change${count === 1 ? "" : "s"}) · Ctrl-D` : "Nothing to deploy";
+  document.title = `${dirty ? "* " : ""}FlowRed`;
 }
 
 function renderConnection(detail) {
@@ -120,16 +160,16 @@ function updateWorkspaceMessage() {
   const tab = model.tab(state.tab);
   let text = "";
   if (state.loadError && !model.tabs.length) text = state.loadError;
-  else if (!model.tabs.length) text = model.rev === null ? "" : "No flows are deployed.";
+  else if (!allTabs().length) text = model.rev === null ? "" : "No flows yet: drag a node from the palette, or import a flow (Ctrl-I).";
   else if (tab && tab.disabled) text = "This flow is disabled.";
-  else if (tab && model.nodesOn(tab.id).length === 0) text = "This flow is empty.";
+  else if (tab && model.nodesOn(tab.id).length === 0) text = "This flow is empty: drag nodes here from the palette.";
   el.textContent = text;
   el.hidden = !text;
   el.classList.toggle("subtle", !!(tab && tab.disabled));
 }
 
 function showTab(id, { updateHash = true } = {}) {
-  if (!model.tab(id)) id = model.tabs[0]?.id ?? null;
+  if (!model.tab(id)) id = model.tabs[0]?.id ?? model.subflows[0]?.id ?? null;
   state.tab = id;
   tabBar.setActive(id);
   canvas.showTab(id);
@@ -139,10 +179,59 @@ function showTab(id, { updateHash = true } = {}) {
   if (updateHash && id && location.hash !== hash) history.replaceState(null, "", hash);
 }
 
+function allTabs() {
+  return [...model.tabs, ...model.subflows];
+}
+
+function changedTabs() {
+  const out = new Set();
+  for (const id of [...model.changed, ...model.credentials.keys()]) {
+    const node = model.get(id);
+    if (!node) continue;
+    out.add(node.type === "tab" || node.type === "subflow" ? node.id : node.z);
+  }
+  return out;
+}
+
+function renderTabs() {
+  tabBar.render(allTabs(), changedTabs());
+  tabBar.setActive(state.tab);
+}
+
 model.addEventListener("load", () => {
-  tabBar.render(model.tabs);
+  registerSubflows(model.subflows);
+  palette.setSubflows(model.subflows);
+  renderTabs();
   configPanel.render();
   showTab(state.tab ?? tabFromHash(), { updateHash: state.tab !== null });
+  renderDeployState();
+});
+
+model.addEventListener("change", (event) => {
+  const { kind, ids } = event.detail;
+  if (kind === "move") {
+    canvas.moved(ids);
+  } else if (kind === "errors" || kind === "deployed") {
+    canvas.refreshMarks();
+  } else {
+    registerSubflows(model.subflows);
+    if (!model.tab(state.tab)) state.tab = null;
+    if (state.pendingTab && model.tab(state.pendingTab)) {
+      const tab = state.pendingTab;
+      state.pendingTab = null;
+      renderTabs();
+      showTab(tab);
+    } else if (state.tab === null && allTabs().length) {
+      renderTabs();
+      showTab(allTabs()[0].id);
+    } else {
+      canvas.redraw();
+    }
+  }
+  renderTabs();
+  configPanel.render();
+  updateWorkspaceMessage();
+  renderDeployState();
 });
 
 async function loadFlows() {
@@ -231,18 +320,19 @@ $("#zoom-reset").addEventListener("click", () => canvas.zoomReset());
 
 // ---- sidebar ------------------------------------------------------------------------------
 
-sidebar.addEventListener("nodeselect", (event) => {
-  const { id } = event.detail;
+sidebar.addEventListener("nodeselect", (event) => revealNode(event.detail.id));
+
+function revealNode(id) {
   const node = model.get(id);
   if (!node || !model.tab(node.z)) {
     notify("That node is not on any flow shown here.", { type: "warning", timeout: 2500 });
     return;
   }
   if (node.z !== state.tab) showTab(node.z);
-  canvas.select(id);
+  canvas.setSelection([id]);
   canvas.reveal(id);
   canvas.highlight(id);
-});
+}
 sidebar.addEventListener("nodehover", (event) => canvas.hover(event.detail.id, event.detail.on));
 
 function installResizer() {
@@ -300,11 +390,18 @@ function installResizer() {
 // ---- comms --------------------------------------------------------------------------------
 
 comms.addEventListener("state", (event) => renderConnection(event.detail));
-comms.addEventListener("reconnect", () => {
+comms.addEventListener("reconnect", async () => {
   // The server replays the statuses it holds; drop the ones from before the break.
   canvas.clearStatuses();
-  loadFlows();
   loadRuntimeState();
+  if (!model.isDirty()) {
+    loadFlows();
+    return;
+  }
+  try {
+    const { rev } = await getFlows();
+    if (rev !== model.rev) serverChanged(rev);
+  } catch { /* the next reconnect tries again */ }
 });
 
 comms.subscribe("debug", (topic, data) => sidebar.add(data));
@@ -327,11 +424,11 @@ comms.subscribe("notification/#", (topic, data) => {
       renderDeployState();
       break;
     case "runtime-deploy":
-      if (!data.revision || data.revision !== model.rev) {
-        loadFlows().then(() => {
-          if (!state.loadError) notify("Flows were deployed; the view is up to date.", { type: "info", timeout: 2500 });
-        });
-      }
+      if (state.deploying) break;   // our own deploy: its answer sets the revision
+      if (!data.revision || data.revision !== model.rev) serverChanged(data.revision);
+      break;
+    case "flow-file-error":
+      showFileError(data);
       break;
     case "comms-dropped":
       sidebar.addDropped(data);
@@ -341,10 +438,649 @@ comms.subscribe("notification/#", (topic, data) => {
   }
 });
 
+// ---- server-side changes --------------------------------------------------------------------
+
+/** The server has new flows (a deploy elsewhere, or the flow file changed on disk). */
+async function serverChanged(revision) {
+  if (!model.isDirty()) {
+    await loadFlows();
+    if (!state.loadError) notify("The flows were updated on the server; the view is up to date.", { type: "info", timeout: 2500 });
+    return;
+  }
+  state.serverRev = revision || "unknown";
+  $("#server-banner").hidden = false;
+}
+
+async function mergeServerFlows() {
+  try {
+    const data = await getFlows();
+    const conflicts = model.mergeOnto(data);
+    $("#server-banner").hidden = true;
+    state.serverRev = null;
+    notify(conflicts.length
+      ? `Merged: ${conflicts.length} node${conflicts.length === 1 ? " was" : "s were"} changed on both sides; your version is kept. Deploy to apply.`
+      : "Your changes were merged onto the new flows. Deploy to apply them.", { type: conflicts.length ? "warning" : "success", timeout: 5000 });
+  } catch (err) {
+    notify(`Could not merge: ${err.message}`, { type: "error", timeout: 6000 });
+  }
+}
+
+async function reloadServerFlows() {
+  $("#server-banner").hidden = true;
+  state.serverRev = null;
+  model.rev = null;
+  await loadFlows();
+  if (!state.loadError) notify("Reloaded the flows from the server.", { type: "info", timeout: 2500 });
+}
+
+$("#server-merge").addEventListener("click", mergeServerFlows);
+$("#server-reload").addEventListener("click", reloadServerFlows);
+$("#server-banner .banner-close").addEventListener("click", () => { $("#server-banner").hidden = true; });
+
+function showFileError(data) {
+  const text = data && data.text ? String(data.text) : "The flow file changed but could not be loaded.";
+  const banner = $("#runtime-banner");
+  banner.querySelector(".banner-title").textContent = "The flow file could not be loaded";
+  banner.querySelector(".banner-text").textContent = `${text} The flows that were running keep running.`;
+  banner.hidden = false;
+  banner.dataset.kind = "flow-file-error";
+  notify(text, { type: "error", timeout: 8000 });
+}
+
+// ---- node types and the palette ------------------------------------------------------------
+
+async function loadNodeTypes() {
+  try {
+    const types = await getNodeTypes();
+    registerServerTypes(types);
+    canvas.knownTypes = new Set(types.map((t) => t.type).concat(["tab", "group", "subflow"]));
+    registerSubflows(model.subflows);
+    palette.render();
+    if (model.rev !== null) {
+      configPanel.render();
+      canvas.redraw();
+    }
+  } catch (err) {
+    notify(`Could not load the node types: ${err.message}`, { type: "error", timeout: 6000 });
+  }
+}
+
+/** The tab new nodes go to; creates a first flow when there is none. */
+function ensureTab() {
+  if (model.tab(state.tab)) return state.tab;
+  const tab = { id: newId(), type: "tab", label: nextTabLabel(), disabled: false, info: "", env: [] };
+  model.add([tab]);
+  showTab(tab.id);
+  return tab.id;
+}
+
+function nextTabLabel() {
+  const used = new Set(model.tabs.map((t) => t.label));
+  let i = model.tabs.length + 1;
+  while (used.has(`Flow ${i}`)) i += 1;
+  return `Flow ${i}`;
+}
+
+palette.addEventListener("add", (event) => {
+  const { type, clientX, clientY } = event.detail;
+  const def = typeDef(type);
+  if (def.configNode) return;
+  let at;
+  if (clientX === null) {
+    at = canvas.viewCentre();
+  } else {
+    if (!canvas.containsClient(clientX, clientY)) return;
+    at = canvas.clientToWorld(clientX, clientY);
+  }
+  model.checkpoint();
+  const z = ensureTab();
+  const node = createNode(type, newId(), z, Math.round(at.x / 10) * 10, Math.round(at.y / 10) * 10);
+  model.add([node]);
+  canvas.setSelection([node.id]);
+  canvas.svg.focus({ preventScroll: true });
+});
+
+// ---- editing on the canvas -----------------------------------------------------------------
+
+canvas.addEventListener("select", (event) => sidebar.setSelectedNodes(event.detail.ids || []));
+
+canvas.addEventListener("move", (event) => {
+  model.checkpoint();
+  model.setPositions(event.detail.positions);
+});
+
+canvas.addEventListener("wire", (event) => {
+  const { source, port, target } = event.detail;
+  model.checkpoint();
+  if (!model.addWire(source, port, target)) model.undoStack.pop();
+});
+
+canvas.addEventListener("delete", (event) => deleteSelection(event.detail));
+
+canvas.addEventListener("open", (event) => editor.open(event.detail.id));
+
+canvas.addEventListener("traceclear", () => {
+  canvas.setTrace(null);
+  sidebar.markTraced(null);
+});
+
+function selectionWithMembers(ids) {
+  const out = new Set(ids);
+  for (const id of ids) {
+    const node = model.get(id);
+    if (node && node.type === "group") for (const m of canvas.groupMembers(node)) out.add(m);
+  }
+  // Groups nested in selected groups.
+  for (const id of ids) {
+    const node = model.get(id);
+    if (node && node.type === "group") for (const m of node.nodes || []) out.add(m);
+  }
+  return out;
+}
+
+function deleteSelection({ ids = canvas.selection ? [...canvas.selection] : [], wire = canvas.selectedWire } = {}) {
+  if (ids.length) {
+    model.checkpoint();
+    model.remove([...selectionWithMembers(ids)]);
+    notify(`Deleted ${ids.length} node${ids.length === 1 ? "" : "s"} (Ctrl-Z undoes)`, { type: "info", timeout: 2000 });
+  } else if (wire) {
+    model.checkpoint();
+    model.removeWire(wire.source, wire.port, wire.target);
+    canvas.setSelection([]);
+  }
+}
+
+function copySelection(cut = false) {
+  const ids = selectionWithMembers([...canvas.selection]);
+  if (!ids.size) return;
+  state.clipboard = model.toJSON(ids);
+  state.pasteCount = 0;
+  try {
+    navigator.clipboard?.writeText(JSON.stringify(state.clipboard)).catch(() => {});
+  } catch { /* clipboard not available: the internal one is enough */ }
+  notify(`${cut ? "Cut" : "Copied"} ${state.clipboard.length} node${state.clipboard.length === 1 ? "" : "s"}`, { type: "info", timeout: 1500 });
+  if (cut) {
+    model.checkpoint();
+    model.remove([...ids]);
+  }
+}
+
+function paste() {
+  if (!state.clipboard || !state.clipboard.length) return;
+  model.checkpoint();
+  const z = ensureTab();
+  const { nodes } = prepareImport(state.clipboard, model, { targetTab: z, renameAll: true });
+  state.pasteCount += 1;
+  const offset = 20 * state.pasteCount;
+  for (const node of nodes) {
+    if (node.type === "tab") continue;
+    if (node.x !== undefined && node.y !== undefined && node.x !== null) {
+      node.x = Number(node.x) + offset;
+      node.y = Number(node.y) + offset;
+    }
+  }
+  model.add(nodes);
+  canvas.setSelection(nodes.filter((n) => n.z === z).map((n) => n.id));
+}
+
+/** Import nodes: new ids for clashing ones, loose nodes to the current (or a new) flow. */
+function importNodes(input, { toNewTab = false } = {}) {
+  model.checkpoint();
+  const hasTabs = input.some((n) => n && n.type === "tab");
+  const loose = input.some((n) => n && n.type !== "tab" && n.type !== "subflow" && n.x !== undefined && !input.some((t) => t.id === n.z && (t.type === "tab" || t.type === "subflow")));
+  let target = null;
+  if (loose) {
+    if (toNewTab || !model.tab(state.tab)) {
+      const tab = { id: newId(), type: "tab", label: nextTabLabel(), disabled: false, info: "", env: [] };
+      model.add([tab]);
+      target = tab.id;
+    } else {
+      target = state.tab;
+    }
+  }
+  const { nodes, idMap, tabs } = prepareImport(input, model, { targetTab: target });
+  const shown = tabs[0]?.id || target;
+  state.pendingTab = shown !== state.tab ? shown : null;
+  model.add(nodes);
+  state.pendingTab = null;
+  if (loose) {
+    canvas.setSelection(nodes.filter((n) => n.z === target).map((n) => n.id));
+    const first = nodes.find((n) => n.z === target && n.x !== undefined);
+    if (first) canvas.reveal(first.id);
+  }
+  const renamed = [...idMap.keys()].length;
+  const count = nodes.filter((n) => n.type !== "tab").length;
+  notify(`Imported ${count} node${count === 1 ? "" : "s"}${hasTabs ? ` in ${tabs.length} flow${tabs.length === 1 ? "" : "s"}` : ""}` +
+    (renamed ? ` (${renamed} with clashing ids got new ids)` : ""), { type: "success", timeout: 3000 });
+  return { count, renamed };
+}
+
+/** Put the selected nodes in a new group (Node-RED's Ctrl-Shift-G). */
+function groupSelection() {
+  const ids = [...canvas.selection].filter((id) => {
+    const node = model.get(id);
+    return node && node.z === state.tab && !node.g;
+  });
+  if (!ids.length) {
+    notify("Select nodes that are not in a group yet, then group them.", { type: "info", timeout: 2500 });
+    return;
+  }
+  const members = ids.flatMap((id) => (model.get(id).type === "group" ? canvas.groupMembers(model.get(id)) : [id]));
+  const box = canvas.fitGroup(members);
+  if (!box) return;
+  model.checkpoint();
+  const group = { id: newId(), type: "group", z: state.tab, name: "", style: { label: true }, nodes: ids, ...box };
+  for (const id of ids) model.get(id).g = group.id;
+  model.recomputeChanged(ids);
+  model.add([group]);
+  canvas.setSelection([group.id]);
+}
+
+/** Dissolve the selected groups (Node-RED's Ctrl-Shift-U). */
+function ungroupSelection() {
+  const groups = [...canvas.selection].map((id) => model.get(id)).filter((n) => n && n.type === "group");
+  if (!groups.length) return;
+  model.checkpoint();
+  const freed = [];
+  for (const group of groups) {
+    for (const m of group.nodes || []) {
+      const node = model.get(m);
+      if (!node) continue;
+      if (group.g) node.g = group.g;
+      else delete node.g;
+      freed.push(m);
+    }
+    group.nodes = [];
+  }
+  model.recomputeChanged(freed);
+  model.remove(groups.map((g) => g.id));
+  canvas.setSelection(freed);
+}
+
+// ---- edit tray ---------------------------------------------------------------------------------
+
+const editor = new NodeEditor({
+  model,
+  apply: (id, node, creds) => {
+    model.checkpoint();
+    model.replace(id, node);
+    if (creds && Object.keys(creds).length) model.setCredentials(id, creds);
+  },
+  remove: (id) => {
+    model.checkpoint();
+    model.remove([...selectionWithMembers([id])]);
+  },
+  addConfig: (node, creds) => {
+    model.checkpoint();
+    model.add([node]);
+    if (creds && Object.keys(creds).length) model.setCredentials(node.id, creds);
+  },
+  configNodes: (type) => model.configNodes.filter((c) => c.type === type),
+  label: (id) => model.label(id),
+  getCredentialFlags: (type, id) => (model.base.has(id) ? getCredentialFlags(type, id) : Promise.resolve({})),
+});
+
+configPanel.addEventListener("open", (event) => editor.open(event.detail.id));
+
+// ---- tabs ----------------------------------------------------------------------------------------
+
+tabBar.addEventListener("add", () => {
+  model.checkpoint();
+  const tab = { id: newId(), type: "tab", label: nextTabLabel(), disabled: false, info: "", env: [] };
+  model.add([tab]);
+  showTab(tab.id);
+});
+
+tabBar.addEventListener("edit", (event) => editTab(event.detail.id));
+
+function editTab(id) {
+  const tab = model.tab(id);
+  if (!tab) return;
+  const isSubflow = tab.type === "subflow";
+  const name = h("input", { type: "text", class: "input", id: "tab-name" });
+  name.value = isSubflow ? tab.name || "" : tab.label || "";
+  const enabled = h("input", { type: "checkbox", id: "tab-enabled" });
+  enabled.checked = !tab.disabled;
+  const info = h("textarea", { class: "input", rows: 5, id: "tab-info" });
+  info.value = tab.info || "";
+  const body = h("form", { class: "node-form", onSubmit: (e) => e.preventDefault() },
+    h("div", { class: "form-row" }, h("label", { class: "form-label", for: "tab-name" }, "Name"), h("div", { class: "form-control" }, name)),
+    isSubflow ? null : h("div", { class: "form-row" }, h("label", { class: "form-label", for: "tab-enabled" }, "Status"),
+      h("div", { class: "form-control" }, h("label", { class: "checkbox-label" }, enabled, h("span", null, "Enabled (a disabled flow does not run)")))),
+    h("div", { class: "form-row form-row-wide" }, h("label", { class: "form-label", for: "tab-info" }, "Description"), h("div", { class: "form-control" }, info)));
+  const count = model.nodesOn(id).length;
+  openDialog({
+    title: isSubflow ? "Edit subflow" : "Edit flow",
+    body,
+    width: 520,
+    buttons: [
+      { label: "Delete", kind: "danger", id: "tab-delete", onClick: async (close) => {
+        close();
+        if (count) {
+          const ok = await choose("Delete flow", `Delete "${name.value || id}" and its ${count} node${count === 1 ? "" : "s"}?`,
+            [{ label: "Cancel", value: false }, { label: "Delete", kind: "danger", value: true, id: "tab-delete-confirm" }]);
+          if (!ok) return;
+        }
+        model.checkpoint();
+        model.remove([id]);
+      } },
+      { spacer: true },
+      { label: "Cancel", onClick: (close) => close() },
+      { label: "Done", kind: "primary", id: "tab-done", onClick: (close) => {
+        close();
+        model.checkpoint();
+        const props = isSubflow ? { name: name.value } : { label: name.value, disabled: !enabled.checked, info: info.value };
+        if (isSubflow) props.info = info.value;
+        model.update(id, props);
+      } },
+    ],
+  });
+}
+
+// ---- deploy ------------------------------------------------------------------------------------
+
+async function deploy(type = state.deployType) {
+  if (state.deploying) return;
+  if (type !== "reload" && !model.isDirty()) {
+    notify("Nothing to deploy: no changes since the last deploy.", { type: "info", timeout: 2000 });
+    return;
+  }
+  state.deploying = true;
+  renderDeployState();
+  try {
+    if (type === "reload") {
+      const { rev } = await postFlows([], model.rev, "reload");
+      if (rev) model.rev = rev;
+      notify("Flows restarted", { type: "success", timeout: 2000 });
+      return;
+    }
+    const { rev } = await postFlows(model.deployNodes(), model.rev, type);
+    model.markDeployed(rev);
+    $("#server-banner").hidden = true;
+    const banner = $("#runtime-banner");
+    if (banner.dataset.kind === "flow-file-error") banner.hidden = true;
+    notify("Successfully deployed", { type: "success", timeout: 2000 });
+  } catch (err) {
+    if (err.status === 409) {
+      deployConflict(type);
+    } else if (err.status === 400 && err.body && err.body.code === "invalid_flow") {
+      showDeployErrors(err.body);
+    } else {
+      notify(`Deploy failed: ${err.message}`, { type: "error", timeout: 8000 });
+    }
+  } finally {
+    state.deploying = false;
+    renderDeployState();
+  }
+}
+
+function showDeployErrors(body) {
+  const errors = Array.isArray(body.errors) ? body.errors : [];
+  model.setErrors(errors);
+  const ids = [...new Set(errors.map((e) => e.id).filter(Boolean))];
+  const firstNode = ids.map((id) => model.get(id)).find((n) => n && model.tab(n.z));
+  if (firstNode) {
+    if (firstNode.z !== state.tab) showTab(firstNode.z);
+    canvas.reveal(firstNode.id);
+  }
+  const lines = errors.slice(0, 4).map((e) => `${e.id ? model.label(e.id) : ""}${e.field ? ` (${e.field})` : ""}: ${e.message}`);
+  const more = errors.length > 4 ? ` … and ${errors.length - 4} more` : "";
+  notify(`Not deployed: ${errors.length ? `${ids.length} node${ids.length === 1 ? " has" : "s have"} errors. ${lines.join("; ")}${more}` : body.message || "the flows are invalid"}`,
+    { type: "error", timeout: 12000 });
+}
+
+async function deployConflict(type) {
+  const choice = await choose("The flows changed on the server", [
+    "Someone (or a change to the flow file) deployed new flows since you loaded them.",
+    "Merge your changes onto the new flows, reload and lose your changes, or overwrite the server's flows with yours.",
+  ], [
+    { label: "Cancel", value: null },
+    { label: "Reload", value: "reload", id: "conflict-reload" },
+    { label: "Merge", value: "merge", id: "conflict-merge" },
+    { label: "Overwrite", kind: "danger", value: "overwrite", id: "conflict-overwrite" },
+  ]);
+  if (choice === "reload") {
+    await reloadServerFlows();
+  } else if (choice === "merge") {
+    await mergeServerFlows();
+  } else if (choice === "overwrite") {
+    try {
+      const current = await getFlows();
+      model.rev = current.rev;
+      await deploy(type);
+    } catch (err) {
+      notify(`Overwrite failed: ${err.message}`, { type: "error", timeout: 6000 });
+    }
+  }
+}
+
+$("#deploy-button").addEventListener("click", () => deploy());
+dropdown($("#deploy-menu-button"), [
+  { id: "deploy-type-full", label: "Full", hint: "replace all flows", checked: () => state.deployType === "full", onClick: () => setDeployType("full") },
+  { id: "deploy-type-flows", label: "Modified flows", hint: "restart changed flows", checked: () => state.deployType === "flows", onClick: () => setDeployType("flows") },
+  { id: "deploy-type-nodes", label: "Modified nodes", hint: "restart changed nodes", checked: () => state.deployType === "nodes", onClick: () => setDeployType("nodes") },
+  { separator: true },
+  { id: "deploy-restart", label: "Restart flows", onClick: () => deploy("reload") },
+]);
+
+function setDeployType(type) {
+  state.deployType = type;
+  try {
+    localStorage.setItem("flowred.deployType", type);
+  } catch { /* storage unavailable */ }
+  renderDeployButton();
+}
+
+// ---- import / export ---------------------------------------------------------------------------
+
+const importExport = new ImportExport({
+  model,
+  importNodes,
+  currentTab: () => state.tab,
+  selection: () => [...canvas.selection],
+  examples: async () => {
+    if (state.examples === undefined) state.examples = await getExamples().catch(() => null);
+    return state.examples;
+  },
+  example: (file) => getExample(file),
+  notify,
+});
+
+dropdown($("#main-menu-button"), [
+  { id: "menu-import", label: "Import…", hint: "Ctrl-I", onClick: () => importExport.openImport() },
+  { id: "menu-examples", label: "Import › Examples…", hidden: () => !state.examples, onClick: () => importExport.openImport({ tab: "examples" }) },
+  { id: "menu-export", label: "Export…", hint: "Ctrl-E", onClick: () => importExport.openExport() },
+  { separator: true },
+  { id: "menu-config", label: "Configuration nodes", onClick: () => {
+    const panel = $("#config-nodes");
+    if (panel.hidden) notify("There are no configuration nodes.", { type: "info", timeout: 2000 });
+    else panel.open = !panel.open;
+  } },
+  { id: "menu-undo", label: "Undo", hint: "Ctrl-Z", disabled: () => !model.canUndo(), onClick: () => model.undo() },
+  { id: "menu-select-all", label: "Select all", hint: "Ctrl-A", onClick: () => canvas.selectAll() },
+  { id: "menu-group", label: "Group selection", hint: "Ctrl-Shift-G", onClick: groupSelection },
+  { id: "menu-ungroup", label: "Ungroup", hint: "Ctrl-Shift-U", onClick: ungroupSelection },
+  { separator: true },
+  { id: "menu-keys", label: "Keyboard shortcuts", onClick: showShortcuts },
+]);
+getExamples().then((list) => { state.examples = list; }).catch(() => { state.examples = null; });
+
+function showShortcuts() {
+  const keys = [
+    ["Ctrl-D", "deploy"], ["Ctrl-I / Ctrl-E", "import / export"], ["Ctrl-C / Ctrl-X / Ctrl-V", "copy / cut / paste nodes"],
+    ["Ctrl-A", "select all nodes of the flow"], ["Ctrl-Shift-G / Ctrl-Shift-U", "group / ungroup the selection"], ["Ctrl-Z", "undo"], ["Delete", "delete the selected nodes or wire"],
+    ["Arrows", "move the selection (Shift: by 20) or pan"], ["Shift-click, drag on the background", "add to the selection, lasso"],
+    ["Alt-drag, middle-drag, Space-drag, wheel", "pan"], ["Ctrl-wheel, + / - / 0", "zoom"], ["Double-click", "edit a node or a flow tab"],
+    ["Escape", "clear the selection and the trace"],
+  ];
+  openDialog({
+    title: "Keyboard shortcuts",
+    body: h("table", { class: "shortcuts" }, keys.map(([k, v]) => h("tr", null, h("th", null, k), h("td", null, v)))),
+    buttons: [{ label: "Close", kind: "primary", onClick: (close) => close() }],
+  });
+}
+
+// Drop a flow file anywhere on the page.
+let dragDepth = 0;
+const hasFiles = (event) => [...(event.dataTransfer?.types || [])].includes("Files");
+document.addEventListener("dragenter", (event) => {
+  if (!hasFiles(event) || overlayOpen()) return;
+  dragDepth += 1;
+  $("#drop-overlay").hidden = false;
+});
+document.addEventListener("dragleave", (event) => {
+  if (!hasFiles(event)) return;
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (!dragDepth) $("#drop-overlay").hidden = true;
+});
+document.addEventListener("dragover", (event) => {
+  if (hasFiles(event)) event.preventDefault();
+});
+document.addEventListener("drop", (event) => {
+  if (!hasFiles(event)) return;
+  event.preventDefault();
+  dragDepth = 0;
+  $("#drop-overlay").hidden = true;
+  if (overlayOpen()) return;
+  const file = event.dataTransfer.files[0];
+  if (file) importExport.importFile(file);
+});
+
+// ---- keyboard ------------------------------------------------------------------------------------
+
+document.addEventListener("keydown", (event) => {
+  const target = event.target;
+  const typing = target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+  if (typing || overlayOpen()) return;
+  const mod = event.ctrlKey || event.metaKey;
+  const key = event.key.toLowerCase();
+  if (mod && key === "d") {
+    event.preventDefault();
+    deploy();
+  } else if (mod && key === "i") {
+    event.preventDefault();
+    importExport.openImport();
+  } else if (mod && key === "e") {
+    event.preventDefault();
+    importExport.openExport();
+  } else if (mod && event.shiftKey && key === "g") {
+    event.preventDefault();
+    groupSelection();
+  } else if (mod && event.shiftKey && key === "u") {
+    event.preventDefault();
+    ungroupSelection();
+  } else if (mod && key === "z") {
+    event.preventDefault();
+    if (!model.undo()) notify("Nothing to undo", { type: "info", timeout: 1200 });
+  } else if (mod && key === "a" && !target.closest?.("#sidebar")) {
+    event.preventDefault();
+    canvas.selectAll();
+  } else if (mod && key === "c" && !String(window.getSelection?.() || "")) {
+    if (canvas.selection.size) {
+      event.preventDefault();
+      copySelection(false);
+    }
+  } else if (mod && key === "x") {
+    if (canvas.selection.size) {
+      event.preventDefault();
+      copySelection(true);
+    }
+  } else if (mod && key === "v") {
+    if (state.clipboard) {
+      event.preventDefault();
+      paste();
+    }
+  } else if ((event.key === "Delete" || event.key === "Backspace") && target === document.body) {
+    event.preventDefault();
+    deleteSelection();
+  }
+});
+
+// A JSON flow pasted from the system clipboard (when nothing was copied inside the page).
+document.addEventListener("paste", (event) => {
+  const target = event.target;
+  if (target && ["INPUT", "TEXTAREA"].includes(target.tagName)) return;
+  if (overlayOpen() || state.clipboard) return;
+  const text = event.clipboardData?.getData("text/plain");
+  if (!text || !/^\s*[[{]/.test(text)) return;
+  event.preventDefault();
+  try {
+    importExport.importText(text);
+  } catch (err) {
+    importExport.openImport({ text, error: err });
+  }
+});
+
+window.addEventListener("beforeunload", (event) => {
+  if (model.isDirty()) {
+    event.preventDefault();
+    event.returnValue = "";
+  }
+});
+
+// ---- message trace ---------------------------------------------------------------------------
+
+async function loadTrace() {
+  try {
+    const body = await getTrace();
+    state.trace = body ? !!body.enabled : null;
+  } catch {
+    state.trace = null;
+  }
+  renderTrace();
+}
+
+function renderTrace() {
+  const button = $("#trace-toggle");
+  button.hidden = state.trace === null;
+  button.setAttribute("aria-pressed", String(!!state.trace));
+  button.classList.toggle("on", !!state.trace);
+  sidebar.setTraceOn(!!state.trace);
+}
+
+$("#trace-toggle").addEventListener("click", async () => {
+  try {
+    const body = await setTrace(!state.trace);
+    state.trace = !!body.enabled;
+    renderTrace();
+    notify(state.trace ? "Message trace on: click a debug message (or its \u201cpath\u201d) to see the way it went." : "Message trace off.",
+      { type: "info", timeout: 3000 });
+    if (!state.trace) {
+      canvas.setTrace(null);
+      sidebar.markTraced(null);
+    }
+  } catch (err) {
+    notify(`Could not switch the message trace: ${err.message}`, { type: "error", timeout: 5000 });
+  }
+});
+
+sidebar.addEventListener("trace", async (event) => {
+  const { msgid, el } = event.detail;
+  try {
+    const body = await getTracePath(msgid);
+    const hops = Array.isArray(body.hops) ? body.hops.filter((hop) => model.get(hop.node)) : [];
+    if (!hops.length) {
+      notify("No path was recorded for this message (the trace was off when it ran, or it left the trace buffer).", { type: "warning", timeout: 4000 });
+      return;
+    }
+    const first = model.get(hops[hops.length - 1].node) || model.get(hops[0].node);
+    if (first && first.z && first.z !== state.tab && model.tab(first.z)) showTab(first.z);
+    canvas.setTrace(hops);
+    sidebar.markTraced(el);
+  } catch (err) {
+    notify(`Could not get the message path: ${err.message}`, { type: "error", timeout: 4000 });
+  }
+});
+
+// ---- for tests and benchmarks -------------------------------------------------------------
+
+window.flowred = { model, canvas, sidebar, deploy, importNodes, nodeGeometry };
+
 // ---- start --------------------------------------------------------------------------------
 
 installResizer();
 renderDeployState();
 loadSettings();
 loadRuntimeState();
-loadFlows().then(() => comms.connect());
+loadTrace();
+Promise.all([loadNodeTypes(), loadFlows()]).then(() => comms.connect());

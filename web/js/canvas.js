@@ -1,13 +1,19 @@
-// The flow view: one tab's nodes and wires as SVG, with pan and zoom.
+// The flow view: one tab's nodes, groups and wires as SVG, with pan and zoom, selection,
+// dragging, wiring, and the marks the editor puts on nodes (changed, errors, message trace).
 //
-// Layers (bottom to top): grid, wires, nodes, overlay. Geometry (nodeGeometry, wirePath) is
-// kept in pure functions so that dragging, wiring and the palette can reuse it.
+// Layers (bottom to top): grid, groups, wires, link wires, nodes, overlay. Geometry
+// (nodeGeometry, wirePath) is kept in pure functions so that dragging and wiring reuse it.
+// The canvas never edits the model itself: it reports what the user did.
 //
 // Events dispatched on the FlowCanvas:
-//   "select"      detail {id}          a node was clicked (id null: background clicked)
-//   "open"        detail {id}          a node was double-clicked
-//   "inject"      detail {id}          an inject node's button was pressed
-//   "debugtoggle" detail {id, active}  a debug node's toggle was pressed (new state)
+//   "select"      detail {id, ids}              the selection changed (id: the one clicked)
+//   "open"        detail {id}                   a node or group was double-clicked
+//   "inject"      detail {id}                   an inject node's button was pressed
+//   "debugtoggle" detail {id, active}           a debug node's toggle was pressed (new state)
+//   "move"        detail {positions}            nodes/groups were dragged: Map id -> {x, y[, w, h]}
+//   "wire"        detail {source, port, target} a wire was drawn
+//   "delete"      detail {ids, wire}            Delete pressed with a selection / selected wire
+//   "viewchange"  detail {x, y, scale}
 
 import { s, clear, svgButton } from "./dom.js";
 import { ICONS, typeDef, nodeLabel } from "./nodetypes.js";
@@ -49,7 +55,9 @@ export function measureLabel(text) {
 export function outputCount(node, def = typeDef(node.type)) {
   if (def.note) return 0;
   const wires = Array.isArray(node.wires) ? node.wires.length : 0;
-  const declared = Number.isInteger(node.outputs) ? node.outputs : 0;
+  const declared = Number.isInteger(node.outputs) ? node.outputs
+    : Number.isFinite(Number(node.outputs)) && node.outputs !== "" && node.outputs !== undefined ? Number(node.outputs)
+      : Number(def.outputs) || 0;
   return Math.max(wires, declared);
 }
 
@@ -172,20 +180,40 @@ class View {
   }
 }
 
+const DRAG_THRESHOLD = 3;
+const GROUP_PAD = 20;
+const LINK_TYPES = new Set(["link out", "link in", "link call"]);
+
+function wireKey(source, port, target) {
+  return `${source}\u0000${port}\u0000${target}`;
+}
+
 export class FlowCanvas extends EventTarget {
   constructor(container, model) {
     super();
     this.container = container;
     this.model = model;
     this.tabId = null;
-    this.selected = null;
+    this.selection = new Set();     // node and group ids
+    this.selectedWire = null;       // {source, port, target}
     this.statuses = new Map();      // node id -> status object
     this.nodeEls = new Map();       // node id -> <g>
+    this.groupEls = new Map();      // group id -> <g>
     this.geometry = new Map();      // node id -> nodeGeometry()
+    this.wires = new Map();         // wireKey -> {el, source, port, target}
+    this.wiresByNode = new Map();   // node id -> Set of wireKey
+    this.linkWires = [];            // {el, a, b}
     this.tabViews = new Map();      // tab id -> saved view
     this.missingTypes = new Set();  // types the runtime does not know
+    this.trace = null;              // {nodes: Set, wires: Set, order: Map id -> [index]}
+    this.spaceDown = false;
+    this.knownTypes = null;         // Set of the server's types once known
     this.view = new View(() => this.applyView());
     this.build();
+  }
+
+  get selected() {
+    return this.selection.size === 1 ? [...this.selection][0] : null;
   }
 
   build() {
@@ -202,71 +230,442 @@ export class FlowCanvas extends EventTarget {
     ));
     this.viewport = s("g", { class: "viewport" });
     this.gridRect = s("rect", { class: "grid", x: WORLD.x, y: WORLD.y, width: WORLD.w, height: WORLD.h, fill: "url(#flow-grid)" });
+    this.groupLayer = s("g", { class: "layer-groups" });
     this.wireLayer = s("g", { class: "layer-wires" });
+    this.linkLayer = s("g", { class: "layer-links" });
     this.nodeLayer = s("g", { class: "layer-nodes" });
     this.overlayLayer = s("g", { class: "layer-overlay" });
-    this.viewport.append(this.gridRect, this.wireLayer, this.nodeLayer, this.overlayLayer);
+    this.viewport.append(this.gridRect, this.groupLayer, this.wireLayer, this.linkLayer, this.nodeLayer, this.overlayLayer);
     this.svg.append(this.viewport);
     this.container.append(this.svg);
-    this.installPanZoom();
+    this.installPointer();
+    this.installKeys();
   }
 
-  installPanZoom() {
+  // ---- coordinates ---------------------------------------------------------------------
+
+  /** World coordinates of a client (page) point. */
+  clientToWorld(clientX, clientY) {
+    const rect = this.svg.getBoundingClientRect();
+    return this.view.toWorld(clientX - rect.left, clientY - rect.top);
+  }
+
+  /** Whether a client point is over the canvas. */
+  containsClient(clientX, clientY) {
+    const rect = this.svg.getBoundingClientRect();
+    return clientX >= rect.left && clientX <= rect.right && clientY >= rect.top && clientY <= rect.bottom;
+  }
+
+  /** The world point at the centre of the visible area. */
+  viewCentre() {
+    const { w, h } = this.size();
+    return this.view.toWorld(w / 2, h / 2);
+  }
+
+  // ---- pointer -------------------------------------------------------------------------
+
+  installPointer() {
     let drag = null;
-    this.svg.addEventListener("pointerdown", (event) => {
+    const svg = this.svg;
+    svg.addEventListener("pointerdown", (event) => {
       if (event.button !== 0 && event.button !== 1) return;
-      if (event.target.closest(".node") && event.button === 0) return;
-      drag = { id: event.pointerId, x: event.clientX, y: event.clientY, moved: false };
-      this.svg.setPointerCapture(event.pointerId);
-      this.svg.classList.add("panning");
-      event.preventDefault();
       this.svg.focus({ preventScroll: true, focusVisible: false });
+      const target = event.target;
+      const pan = event.button === 1 || this.spaceDown || (event.button === 0 && event.altKey);
+      const portOut = !pan && target.closest(".port-output");
+      const portIn = !pan && target.closest(".port-input");
+      const nodeEl = !pan && target.closest(".node");
+      const wireEl = !pan && target.closest(".wire");
+      const groupEl = !pan && target.closest(".group");
+      event.preventDefault();
+      if (portOut || portIn) {
+        const id = (portOut || portIn).closest(".node").dataset.nodeId;
+        drag = this.startWiring(event, id, portOut ? Number(portOut.dataset.port) : null);
+      } else if (nodeEl) {
+        drag = this.startNodeDrag(event, nodeEl.dataset.nodeId);
+      } else if (wireEl) {
+        const { source, port, target: to } = wireEl.dataset;
+        this.setSelection([], { wire: { source, port: Number(port), target: to } });
+        drag = null;
+        return;
+      } else if (groupEl) {
+        drag = this.startNodeDrag(event, groupEl.dataset.groupId);
+      } else if (pan) {
+        drag = { kind: "pan", x: event.clientX, y: event.clientY, moved: false };
+        svg.classList.add("panning");
+      } else {
+        drag = this.startLasso(event);
+      }
+      if (drag) {
+        drag.id = event.pointerId;
+        svg.setPointerCapture(event.pointerId);
+      }
     });
-    this.svg.addEventListener("pointermove", (event) => {
+    svg.addEventListener("pointermove", (event) => {
       if (!drag || drag.id !== event.pointerId) return;
-      const dx = event.clientX - drag.x;
-      const dy = event.clientY - drag.y;
-      if (Math.abs(dx) + Math.abs(dy) > 2) drag.moved = true;
-      drag.x = event.clientX;
-      drag.y = event.clientY;
-      this.view.panBy(dx, dy);
+      if (drag.kind === "pan") {
+        const dx = event.clientX - drag.x;
+        const dy = event.clientY - drag.y;
+        if (Math.abs(dx) + Math.abs(dy) > 2) drag.moved = true;
+        drag.x = event.clientX;
+        drag.y = event.clientY;
+        this.view.panBy(dx, dy);
+      } else {
+        drag.move(event);
+      }
     });
     const end = (event) => {
       if (!drag || drag.id !== event.pointerId) return;
-      if (!drag.moved && event.type === "pointerup" && this.selected) {
-        this.select(null);
-        this.dispatchEvent(new CustomEvent("select", { detail: { id: null } }));
-      }
+      const d = drag;
       drag = null;
-      this.svg.classList.remove("panning");
+      svg.classList.remove("panning");
+      if (d.kind !== "pan") d.end(event, event.type === "pointercancel");
     };
-    this.svg.addEventListener("pointerup", end);
-    this.svg.addEventListener("pointercancel", end);
-    this.svg.addEventListener("wheel", (event) => {
+    svg.addEventListener("pointerup", end);
+    svg.addEventListener("pointercancel", end);
+    svg.addEventListener("dblclick", (event) => {
+      // With pointer capture the click's target is the svg: look at what is under the pointer.
+      const under = document.elementFromPoint(event.clientX, event.clientY) || event.target;
+      const nodeEl = under.closest(".node");
+      const groupEl = under.closest(".group");
+      const id = nodeEl ? nodeEl.dataset.nodeId : groupEl ? groupEl.dataset.groupId : null;
+      if (!id || under.closest(".node-button")) return;
+      event.stopPropagation();
+      this.dispatchEvent(new CustomEvent("open", { detail: { id } }));
+    });
+    svg.addEventListener("wheel", (event) => {
       event.preventDefault();
-      const rect = this.svg.getBoundingClientRect();
-      const delta = event.deltaMode === 1 ? event.deltaY * 16 : event.deltaY;
-      this.view.zoomAt(Math.exp(-delta * 0.0015), event.clientX - rect.left, event.clientY - rect.top);
+      const rect = svg.getBoundingClientRect();
+      const unit = event.deltaMode === 1 ? 16 : 1;
+      if (event.ctrlKey || event.metaKey) {
+        this.view.zoomAt(Math.exp(-event.deltaY * unit * 0.002), event.clientX - rect.left, event.clientY - rect.top);
+      } else if (event.shiftKey && !event.deltaX) {
+        this.view.panBy(-event.deltaY * unit, 0);
+      } else {
+        this.view.panBy(-event.deltaX * unit, -event.deltaY * unit);
+      }
     }, { passive: false });
+    svg.addEventListener("pointerover", (event) => {
+      const nodeEl = event.target.closest(".node");
+      if (nodeEl && LINK_TYPES.has(this.model.get(nodeEl.dataset.nodeId)?.type)) this.showLinks(nodeEl.dataset.nodeId, true);
+    });
+    svg.addEventListener("pointerout", (event) => {
+      const nodeEl = event.target.closest(".node");
+      if (nodeEl && LINK_TYPES.has(this.model.get(nodeEl.dataset.nodeId)?.type)) this.showLinks(nodeEl.dataset.nodeId, false);
+    });
+  }
+
+  startNodeDrag(event, id) {
+    const additive = event.shiftKey || event.ctrlKey || event.metaKey;
+    const wasSelected = this.selection.has(id);
+    if (additive) {
+      const next = new Set(this.selection);
+      if (wasSelected) next.delete(id);
+      else next.add(id);
+      this.setSelection([...next], { clicked: id });
+      if (wasSelected) return null;
+    } else if (!wasSelected) {
+      this.setSelection([id], { clicked: id });
+    }
+    // What moves: selected nodes, selected groups and their members.
+    const moving = new Set();
+    const groups = new Set();
+    for (const sel of this.selection) {
+      const node = this.model.get(sel);
+      if (!node) continue;
+      if (node.type === "group") {
+        groups.add(sel);
+        for (const member of this.groupMembers(node)) moving.add(member);
+      } else if (this.geometry.has(sel)) {
+        moving.add(sel);
+      }
+    }
+    const start = this.clientToWorld(event.clientX, event.clientY);
+    const origin = new Map([...moving].map((n) => [n, { x: Number(this.model.get(n).x) || 0, y: Number(this.model.get(n).y) || 0 }]));
+    const groupOrigin = new Map([...groups].map((g) => {
+      const grp = this.model.get(g);
+      return [g, { x: Number(grp.x) || 0, y: Number(grp.y) || 0, w: grp.w, h: grp.h }];
+    }));
+    const primary = this.geometry.has(id) ? id : [...moving][0];
+    let moved = false;
+    let frame = 0;
+    let last = { dx: 0, dy: 0 };
+    // While dragging, the moving nodes and the wires between them sit in one translated group
+    // each, so a frame costs one transform plus the wires that cross the selection's edge.
+    let nodeGroup = null;
+    let wireGroup = null;
+    const boundary = new Set();
+    const lift = () => {
+      nodeGroup = s("g", { class: "drag-layer" });
+      wireGroup = s("g", { class: "drag-layer" });
+      this.wireLayer.append(wireGroup);
+      this.nodeLayer.append(nodeGroup);
+      for (const n of origin.keys()) {
+        const el = this.nodeEls.get(n);
+        if (el) nodeGroup.append(el);
+        for (const key of this.wiresByNode.get(n) || []) {
+          const wire = this.wires.get(key);
+          if (origin.has(wire.source) && origin.has(wire.target)) wireGroup.append(wire.el);
+          else boundary.add(key);
+        }
+      }
+    };
+    const drop = () => {
+      if (!nodeGroup) return;
+      for (const el of [...nodeGroup.children]) this.nodeLayer.append(el);
+      for (const el of [...wireGroup.children]) this.wireLayer.append(el);
+      nodeGroup.remove();
+      wireGroup.remove();
+      nodeGroup = null;
+    };
+    const apply = () => {
+      frame = 0;
+      const { dx, dy } = last;
+      for (const [n, o] of origin) {
+        const g = this.geometry.get(n);
+        if (!g) continue;
+        g.cx = o.x + dx;
+        g.cy = o.y + dy;
+        g.left = g.cx - g.w / 2;
+        g.top = g.cy - g.h / 2;
+      }
+      nodeGroup?.setAttribute("transform", `translate(${dx} ${dy})`);
+      wireGroup?.setAttribute("transform", `translate(${dx} ${dy})`);
+      for (const key of boundary) this.updateWire(key);
+      for (const [g, o] of groupOrigin) {
+        this.groupEls.get(g)?.setAttribute("transform", `translate(${o.x + dx} ${o.y + dy})`);
+      }
+      if (this.linkWires.length) this.updateLinkWires();
+    };
+    return {
+      kind: "move",
+      move: (e) => {
+        const p = this.clientToWorld(e.clientX, e.clientY);
+        let dx = p.x - start.x;
+        let dy = p.y - start.y;
+        if (!moved && Math.hypot(dx * this.view.scale, dy * this.view.scale) < DRAG_THRESHOLD) return;
+        if (!moved) {
+          moved = true;
+          this.svg.classList.add("dragging");
+          lift();
+        }
+        // Snap the node under the pointer to the grid (Node-RED snaps to half the grid).
+        if (primary && origin.has(primary) && !e.altKey) {
+          const o = origin.get(primary);
+          dx = Math.round((o.x + dx) / (GRID / 2)) * (GRID / 2) - o.x;
+          dy = Math.round((o.y + dy) / (GRID / 2)) * (GRID / 2) - o.y;
+        }
+        last = { dx, dy };
+        if (!frame) frame = requestAnimationFrame(apply);
+      },
+      end: (e, cancelled) => {
+        if (frame) {
+          cancelAnimationFrame(frame);
+          apply();
+        }
+        drop();
+        this.svg.classList.remove("dragging");
+        if (!moved) {
+          if (!additive && wasSelected && this.selection.size > 1) this.setSelection([id], { clicked: id });
+          return;
+        }
+        if (cancelled || (!last.dx && !last.dy)) {
+          this.redraw();
+          return;
+        }
+        const positions = new Map();
+        for (const [n, o] of origin) positions.set(n, { x: Math.round(o.x + last.dx), y: Math.round(o.y + last.dy) });
+        for (const [g, o] of groupOrigin) positions.set(g, { x: Math.round(o.x + last.dx), y: Math.round(o.y + last.dy), w: o.w, h: o.h });
+        // Groups that contain moved nodes (without being moved themselves) are refitted.
+        for (const grp of this.model.groupsOn(this.tabId)) {
+          if (positions.has(grp.id)) continue;
+          const members = this.groupMembers(grp);
+          if (members.some((m) => positions.has(m))) {
+            const fit = this.fitGroup(members, positions);
+            if (fit) positions.set(grp.id, fit);
+          }
+        }
+        this.dispatchEvent(new CustomEvent("move", { detail: { positions } }));
+      },
+    };
+  }
+
+  /** Bounds for a group around its members (positions overrides the model's x/y). */
+  fitGroup(members, positions = new Map()) {
+    let box = null;
+    for (const m of members) {
+      const node = this.model.get(m);
+      if (!node) continue;
+      const g = nodeGeometry({ ...node, ...(positions.get(m) || {}) });
+      const r = { x1: g.left, y1: g.top, x2: g.left + g.w, y2: g.top + g.h };
+      box = box ? { x1: Math.min(box.x1, r.x1), y1: Math.min(box.y1, r.y1), x2: Math.max(box.x2, r.x2), y2: Math.max(box.y2, r.y2) } : r;
+    }
+    if (!box) return null;
+    return { x: Math.round(box.x1 - GROUP_PAD), y: Math.round(box.y1 - GROUP_PAD), w: Math.round(box.x2 - box.x1 + 2 * GROUP_PAD), h: Math.round(box.y2 - box.y1 + 2 * GROUP_PAD) };
+  }
+
+  groupMembers(group) {
+    const out = [];
+    const walk = (grp) => {
+      for (const m of Array.isArray(grp.nodes) ? grp.nodes : []) {
+        const node = this.model.get(m);
+        if (!node) continue;
+        if (node.type === "group") walk(node);
+        else out.push(m);
+      }
+    };
+    walk(group);
+    return out;
+  }
+
+  startWiring(event, id, port) {
+    const g = this.geometry.get(id);
+    if (!g) return null;
+    const fromOutput = port !== null;
+    const anchor = fromOutput
+      ? { x: g.left + g.outPorts[port].x + (g.w === 10 ? 0 : 5), y: g.top + g.outPorts[port].y }
+      : { x: g.left + g.inPort.x - (g.w === 10 ? 0 : 5), y: g.top + g.inPort.y };
+    const path = s("path", { class: "drag-wire" });
+    this.overlayLayer.append(path);
+    this.svg.classList.add("wiring");
+    this.svg.classList.add(fromOutput ? "wiring-from-output" : "wiring-from-input");
+    const draw = (e) => {
+      const p = this.clientToWorld(e.clientX, e.clientY);
+      path.setAttribute("d", fromOutput ? wirePath(anchor.x, anchor.y, p.x, p.y) : wirePath(p.x, p.y, anchor.x, anchor.y));
+    };
+    draw(event);
+    return {
+      kind: "wire",
+      move: draw,
+      end: (e, cancelled) => {
+        path.remove();
+        this.svg.classList.remove("wiring", "wiring-from-output", "wiring-from-input");
+        if (cancelled) return;
+        const under = document.elementFromPoint(e.clientX, e.clientY);
+        const nodeEl = under && under.closest && under.closest(".node");
+        if (!nodeEl || !this.svg.contains(nodeEl)) return;
+        const other = nodeEl.dataset.nodeId;
+        if (other === id) return;
+        const og = this.geometry.get(other);
+        if (!og) return;
+        if (fromOutput) {
+          if (!og.inputs) return;
+          this.dispatchEvent(new CustomEvent("wire", { detail: { source: id, port, target: other } }));
+        } else {
+          if (!og.outputs) return;
+          const portEl = under.closest(".port-output");
+          const p = portEl ? Number(portEl.dataset.port) : 0;
+          this.dispatchEvent(new CustomEvent("wire", { detail: { source: other, port: p, target: id } }));
+        }
+      },
+    };
+  }
+
+  startLasso(event) {
+    const additive = event.shiftKey || event.ctrlKey || event.metaKey;
+    const start = this.clientToWorld(event.clientX, event.clientY);
+    const rect = s("rect", { class: "lasso", x: start.x, y: start.y, width: 0, height: 0 });
+    let shown = false;
+    let box = null;
+    const before = new Set(this.selection);
+    return {
+      kind: "lasso",
+      move: (e) => {
+        const p = this.clientToWorld(e.clientX, e.clientY);
+        box = { x1: Math.min(start.x, p.x), y1: Math.min(start.y, p.y), x2: Math.max(start.x, p.x), y2: Math.max(start.y, p.y) };
+        if (!shown && (box.x2 - box.x1) * this.view.scale + (box.y2 - box.y1) * this.view.scale > DRAG_THRESHOLD) {
+          shown = true;
+          this.overlayLayer.append(rect);
+        }
+        rect.setAttribute("x", box.x1);
+        rect.setAttribute("y", box.y1);
+        rect.setAttribute("width", box.x2 - box.x1);
+        rect.setAttribute("height", box.y2 - box.y1);
+      },
+      end: (e, cancelled) => {
+        rect.remove();
+        if (cancelled) return;
+        if (!shown || !box) {
+          // A click on the background clears the selection (and a trace).
+          if (!additive) {
+            this.setSelection([]);
+            if (this.trace) this.dispatchEvent(new CustomEvent("traceclear"));
+          }
+          return;
+        }
+        const hit = [];
+        for (const [id, g] of this.geometry) {
+          if (g.cx >= box.x1 && g.cx <= box.x2 && g.cy >= box.y1 && g.cy <= box.y2) hit.push(id);
+        }
+        this.setSelection(additive ? [...before, ...hit] : hit);
+      },
+    };
+  }
+
+  // ---- keyboard -----------------------------------------------------------------------
+
+  installKeys() {
+    window.addEventListener("keydown", (e) => { if (e.key === " " && e.target === this.svg) this.spaceDown = true; });
+    window.addEventListener("keyup", (e) => { if (e.key === " ") this.spaceDown = false; });
     this.svg.addEventListener("keydown", (event) => {
       if (event.target !== this.svg) return;
-      const step = 40;
+      if (event.key === "Delete" || event.key === "Backspace") {
+        event.preventDefault();
+        if (this.selection.size || this.selectedWire) {
+          this.dispatchEvent(new CustomEvent("delete", { detail: { ids: [...this.selection], wire: this.selectedWire } }));
+        }
+        return;
+      }
+      if (event.key === "Escape") {
+        this.setSelection([]);
+        if (this.trace) this.dispatchEvent(new CustomEvent("traceclear"));
+        return;
+      }
+      const arrows = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+      if (arrows[event.key]) {
+        event.preventDefault();
+        const [ax, ay] = arrows[event.key];
+        if (this.selection.size && !event.ctrlKey && !event.metaKey) {
+          const step = event.shiftKey ? GRID : 1;
+          this.nudge(ax * step, ay * step);
+        } else {
+          this.view.panBy(-ax * 40, -ay * 40);
+        }
+        return;
+      }
       const keys = {
-        ArrowLeft: () => this.view.panBy(step, 0),
-        ArrowRight: () => this.view.panBy(-step, 0),
-        ArrowUp: () => this.view.panBy(0, step),
-        ArrowDown: () => this.view.panBy(0, -step),
         "+": () => this.zoomIn(),
         "=": () => this.zoomIn(),
         "-": () => this.zoomOut(),
         "0": () => this.zoomReset(),
       };
-      if (keys[event.key]) {
+      if (keys[event.key] && !event.ctrlKey && !event.metaKey) {
         event.preventDefault();
         keys[event.key]();
       }
     });
   }
+
+  /** Move the selection by (dx, dy) (arrow keys). */
+  nudge(dx, dy) {
+    const positions = new Map();
+    for (const id of this.selection) {
+      const node = this.model.get(id);
+      if (!node) continue;
+      if (node.type === "group") {
+        positions.set(id, { x: (Number(node.x) || 0) + dx, y: (Number(node.y) || 0) + dy, w: node.w, h: node.h });
+        for (const m of this.groupMembers(node)) {
+          const mn = this.model.get(m);
+          positions.set(m, { x: (Number(mn.x) || 0) + dx, y: (Number(mn.y) || 0) + dy });
+        }
+      } else if (this.geometry.has(id)) {
+        positions.set(id, { x: (Number(node.x) || 0) + dx, y: (Number(node.y) || 0) + dy });
+      }
+    }
+    if (positions.size) this.dispatchEvent(new CustomEvent("move", { detail: { positions, nudge: true } }));
+  }
+
+  // ---- view ---------------------------------------------------------------------------
 
   applyView() {
     const { x, y, scale } = this.view;
@@ -293,11 +692,16 @@ export class FlowCanvas extends EventTarget {
     if (this.tabId && this.tabId !== tabId) this.tabViews.set(this.tabId, this.view.snapshot());
     const changed = this.tabId !== tabId;
     this.tabId = tabId;
+    if (changed) {
+      this.selection.clear();
+      this.selectedWire = null;
+    }
     this.redraw();
     if (changed) {
       const saved = this.tabViews.get(tabId);
       if (saved) this.view.set(saved.x, saved.y, saved.scale);
       else this.frameContent();
+      this.dispatchEvent(new CustomEvent("select", { detail: { id: null, ids: [] } }));
     }
   }
 
@@ -341,70 +745,176 @@ export class FlowCanvas extends EventTarget {
     }
   }
 
+  // ---- drawing ------------------------------------------------------------------------
+
   /** Rebuild the current tab's drawing from the model. */
   redraw() {
+    clear(this.groupLayer);
     clear(this.wireLayer);
+    clear(this.linkLayer);
     clear(this.nodeLayer);
     this.nodeEls.clear();
+    this.groupEls.clear();
     this.geometry.clear();
+    this.wires.clear();
+    this.wiresByNode.clear();
+    this.linkWires = [];
     const tab = this.model.tab(this.tabId);
     this.svg.classList.toggle("tab-disabled", !!(tab && tab.disabled));
     const nodes = this.tabId ? this.model.nodesOn(this.tabId) : [];
     for (const node of nodes) this.geometry.set(node.id, nodeGeometry(node));
-    for (const node of nodes) this.drawWires(node);
+    for (const group of this.tabId ? this.model.groupsOn(this.tabId) : []) {
+      const el = this.drawGroup(group);
+      this.groupEls.set(group.id, el);
+      this.groupLayer.append(el);
+    }
+    const wireFrag = document.createDocumentFragment();
+    for (const node of nodes) this.drawWires(node, wireFrag);
+    this.wireLayer.append(wireFrag);
+    const nodeFrag = document.createDocumentFragment();
     for (const node of nodes) {
       const el = this.drawNode(node);
       this.nodeEls.set(node.id, el);
-      this.nodeLayer.append(el);
+      nodeFrag.append(el);
     }
-    if (this.selected && !this.nodeEls.has(this.selected)) this.selected = null;
+    this.nodeLayer.append(nodeFrag);
+    this.drawLinkWires(nodes);
+    // Drop selected things that are gone.
+    for (const id of [...this.selection]) if (!this.nodeEls.has(id) && !this.groupEls.has(id)) this.selection.delete(id);
+    if (this.selectedWire && !this.wires.has(wireKey(this.selectedWire.source, this.selectedWire.port, this.selectedWire.target))) {
+      this.selectedWire = null;
+    }
+    this.applySelectionClasses();
+    this.applyTrace();
     this.dispatchEvent(new CustomEvent("redraw", { detail: { tabId: this.tabId, count: nodes.length } }));
   }
 
-  drawWires(node) {
-    const from = this.geometry.get(node.id);
-    if (!from || !Array.isArray(node.wires)) return;
+  drawGroup(group) {
+    const style = group.style && typeof group.style === "object" ? group.style : {};
+    const w = Number(group.w) || 200;
+    const h = Number(group.h) || 100;
+    const el = s("g", {
+      class: ["group", group.d === true && "disabled"],
+      transform: `translate(${Number(group.x) || 0} ${Number(group.y) || 0})`,
+      dataset: { groupId: group.id },
+      role: "group",
+      "aria-label": `group: ${group.name || group.id}`,
+    },
+    s("rect", {
+      class: "group-body", width: w, height: h, rx: 2, ry: 2,
+      fill: style.fill || "none", "fill-opacity": style["fill-opacity"] ?? (style.fill ? 0.4 : 0),
+      stroke: style.stroke || "#999", "stroke-opacity": style["stroke-opacity"] ?? 1,
+    }));
+    if (group.name && style.label !== false) {
+      el.append(s("text", { class: "group-label", x: 8, y: 16, fill: style.color || "#666" }, String(group.name)));
+    }
+    return el;
+  }
+
+  wireEnds(source, port, target) {
+    const from = this.geometry.get(source);
+    const to = this.geometry.get(target);
+    if (!from || !to || !to.inPort) return null;
+    const out = from.outPorts[port];
+    if (!out) return null;
+    return {
+      x1: from.left + out.x + (from.w === 10 ? 0 : 5),
+      y1: from.top + out.y,
+      x2: to.left + to.inPort.x - (to.w === 10 ? 0 : 5),
+      y2: to.top + to.inPort.y,
+    };
+  }
+
+  drawWires(node, parent) {
+    if (!this.geometry.has(node.id) || !Array.isArray(node.wires)) return;
     node.wires.forEach((targets, port) => {
       if (!Array.isArray(targets)) return;
-      const out = from.outPorts[port];
-      if (!out) return;
       for (const targetId of targets) {
-        const to = this.geometry.get(targetId);
+        const ends = this.wireEnds(node.id, port, targetId);
+        if (!ends) continue;
         const target = this.model.get(targetId);
-        if (!to || !to.inPort) continue;
-        const x1 = from.left + out.x + (from.w === 10 ? 0 : 5);
-        const y1 = from.top + out.y;
-        const x2 = to.left + to.inPort.x - (to.w === 10 ? 0 : 5);
-        const y2 = to.top + to.inPort.y;
-        const d = wirePath(x1, y1, x2, y2);
+        const d = wirePath(ends.x1, ends.y1, ends.x2, ends.y2);
         const disabled = node.d === true || (target && target.d === true);
-        this.wireLayer.append(s("g", {
+        const el = s("g", {
           class: ["wire", disabled && "wire-disabled"],
           dataset: { source: node.id, port: String(port), target: targetId },
         },
+        s("path", { class: "wire-hit", d }),
         s("path", { class: "wire-outline", d }),
-        s("path", { class: "wire-line", d })));
+        s("path", { class: "wire-line", d }));
+        const key = wireKey(node.id, port, targetId);
+        this.wires.set(key, { el, source: node.id, port, target: targetId });
+        for (const id of [node.id, targetId]) {
+          if (!this.wiresByNode.has(id)) this.wiresByNode.set(id, new Set());
+          this.wiresByNode.get(id).add(key);
+        }
+        parent.append(el);
       }
     });
+  }
+
+  updateWire(key) {
+    const wire = this.wires.get(key);
+    if (!wire) return;
+    const ends = this.wireEnds(wire.source, wire.port, wire.target);
+    if (!ends) return;
+    const d = wirePath(ends.x1, ends.y1, ends.x2, ends.y2);
+    for (const path of wire.el.children) path.setAttribute("d", d);
+  }
+
+  /** Dashed virtual wires between link out/call nodes and their link in nodes on this tab. */
+  drawLinkWires(nodes) {
+    for (const node of nodes) {
+      if ((node.type !== "link out" && node.type !== "link call") || !Array.isArray(node.links)) continue;
+      for (const other of node.links) {
+        if (!this.geometry.has(other)) continue;
+        const el = s("path", { class: "link-wire", dataset: { a: node.id, b: other } });
+        this.linkWires.push({ el, a: node.id, b: other });
+        this.linkLayer.append(el);
+      }
+    }
+    this.updateLinkWires();
+  }
+
+  updateLinkWires() {
+    for (const lw of this.linkWires) {
+      const a = this.geometry.get(lw.a);
+      const b = this.geometry.get(lw.b);
+      if (!a || !b) continue;
+      lw.el.setAttribute("d", wirePath(a.left + a.w + 5, a.cy, b.left - 5, b.cy));
+      const show = this.selection.has(lw.a) || this.selection.has(lw.b) || lw.hover > 0;
+      lw.el.classList.toggle("show", !!show);
+    }
+  }
+
+  showLinks(id, on) {
+    for (const lw of this.linkWires) {
+      if (lw.a !== id && lw.b !== id) continue;
+      lw.hover = Math.max(0, (lw.hover || 0) + (on ? 1 : -1));
+    }
+    this.updateLinkWires();
   }
 
   drawNode(node) {
     const def = typeDef(node.type);
     const g = this.geometry.get(node.id);
+    const missing = this.missingTypes.has(node.type) ||
+      (!!this.knownTypes && !this.knownTypes.has(node.type) && !node.type.startsWith("subflow:"));
     const el = s("g", {
       class: ["node", `node-type-${node.type.replace(/[^a-z0-9_-]/gi, "-")}`, def.note && "node-note",
-        def.junction && "node-junction", node.d === true && "disabled", this.selected === node.id && "selected",
-        this.missingTypes.has(node.type) && "unknown"],
+        def.junction && "node-junction", node.d === true && "disabled", missing && "unknown"],
       transform: `translate(${g.left} ${g.top})`,
       dataset: { nodeId: node.id },
       role: "group",
       "aria-label": `${node.type} node: ${g.label || node.type}${node.d === true ? " (disabled)" : ""}` +
-        (this.missingTypes.has(node.type) ? " (type not installed)" : ""),
+        (missing ? " (type not installed)" : ""),
     });
-    if (this.missingTypes.has(node.type)) el.append(s("title", null, `Unknown node type: ${node.type}`));
+    if (missing) el.append(s("title", null, `Unknown node type: ${node.type}`));
     if (def.junction) {
       el.append(s("rect", { class: "node-body", width: 10, height: 10, rx: 3, fill: def.color }));
-      this.bindNodeEvents(el, node);
+      el.append(s("rect", { class: "port port-input junction-port", x: 0, y: 0, width: 5, height: 10, "fill-opacity": 0 }));
+      el.append(s("rect", { class: "port port-output junction-port", x: 5, y: 0, width: 5, height: 10, "fill-opacity": 0, dataset: { port: "0" } }));
+      this.drawMarks(el, node, 10);
       return el;
     }
     const { w, h } = g;
@@ -424,14 +934,13 @@ export class FlowCanvas extends EventTarget {
         }),
       );
     }
-    const text = s("text", {
+    el.append(s("text", {
       class: "node-label",
       x: right ? w - 38 : 38,
       y: h / 2,
       dy: "0.35em",
       "text-anchor": right ? "end" : "start",
-    }, g.label);
-    el.append(text);
+    }, g.label));
     if (g.inPort) {
       el.append(s("rect", { class: "port port-input", x: -5, y: g.inPort.y - 5, width: PORT_SIZE, height: PORT_SIZE, rx: 3 }));
     }
@@ -444,8 +953,36 @@ export class FlowCanvas extends EventTarget {
     const status = s("g", { class: "node-status", transform: `translate(3 ${h + 3})` });
     el.append(status);
     this.renderStatus(status, this.statuses.get(node.id));
-    this.bindNodeEvents(el, node);
+    this.drawMarks(el, node, w);
     return el;
+  }
+
+  /** The changed dot and the validation error triangle at the node's top right. */
+  drawMarks(el, node, w) {
+    el.querySelector(":scope > .node-changed")?.remove();
+    el.querySelector(":scope > .node-error")?.remove();
+    if (this.model.isChanged(node.id)) {
+      el.append(s("circle", { class: "node-changed", cx: w - 10, cy: -1, r: 4 },
+        s("title", null, "Changed since the last deploy")));
+    }
+    const errors = this.model.errors.get(node.id);
+    if (errors && errors.length) {
+      const text = errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join("\n");
+      el.append(s("g", { class: "node-error", transform: `translate(${w - (this.model.isChanged(node.id) ? 26 : 12)} -8)` },
+        s("title", null, text),
+        s("path", { d: "M 6 0 L 12 11 L 0 11 Z" }),
+        s("path", { class: "node-error-mark", d: "M 6 3.5 V 7.2 M 6 8.6 V 9.4" })));
+    }
+  }
+
+  /** Refresh the changed/error marks of some nodes (ids null: all on the tab). */
+  refreshMarks(ids = null) {
+    for (const [id, el] of this.nodeEls) {
+      if (ids && !ids.includes(id)) continue;
+      const node = this.model.get(id);
+      const g = this.geometry.get(id);
+      if (node && g) this.drawMarks(el, node, g.w);
+    }
   }
 
   drawInjectButton(node, def, h) {
@@ -479,19 +1016,6 @@ export class FlowCanvas extends EventTarget {
     return svgButton(button, `Debug output of ${nodeLabel(node)}: ${active ? "on" : "off"} (toggle)`, () => {
       if (disabled) return;
       this.dispatchEvent(new CustomEvent("debugtoggle", { detail: { id: node.id, active: node.active === false } }));
-    });
-  }
-
-  bindNodeEvents(el, node) {
-    el.addEventListener("pointerdown", (event) => {
-      if (event.button !== 0) return;
-      event.stopPropagation();
-      this.select(node.id);
-      this.dispatchEvent(new CustomEvent("select", { detail: { id: node.id } }));
-    });
-    el.addEventListener("dblclick", (event) => {
-      event.stopPropagation();
-      this.dispatchEvent(new CustomEvent("open", { detail: { id: node.id } }));
     });
   }
 
@@ -544,12 +1068,69 @@ export class FlowCanvas extends EventTarget {
     this.redraw();
   }
 
+  /** Node positions changed in the model: move their drawings (cheap, for drags and nudges). */
+  moved(ids) {
+    const wiresToUpdate = new Set();
+    let needRedraw = false;
+    for (const id of ids) {
+      const node = this.model.get(id);
+      if (!node || node.z !== this.tabId) continue;
+      if (node.type === "group") {
+        const el = this.groupEls.get(id);
+        if (!el) { needRedraw = true; continue; }
+        el.setAttribute("transform", `translate(${Number(node.x) || 0} ${Number(node.y) || 0})`);
+        const body = el.querySelector(".group-body");
+        body?.setAttribute("width", Number(node.w) || 200);
+        body?.setAttribute("height", Number(node.h) || 100);
+        continue;
+      }
+      const el = this.nodeEls.get(id);
+      const old = this.geometry.get(id);
+      if (!el || !old) { needRedraw = true; continue; }
+      const g = nodeGeometry(node);
+      this.geometry.set(id, g);
+      el.setAttribute("transform", `translate(${g.left} ${g.top})`);
+      this.drawMarks(el, node, g.w);
+      for (const key of this.wiresByNode.get(id) || []) wiresToUpdate.add(key);
+    }
+    if (needRedraw) {
+      this.redraw();
+      return;
+    }
+    for (const key of wiresToUpdate) this.updateWire(key);
+    this.updateLinkWires();
+  }
+
+  // ---- selection ----------------------------------------------------------------------
+
+  /** Select nodes/groups by id (replacing the selection); options.wire selects a wire instead. */
+  setSelection(ids, { wire = null, clicked = null, silent = false } = {}) {
+    this.selection = new Set(ids.filter((id) => this.nodeEls.has(id) || this.groupEls.has(id)));
+    this.selectedWire = wire;
+    this.applySelectionClasses();
+    this.updateLinkWires();
+    if (!silent) {
+      this.dispatchEvent(new CustomEvent("select", { detail: { id: clicked ?? this.selected, ids: [...this.selection] } }));
+    }
+  }
+
   /** Select one node (null clears the selection). */
   select(id) {
-    if (this.selected === id) return;
-    if (this.selected) this.nodeEls.get(this.selected)?.classList.remove("selected");
-    this.selected = id;
-    if (id) this.nodeEls.get(id)?.classList.add("selected");
+    this.setSelection(id ? [id] : [], { silent: true });
+  }
+
+  selectAll() {
+    this.setSelection([...this.nodeEls.keys()]);
+  }
+
+  applySelectionClasses() {
+    for (const [id, el] of this.nodeEls) el.classList.toggle("selected", this.selection.has(id));
+    for (const [id, el] of this.groupEls) el.classList.toggle("selected", this.selection.has(id));
+    const key = this.selectedWire && wireKey(this.selectedWire.source, this.selectedWire.port, this.selectedWire.target);
+    for (const [k, wire] of this.wires) {
+      wire.el.classList.toggle("selected", k === key);
+      wire.el.classList.toggle("attached", this.selection.has(wire.source) || this.selection.has(wire.target));
+    }
   }
 
   /** Briefly pulse a node (e.g. when picked from the debug sidebar). */
@@ -591,5 +1172,56 @@ export class FlowCanvas extends EventTarget {
     const fresh = this.drawDebugToggle(node, typeDef(node.type), g.w, g.h);
     old.replaceWith(fresh);
     if (hadFocus) fresh.focus({ preventScroll: true });
+  }
+
+  // ---- message trace ------------------------------------------------------------------
+
+  /** Highlight the path of a msg: hops [{node}] in order (null clears). */
+  setTrace(hops) {
+    if (!hops || !hops.length) {
+      this.trace = null;
+      this.applyTrace();
+      return;
+    }
+    const nodes = new Set();
+    const wires = new Set();
+    const order = new Map();
+    hops.forEach((hop, i) => {
+      nodes.add(hop.node);
+      if (!order.has(hop.node)) order.set(hop.node, []);
+      order.get(hop.node).push(i + 1);
+    });
+    // A wire is on the path when its target was reached after its source.
+    for (let i = 1; i < hops.length; i++) {
+      const target = hops[i].node;
+      for (let j = i - 1; j >= 0; j--) {
+        const source = this.model.get(hops[j].node);
+        if (!source || !Array.isArray(source.wires)) continue;
+        const port = source.wires.findIndex((t) => Array.isArray(t) && t.includes(target));
+        if (port >= 0) {
+          wires.add(wireKey(source.id, port, target));
+          break;
+        }
+      }
+    }
+    this.trace = { nodes, wires, order };
+    this.applyTrace();
+  }
+
+  applyTrace() {
+    this.svg.classList.toggle("tracing", !!this.trace);
+    this.overlayLayer.querySelectorAll(".trace-badge").forEach((el) => el.remove());
+    for (const [id, el] of this.nodeEls) el.classList.toggle("traced", !!this.trace && this.trace.nodes.has(id));
+    for (const [key, wire] of this.wires) wire.el.classList.toggle("traced", !!this.trace && this.trace.wires.has(key));
+    if (!this.trace) return;
+    for (const [id, steps] of this.trace.order) {
+      const g = this.geometry.get(id);
+      if (!g) continue;
+      const text = steps.length > 3 ? `${steps.slice(0, 3).join(",")}…` : steps.join(",");
+      const width = Math.max(16, 7 * text.length + 8);
+      this.overlayLayer.append(s("g", { class: "trace-badge", transform: `translate(${g.left + g.w / 2 - width / 2} ${g.top - 20})` },
+        s("rect", { width, height: 15, rx: 7.5 }),
+        s("text", { x: width / 2, y: 11, "text-anchor": "middle" }, text)));
+    }
   }
 }

@@ -1,10 +1,12 @@
 // The "Configuration nodes" panel: nodes without a position (service hosts, brokers, ...).
+// Dispatches "open" {id} when one is double-clicked (or Enter is pressed on it).
 
 import { h, clear } from "./dom.js";
 import { nodeLabel } from "./nodetypes.js";
 
-export class ConfigPanel {
+export class ConfigPanel extends EventTarget {
   constructor(details, model) {
+    super();
     this.details = details;
     this.model = model;
     this.summaryCount = details.querySelector(".config-count");
@@ -26,9 +28,15 @@ export class ConfigPanel {
       for (const node of list) {
         const users = this.model.usersOf(node.id).length;
         const scope = node.z ? this.model.tab(node.z)?.label || node.z : "global";
+        const open = () => this.dispatchEvent(new CustomEvent("open", { detail: { id: node.id } }));
         this.list.append(h("li", {
-          class: ["config-node", users === 0 && "unused", node.d === true && "disabled"],
-          title: `${node.type} · id ${node.id}`,
+          class: ["config-node", users === 0 && "unused", node.d === true && "disabled", this.model.isChanged(node.id) && "changed",
+            this.model.errors.has(node.id) && "error"],
+          title: `${node.type} · id ${node.id} — double-click to edit`,
+          tabindex: "0",
+          dataset: { nodeId: node.id },
+          onDblclick: open,
+          onKeydown: (e) => { if (e.key === "Enter") open(); },
         },
         h("span", { class: "config-node-label" }, nodeLabel(node)),
         h("span", { class: "config-node-meta" }, `${scope} · ${users ? `${users} user${users === 1 ? "" : "s"}` : "unused"}`)));

@@ -1,8 +1,9 @@
-// How each node type looks on the canvas: colour, ports, icon, label.
-// Types not listed here get a neutral default; registerType() lets more be added
-// (for example from the server's node definitions once the palette exists).
+// How each node type looks on the canvas: colour, ports, icon, label, and what the server says
+// about it (GET /node-types: category, ports, config node or not, help, JSON schema).
+// Types not listed anywhere get a neutral default.
 
-const types = new Map();
+const types = new Map();        // the editor's own look for well-known types
+const serverTypes = new Map();  // from GET /node-types
 
 const DEFAULT_COLOR = "#dddddd";
 
@@ -22,6 +23,13 @@ export const ICONS = {
   timer: "M10 17a6.5 6.5 0 100-13 6.5 6.5 0 000 13zM10 6.5V10.5l2.5 2",
   http: "M3 10a7 7 0 1014 0 7 7 0 00-14 0M3 10h14M10 3c-2.5 3-2.5 11 0 14M10 3c2.5 3 2.5 11 0 14",
   parser: "M7 4c-2 0-2 2-2 3.5S4 10 3 10c1 0 2 1 2 2.5S5 16 7 16M13 4c2 0 2 2 2 3.5s1 2.5 2 2.5c-1 0-2 1-2 2.5S15 16 13 16",
+  split: "M3 10h5M8 10l8-5M8 10l8 5M14 5h2v2M14 15h2v-2",
+  join: "M4 5l8 5-8 5M12 10h5M4 10h8",
+  sort: "M5 4v12M3 14l2 2 2-2M10 5h7M10 10h5M10 15h3",
+  range: "M3 14h14M5 14V9M9 14V6M13 14V9M17 14V4",
+  template: "M4 3h9l3 3v11H4zM7 8h6M7 11h6M7 14h4",
+  subflow: "M3 6h5v8H3zM12 6h5v8h-5zM8 10h4",
+  json: "M7 4c-2 0-2 2-2 3.5S4 10 3 10c1 0 2 1 2 2.5S5 16 7 16M13 4c2 0 2 2 2 3.5s1 2.5 2 2.5c-1 0-2 1-2 2.5S15 16 13 16M10 9v.5M10 12v.5",
   cog: "M10 13a3 3 0 100-6 3 3 0 000 6zM10 2.5v2.5M10 15v2.5M2.5 10H5M15 10h2.5M4.7 4.7l1.8 1.8M13.5 13.5l1.8 1.8M4.7 15.3l1.8-1.8M13.5 6.5l1.8-1.8",
 };
 
@@ -108,23 +116,99 @@ function httpResponseLabel(node) {
 /** Add or replace a node type's look. */
 export function registerType(type, def) {
   types.set(type, { ...def, type });
+  typeDefCache.delete(type);
 }
 
 const NO_INPUT = ["inject", "comment", "catch", "status", "complete", "link in", "http in",
   "mqtt in", "tcp in", "udp in", "websocket in", "watch"];
 
+const ICON_FILES = {
+  "inject.svg": "inject", "debug.svg": "debug", "comment.svg": "comment", "swap.svg": "change",
+  "timer.svg": "timer", "white-globe.svg": "http", "parser-json.svg": "json", "split.svg": "split",
+  "join.svg": "join", "sort.svg": "sort", "switch.svg": "switch", "range.svg": "range",
+  "function.svg": "function", "template.svg": "template", "openai.svg": "ai", "rbe.png": "switch",
+  "link-out.svg": "link", "link-in.svg": "link", "link-call.svg": "link", "alert.svg": "catch",
+  "status.svg": "status", "subflow.svg": "subflow",
+};
+
+const typeDefCache = new Map();
+
+/** Record the server's node types (GET /node-types). */
+export function registerServerTypes(list) {
+  serverTypes.clear();
+  typeDefCache.clear();
+  for (const info of Array.isArray(list) ? list : []) {
+    if (!info || typeof info.type !== "string") continue;
+    serverTypes.set(info.type, info);
+  }
+}
+
+/** The server's entry for a type, or undefined. */
+export function serverType(type) {
+  return serverTypes.get(type);
+}
+
+/** Every type the server knows, in its order. */
+export function serverTypeList() {
+  return [...serverTypes.values()];
+}
+
+/** Subflow definitions become instance types "subflow:<id>". */
+export function registerSubflows(subflows) {
+  for (const key of [...types.keys()]) if (key.startsWith("subflow:")) types.delete(key);
+  for (const sf of subflows) {
+    types.set(`subflow:${sf.id}`, {
+      type: `subflow:${sf.id}`,
+      color: sf.color || "#DDAA99",
+      inputs: Array.isArray(sf.in) && sf.in.length ? 1 : 0,
+      outputs: Array.isArray(sf.out) ? sf.out.length : 0,
+      icon: "subflow",
+      category: sf.category || "subflows",
+      paletteLabel: sf.name || "subflow",
+      label: (node) => node.name || sf.name || "subflow",
+      subflow: sf.id,
+    });
+  }
+  typeDefCache.clear();
+}
+
 /** The drawing definition for a type (always returns something). */
 export function typeDef(type) {
+  const cached = typeDefCache.get(type);
+  if (cached) return cached;
   const known = types.get(type);
-  return {
+  const server = serverTypes.get(type);
+  const fromServer = server ? {
+    color: server.color || DEFAULT_COLOR,
+    inputs: Number(server.inputs) || 0,
+    outputs: Number(server.outputs) || 0,
+    icon: ICON_FILES[server.icon] || "cog",
+    category: server.category || "other",
+    paletteLabel: server.label || server.type,
+    configNode: !!server.configNode,
+    help: server.help || "",
+    schema: server.schema || null,
+    server: true,
+  } : {};
+  const def = {
     color: DEFAULT_COLOR,
     inputs: NO_INPUT.includes(type) ? 0 : 1,
+    outputs: null,
     icon: "cog",
     align: "left",
     label: null,
+    ...fromServer,
     ...known,
     type,
   };
+  if (server) {
+    // The runtime is the authority on ports and kind; the look stays the editor's.
+    def.inputs = Number(server.inputs) || 0;
+    def.outputs = Number(server.outputs) || 0;
+    def.configNode = !!server.configNode;
+  }
+  if (serverTypes.size) typeDefCache.set(type, def);
+  return def;
 }
 
 /** The label Node-RED shows for a node. */
@@ -147,31 +231,117 @@ registerType("comment", { color: "#ffffff", inputs: 0, icon: "comment", note: tr
 registerType("catch", { color: "#e49191", inputs: 0, icon: "catch", label: scopeLabel("catch") });
 registerType("status", { color: "#94c1d0", inputs: 0, icon: "status", label: scopeLabel("status") });
 registerType("complete", { color: "#c0edc0", inputs: 0, icon: "complete", label: scopeLabel("complete") });
-registerType("link in", { color: "#dddddd", inputs: 0, icon: "link" });
-registerType("link out", { color: "#dddddd", inputs: 1, icon: "link", align: "right" });
-registerType("link call", { color: "#dddddd", inputs: 1, icon: "link" });
+registerType("link in", { color: "#dddddd", inputs: 0, icon: "link", label: (n) => n.name || "link in" });
+registerType("link out", { color: "#dddddd", inputs: 1, icon: "link", align: "right",
+  label: (n) => n.name || (n.mode === "return" ? "link return" : "link out") });
+registerType("link call", { color: "#dddddd", inputs: 1, icon: "link", label: (n) => n.name || "link call" });
 registerType("junction", { color: "#d9d9d9", inputs: 1, junction: true });
 registerType("function", { color: "#fdd0a2", inputs: 1, icon: "function" });
 registerType("change", { color: "#e2d96e", inputs: 1, icon: "change" });
 registerType("switch", { color: "#e2d96e", inputs: 1, icon: "switch" });
-registerType("range", { color: "#e2d96e", inputs: 1, icon: "switch" });
+registerType("range", { color: "#e2d96e", inputs: 1, icon: "range" });
 registerType("python-function", { color: "#fdd0a2", inputs: 1, icon: "function" });
 registerType("rbe", { color: "#e2d96e", inputs: 1, icon: "switch", label: (node) => node.name || "filter" });
-registerType("template", { color: "#f3b567", inputs: 1, icon: "parser" });
+registerType("template", { color: "#f3b567", inputs: 1, icon: "template" });
 registerType("delay", { color: "#e6e0f8", inputs: 1, icon: "timer", label: delayLabel });
 registerType("trigger", { color: "#e6e0f8", inputs: 1, icon: "timer", label: triggerLabel });
 registerType("http in", { color: "#e7e7ae", inputs: 0, icon: "http", label: httpInLabel });
 registerType("http response", { color: "#e7e7ae", inputs: 1, icon: "http", align: "right", label: httpResponseLabel });
 registerType("http request", { color: "#e7e7ae", inputs: 1, icon: "http" });
 for (const parser of ["json", "xml", "csv", "yaml", "html"]) {
-  registerType(parser, { color: "#debd5c", inputs: 1, icon: "parser" });
+  registerType(parser, { color: "#debd5c", inputs: 1, icon: "json" });
 }
 for (const seq of ["split", "join", "sort", "batch"]) {
-  registerType(seq, { color: "#e2d96e", inputs: 1, icon: "parser" });
+  registerType(seq, { color: "#e2d96e", inputs: 1, icon: seq === "batch" ? "join" : seq });
 }
+registerType("Service Host", { color: "#dddddd", inputs: 0, icon: "ai", configNode: true,
+  label: (n) => n.name || "Service Host" });
 registerType("OpenAI API", {
   color: "#3fadb5",
   inputs: 1,
   icon: "ai",
   label: (node) => node.name || node.method || "OpenAI API",
 });
+
+// ---- new nodes ----------------------------------------------------------------------------
+
+const BASE_FIELDS = new Set(["id", "type", "z", "name", "wires", "x", "y", "d", "g"]);
+
+/** Node-RED's defaults for a new node where the schema's defaults are not what the editor uses. */
+const NEW_NODE = {
+  inject: () => ({ props: [{ p: "payload" }, { p: "topic", vt: "str" }], repeat: "", crontab: "", once: false,
+    onceDelay: 0.1, topic: "", payload: "", payloadType: "date" }),
+  debug: () => ({ active: true, tosidebar: true, console: false, tostatus: false, complete: "false",
+    targetType: "msg", statusVal: "", statusType: "auto" }),
+  change: () => ({ rules: [{ t: "set", p: "payload", pt: "msg", to: "", tot: "str" }], action: "", property: "",
+    from: "", to: "", reg: false }),
+  switch: () => ({ property: "payload", propertyType: "msg", rules: [{ t: "eq", v: "", vt: "str" }],
+    checkall: "true", repair: false, outputs: 1 }),
+  function: () => ({ func: "\nreturn msg;", outputs: 1, timeout: 0, noerr: 0, initialize: "", finalize: "", libs: [] }),
+  "python-function": () => ({ func: "\nreturn msg", outputs: 1 }),
+  comment: () => ({ info: "" }),
+  "OpenAI API": () => ({ property: "payload", propertyType: "msg", service: "", method: "createModelResponse" }),
+  "Service Host": () => ({ apiBase: "https://api.openai.com/v1", apiBaseType: "str",
+    secureApiKeyHeaderOrQueryName: "Authorization", secureApiKeyHeaderOrQueryNameType: "str",
+    organizationId: "", organizationIdType: "str", secureApiKeyValueType: "cred", secureApiKeyValueRef: "",
+    secureApiKeyIsQuery: false }),
+};
+
+/** Resolve a "$ref" in a JSON schema. */
+export function resolveRef(schema, prop) {
+  if (prop && prop.$ref && schema && schema.$defs) {
+    const name = prop.$ref.split("/").pop();
+    return schema.$defs[name] || prop;
+  }
+  return prop;
+}
+
+/** The properties a new node of this type starts with (without id, z, x, y, wires). */
+export function defaultsFor(type) {
+  const def = typeDef(type);
+  const props = def.schema?.properties || {};
+  const out = { name: "" };
+  for (const [key, prop] of Object.entries(props)) {
+    if (BASE_FIELDS.has(key)) continue;
+    if (prop && Object.prototype.hasOwnProperty.call(prop, "default")) {
+      const value = prop.default;
+      if (value === null && !(key in (NEW_NODE[type]?.() || {}))) continue;
+      out[key] = value === null ? null : JSON.parse(JSON.stringify(value));
+    }
+  }
+  Object.assign(out, NEW_NODE[type]?.() || {});
+  return out;
+}
+
+/** A complete new node of a type on a tab at (x, y). */
+export function createNode(type, id, z, x, y) {
+  const def = typeDef(type);
+  const node = { id, type, z, ...defaultsFor(type) };
+  if (def.configNode) {
+    delete node.z;
+    return node;
+  }
+  node.x = Math.round(x);
+  node.y = Math.round(y);
+  const outputs = Number.isInteger(node.outputs) ? node.outputs : Number(def.outputs) || 0;
+  node.wires = Array.from({ length: outputs }, () => []);
+  return node;
+}
+
+/** Credential fields of a type: never sent back by the server, shown as password fields. */
+const CREDENTIALS = {
+  "Service Host": ["secureApiKeyValue"],
+  "http request": ["user", "password"],
+};
+
+export function credentialFields(type) {
+  const server = serverTypes.get(type);
+  const declared = server && (server.credentials || server.schema?.["x-credentials"]);
+  if (declared) return Array.isArray(declared) ? declared : Object.keys(declared);
+  return CREDENTIALS[type] || [];
+}
+
+/** Whether a schema property name is one of the node's base fields (not shown in forms). */
+export function isBaseField(name) {
+  return BASE_FIELDS.has(name);
+}

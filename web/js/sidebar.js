@@ -4,6 +4,7 @@
 // Events dispatched on the DebugSidebar:
 //   "nodeselect" detail {id, z}   the node name of a message was clicked
 //   "nodehover"  detail {id, on}  the pointer entered/left a message
+//   "trace"      detail {msgid, id, el}  a message's path was asked for (message trace on)
 
 import { h, clear, formatTime } from "./dom.js";
 import { decodeDebug } from "./decode.js";
@@ -28,6 +29,8 @@ export class DebugSidebar extends EventTarget {
     this.unseen = 0;
     this.filter = "all";
     this.currentTab = null;
+    this.selectedNodes = new Set();
+    this.traceOn = false;
 
     clearButton.addEventListener("click", () => this.clear());
     filterSelect.addEventListener("change", () => {
@@ -103,6 +106,8 @@ export class DebugSidebar extends EventTarget {
     const nodeId = this.model.get(data.id) ? data.id : data._alias && this.model.get(data._alias) ? data._alias : data.id;
     const z = data.z || this.model.get(nodeId)?.z || "";
     const label = this.label(data);
+    let msgid = typeof data._msgid === "string" ? data._msgid : "";
+    if (!msgid && value && typeof value === "object" && typeof value._msgid === "string") msgid = value._msgid;
 
     const nodeButton = h("button", {
       type: "button",
@@ -117,6 +122,17 @@ export class DebugSidebar extends EventTarget {
       h("time", { class: "debug-message-time", datetime: when.toISOString() }, formatTime(when)),
       nodeButton,
     ];
+    if (msgid) {
+      meta.push(h("button", {
+        type: "button",
+        class: "debug-trace-button",
+        title: "Show the path this message took on the canvas",
+        onClick: (event) => {
+          event.stopPropagation();
+          this.dispatchEvent(new CustomEvent("trace", { detail: { msgid, id: nodeId, el: event.currentTarget.closest(".debug-message") } }));
+        },
+      }, "path"));
+    }
     if (isError || isWarn) {
       meta.push(h("span", { class: ["debug-message-level", isError ? "error" : "warn"] },
         `${isError ? "error" : "warning"}${data.type ? ` · ${data.type}` : ""}`));
@@ -138,11 +154,16 @@ export class DebugSidebar extends EventTarget {
 
     const el = h("div", {
       class: ["debug-message", isError && "level-error", isWarn && "level-warn"],
-      dataset: { nodeId: nodeId || "", z },
+      dataset: { nodeId: nodeId || "", z, msgid },
     },
     h("div", { class: "debug-message-meta" }, meta),
     info.length ? h("div", { class: "debug-message-info" }, info) : null,
     h("div", { class: "debug-message-value" }, body));
+    el.addEventListener("click", (event) => {
+      if (!this.traceOn || !msgid || event.target.closest("button, a, input")) return;
+      if (window.getSelection && String(window.getSelection()).length) return;
+      this.dispatchEvent(new CustomEvent("trace", { detail: { msgid, id: nodeId, el } }));
+    });
     el.addEventListener("mouseenter", () => this.dispatchEvent(new CustomEvent("nodehover", { detail: { id: nodeId, on: true } })));
     el.addEventListener("mouseleave", () => this.dispatchEvent(new CustomEvent("nodehover", { detail: { id: nodeId, on: false } })));
     el.hidden = !this.passes(el);
@@ -150,7 +171,26 @@ export class DebugSidebar extends EventTarget {
   }
 
   passes(el) {
+    if (this.filter === "selected") return this.selectedNodes.has(el.dataset.nodeId);
     return this.filter !== "current" || !this.currentTab || el.dataset.z === this.currentTab;
+  }
+
+  /** Nodes selected on the canvas (for the "selected nodes" filter). */
+  setSelectedNodes(ids) {
+    this.selectedNodes = new Set(ids);
+    if (this.filter === "selected") this.applyFilter();
+  }
+
+  /** Message trace on/off: messages become clickable to show their path. */
+  setTraceOn(on) {
+    this.traceOn = on;
+    this.list.classList.toggle("trace-on", on);
+  }
+
+  /** Mark the message whose path is shown (null: none). */
+  markTraced(el) {
+    for (const other of this.list.querySelectorAll(".debug-message.traced")) other.classList.remove("traced");
+    el?.classList.add("traced");
   }
 
   applyFilter() {

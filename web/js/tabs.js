@@ -1,6 +1,8 @@
-// The workspace tab bar: one tab per flow (type "tab"); disabled flows are greyed.
+// The workspace tab bar: one tab per flow (type "tab"), then the subflow definitions; disabled
+// flows are greyed, a flow with undeployed changes has a dot.
 //
-// Dispatches "select" with detail {id} when the user picks a tab.
+// Events: "select" {id} a tab was picked; "edit" {id} a tab was double-clicked; "add" the +
+// button was pressed.
 
 import { h, clear } from "./dom.js";
 
@@ -15,16 +17,16 @@ export class TabBar extends EventTarget {
     container.addEventListener("keydown", (event) => this.onKey(event));
   }
 
-  /** Draw the tabs of a FlowModel. */
-  render(tabs) {
+  /** Draw the tabs of a FlowModel (changed: Set of tab ids with undeployed edits). */
+  render(tabs, changed = new Set()) {
     clear(this.container);
     this.buttons.clear();
     for (const tab of tabs) {
-      const label = tab.label || tab.id;
+      const label = tab.type === "subflow" ? `Subflow: ${tab.name || tab.id}` : tab.label || tab.id;
       const button = h("button", {
         type: "button",
         role: "tab",
-        class: ["workspace-tab", tab.disabled && "disabled"],
+        class: ["workspace-tab", tab.disabled && "disabled", tab.type === "subflow" && "subflow", changed.has(tab.id) && "changed"],
         id: `tab-${tab.id}`,
         "aria-selected": "false",
         "aria-controls": "workspace-canvas",
@@ -32,11 +34,16 @@ export class TabBar extends EventTarget {
         title: tab.disabled ? `${label} (disabled)` : label,
         dataset: { tabId: tab.id },
         onClick: () => this.dispatchEvent(new CustomEvent("select", { detail: { id: tab.id } })),
+        onDblclick: () => this.dispatchEvent(new CustomEvent("edit", { detail: { id: tab.id } })),
       }, h("span", { class: "workspace-tab-label" }, label));
       this.buttons.set(tab.id, button);
       this.container.append(button);
     }
     if (!tabs.length) this.container.append(h("span", { class: "workspace-tabs-empty" }, "No flows"));
+    this.container.append(h("button", {
+      type: "button", class: "workspace-tab-add", id: "tab-add", title: "Add a flow", "aria-label": "Add a flow",
+      onClick: () => this.dispatchEvent(new CustomEvent("add")),
+    }, "+"));
     this.setActive(this.active);
   }
 

@@ -1,0 +1,141 @@
+// Modal dialogs and the edit tray (Node-RED's panel that slides in over the workspace).
+
+import { h } from "./dom.js";
+
+const openStack = [];
+
+function button({ label, kind = "secondary", onClick, id, cls, title, disabled }) {
+  return h("button", { type: "button", class: ["btn", `btn-${kind}`, cls], id, title, disabled: !!disabled, onClick }, label);
+}
+
+/**
+ * A modal dialog. buttons: [{label, kind: "primary"|"secondary"|"danger", onClick(close), id}].
+ * Returns {el, close}. Escape (or the backdrop) calls onCancel (default: close).
+ */
+export function openDialog({ title, body, buttons = [], className = "", onCancel = null, width = null }) {
+  const previous = document.activeElement;
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    backdrop.remove();
+    const i = openStack.indexOf(entry);
+    if (i >= 0) openStack.splice(i, 1);
+    if (previous && previous.focus && document.contains(previous)) previous.focus({ preventScroll: true });
+  };
+  const cancel = () => (onCancel ? onCancel(close) : close());
+  const titleId = `dialog-title-${Math.random().toString(36).slice(2)}`;
+  const footer = h("div", { class: "dialog-footer" },
+    buttons.map((b) => (b.spacer ? h("span", { class: "dialog-footer-spacer" }) : button({ ...b, onClick: () => b.onClick(close) }))));
+  const dialog = h("div", {
+    class: ["dialog", className], role: "dialog", "aria-modal": "true", "aria-labelledby": titleId,
+    style: width ? { width: typeof width === "number" ? `${width}px` : width } : null,
+  },
+  h("div", { class: "dialog-header" },
+    h("h2", { class: "dialog-title", id: titleId }, title),
+    h("button", { type: "button", class: "dialog-close", "aria-label": "Close", onClick: cancel }, "×")),
+  h("div", { class: "dialog-body" }, body),
+  buttons.length ? footer : null);
+  const backdrop = h("div", { class: "dialog-backdrop" }, dialog);
+  backdrop.addEventListener("pointerdown", (event) => {
+    if (event.target === backdrop) cancel();
+  });
+  dialog.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.stopPropagation();
+      event.preventDefault();
+      cancel();
+    }
+  });
+  document.body.append(backdrop);
+  const entry = { close };
+  openStack.push(entry);
+  requestAnimationFrame(() => {
+    const first = dialog.querySelector("[autofocus], .dialog-body input, .dialog-body textarea, .dialog-body select, .btn-primary");
+    (first || dialog.querySelector(".dialog-close")).focus({ preventScroll: true });
+  });
+  return { el: dialog, close, footer };
+}
+
+/** A small confirm dialog; resolves to the chosen button's value (null when cancelled). */
+export function choose(title, text, choices) {
+  return new Promise((resolve) => {
+    const body = h("div", { class: "dialog-message" }, ...(Array.isArray(text) ? text : [text]).map((t) => (t instanceof Node ? t : h("p", null, t))));
+    openDialog({
+      title,
+      body,
+      className: "dialog-small",
+      onCancel: (close) => {
+        close();
+        resolve(null);
+      },
+      buttons: choices.map((c) => ({
+        label: c.label,
+        kind: c.kind || "secondary",
+        id: c.id,
+        onClick: (close) => {
+          close();
+          resolve(c.value);
+        },
+      })),
+    });
+  });
+}
+
+let trayHost = null;
+const trays = [];
+
+/** Whether a modal dialog or tray is open (global shortcuts then stay quiet). */
+export function overlayOpen() {
+  return openStack.length > 0 || trays.length > 0;
+}
+
+/**
+ * An edit tray over the workspace; trays stack (a config node's form over a node's form).
+ * buttons: right-hand buttons as for openDialog; left: nodes shown at the footer's left.
+ * onCancel/onDone are bound to Escape and Ctrl-Enter. Returns {el, close, body}.
+ */
+export function openTray({ title, body, buttons = [], left = null, onCancel, onDone, className = "" }) {
+  trayHost ||= document.getElementById("tray-host");
+  const previous = document.activeElement;
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    el.classList.add("closing");
+    const i = trays.indexOf(entry);
+    if (i >= 0) trays.splice(i, 1);
+    trays.at(-1)?.el.classList.remove("covered");
+    setTimeout(() => el.remove(), 150);
+    trayHost.classList.toggle("open", trays.length > 0);
+    if (previous && previous.focus && document.contains(previous)) previous.focus({ preventScroll: true });
+  };
+  const el = h("section", { class: ["tray", className], role: "dialog", "aria-label": title },
+    h("div", { class: "tray-header" },
+      h("h2", { class: "tray-title" }, title),
+      h("div", { class: "tray-buttons" },
+        buttons.map((b) => button({ ...b, onClick: () => b.onClick(close) })))),
+    h("div", { class: "tray-body" }, body),
+    left ? h("div", { class: "tray-footer" }, left) : null);
+  el.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && onCancel) {
+      event.preventDefault();
+      event.stopPropagation();
+      onCancel(close);
+    } else if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && onDone) {
+      event.preventDefault();
+      event.stopPropagation();
+      onDone(close);
+    }
+  });
+  trays.at(-1)?.el.classList.add("covered");
+  const entry = { el, close };
+  trays.push(entry);
+  trayHost.append(el);
+  trayHost.classList.add("open");
+  requestAnimationFrame(() => {
+    const first = el.querySelector(".tray-body [autofocus], .tray-body input:not([type=hidden]):not([disabled]), .tray-body select, .tray-body textarea");
+    first?.focus({ preventScroll: true });
+  });
+  return { el, close, body };
+}
