@@ -124,7 +124,8 @@ def headers_hash(headers: dict) -> str:
     return hashlib.blake2b(data, digest_size=4).hexdigest()
 
 
-@register("http request", category="network", color="#e7e7ae", inputs=1, outputs=1, icon="white-globe.svg")
+@register("http request", category="network", color="#e7e7ae", inputs=1, outputs=1, icon="white-globe.svg",
+          credentials=("user", "password"))
 class HttpRequestNode(Node):
     """Sends an HTTP request and sends the response on as a msg.
 

@@ -32,6 +32,7 @@ class NodeType:
     label: str = ""
     config_node: bool = False
     help: str = ""
+    credentials: tuple[str, ...] = ()
 
     @property
     def set_id(self) -> str:
@@ -64,9 +65,12 @@ _loaded = False
 
 
 def register(type_name: str, *, category: str = "common", color: str = "#ddd", inputs: int = 1,
-             outputs: int = 1, icon: str = "", label: str = "", config_node: bool = False
-             ) -> Callable[[type], type]:
+             outputs: int = 1, icon: str = "", label: str = "", config_node: bool = False,
+             credentials: tuple[str, ...] = ()) -> Callable[[type], type]:
     """Class decorator: register a ``Node`` subclass under Node-RED's type string.
+
+    ``credentials`` names the fields kept in the credentials file, never in the flow file
+    nor sent back to the editor (Node-RED's ``credentials`` of a node definition).
 
     Raises ValueError when the type string is already registered by another class.
     """
@@ -79,6 +83,7 @@ def register(type_name: str, *, category: str = "common", color: str = "#ddd", i
         _types[type_name] = NodeType(
             type=type_name, cls=cls, module=cls.__module__, category=category, color=color,
             inputs=inputs, outputs=outputs, icon=icon, label=label, config_node=config_node,
+            credentials=tuple(credentials),
             help=(cls.__doc__ or "").strip(),
         )
         return cls

@@ -156,3 +156,4 @@ async def test_nodes_lists_node_sets_as_node_red_and_types_with_schemas(start_ru
     assert types["inject"]["inputs"] == 0 and types["debug"]["outputs"] == 0
     assert "repeat" in types["inject"]["schema"]["properties"]
     assert types["Service Host"]["configNode"] is True
+    assert types["Service Host"]["credentials"] == ["secureApiKeyValue"]

@@ -86,7 +86,8 @@ class _KeyElsewhere(AsyncOpenAI):
         return None
 
 
-@register("Service Host", category="config", config_node=True, inputs=0, outputs=0)
+@register("Service Host", category="config", config_node=True, inputs=0, outputs=0,
+          credentials=("secureApiKeyValue",))
 class ServiceHostNode(Node):
     """Holds the connection settings; hands the OpenAI API node a pooled SDK client.
 

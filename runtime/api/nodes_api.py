@@ -41,7 +41,7 @@ def type_info(t: NodeType) -> dict[str, Any]:
         schema = {"type": "object", "description": f"schema unavailable: {exc}"}
     return {"type": t.type, "set": t.set_id, "category": t.category, "color": t.color,
             "inputs": t.inputs, "outputs": t.outputs, "icon": t.icon, "label": t.label,
-            "configNode": t.config_node, "help": t.help, "schema": schema}
+            "configNode": t.config_node, "credentials": list(t.credentials), "help": t.help, "schema": schema}
 
 
 def add_node_routes(app: web.Application, engine, root: str, version: str) -> None:

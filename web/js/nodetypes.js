@@ -328,17 +328,11 @@ export function createNode(type, id, z, x, y) {
   return node;
 }
 
-/** Credential fields of a type: never sent back by the server, shown as password fields. */
-const CREDENTIALS = {
-  "Service Host": ["secureApiKeyValue"],
-  "http request": ["user", "password"],
-};
-
+/** Credential fields of a type (GET /node-types `credentials`): never sent back by the
+ *  server, shown as password fields. */
 export function credentialFields(type) {
-  const server = serverTypes.get(type);
-  const declared = server && (server.credentials || server.schema?.["x-credentials"]);
-  if (declared) return Array.isArray(declared) ? declared : Object.keys(declared);
-  return CREDENTIALS[type] || [];
+  const declared = serverTypes.get(type)?.credentials;
+  return Array.isArray(declared) ? declared : [];
 }
 
 /** Whether a schema property name is one of the node's base fields (not shown in forms). */
