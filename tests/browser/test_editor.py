@@ -479,3 +479,23 @@ def test_drop_file_renames_clashing_ids_copy_paste_delete_undo(start_server, pag
     expect(page.locator(".wire.selected")).to_have_count(1)
     page.keyboard.press("Delete")
     expect(page.locator(f'.wire[data-source="{pasted[0]}"], .wire[data-source="{pasted[1]}"]')).to_have_count(0)
+
+
+def test_login_when_admin_auth_is_on(start_server, page, tmp_path):
+    import bcrypt
+
+    hashed = bcrypt.hashpw(b"open-sesame", bcrypt.gensalt(8)).decode()
+    (tmp_path / "settings.toml").write_text(
+        f'[adminAuth]\ntype = "credentials"\nusers = [{{ username = "admin", password = "{hashed}", permissions = "*" }}]\n')
+    server = start_server(ROOT / "flows" / "realtime-client-secret.json")
+    page.goto(server.url + "/")
+    page.locator("#login-username").fill("admin")
+    page.locator("#login-password").fill("wrong")
+    page.locator("#login-submit").click()
+    expect(page.locator(".login-error")).to_contain_text("Login failed")
+    page.locator("#login-username").fill("admin")
+    page.locator("#login-password").fill("open-sesame")
+    page.locator("#login-submit").click()
+    expect(page.locator(".flow-canvas .node").first).to_be_visible(timeout=10000)
+    page.locator(".inject-button").first.click()
+    expect(page.locator("#debug-messages .debug-message").first).to_be_visible(timeout=15000)

@@ -14,8 +14,62 @@ export function apiUrl(path) {
   return new URL(path, document.baseURI).toString();
 }
 
-async function request(method, path, { json, headers = {} } = {}) {
+// ---- adminAuth: a Bearer token from POST /auth/token, kept in localStorage -------------------
+
+const TOKEN_KEY = "flowred-auth-token";
+let loginHandler = null;
+let loggingIn = null;
+
+/** The saved admin token, or null. */
+export function authToken() {
+  try {
+    return localStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/** Set the function that asks the user to log in: `async (prompts) => {username, password}`
+ *  (null when the user cancels). */
+export function setLoginHandler(fn) {
+  loginHandler = fn;
+}
+
+/** POST /auth/token with Node-RED's password grant; saves and returns the token. */
+export async function logIn(username, password) {
+  const form = new URLSearchParams({ client_id: "node-red-editor", grant_type: "password", scope: "*", username, password });
+  const response = await fetch(apiUrl("auth/token"), { method: "POST", body: form });
+  if (!response.ok) throw new ApiError(response.status, "Login failed: wrong username or password");
+  const body = await response.json();
+  localStorage.setItem(TOKEN_KEY, body.access_token);
+  return body.access_token;
+}
+
+async function ensureLogin() {
+  localStorage.removeItem(TOKEN_KEY);
+  if (!loginHandler) return false;
+  loggingIn ||= (async () => {
+    const prompts = await fetch(apiUrl("auth/login")).then((r) => r.json()).catch(() => ({}));
+    if (!prompts.type) return false;
+    for (;;) {
+      const answer = await loginHandler(prompts);
+      if (!answer) return false;
+      try {
+        await logIn(answer.username, answer.password);
+        return true;
+      } catch (err) {
+        answer.error = err.message;
+      }
+    }
+  })().finally(() => { loggingIn = null; });
+  return loggingIn;
+}
+
+async function request(method, path, options = {}, retried = false) {
+  const { json, headers = {} } = options;
   const init = { method, headers: { "Node-RED-API-Version": "v2", ...headers }, cache: "no-store" };
+  const token = authToken();
+  if (token) init.headers.Authorization = `Bearer ${token}`;
   if (json !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(json);
@@ -25,6 +79,9 @@ async function request(method, path, { json, headers = {} } = {}) {
     response = await fetch(apiUrl(path), init);
   } catch (err) {
     throw new ApiError(0, `Cannot reach the server (${err.message})`);
+  }
+  if (response.status === 401 && !retried && (await ensureLogin())) {
+    return request(method, path, options, true);
   }
   const type = response.headers.get("Content-Type") || "";
   const body = type.includes("application/json") ? await response.json().catch(() => null) : await response.text();

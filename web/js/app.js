@@ -3,7 +3,7 @@
 
 import {
   getFlows, getFlowsState, getSettings, injectNode, setDebugActive, postFlows, getNodeTypes, getCredentialFlags,
-  getTrace, setTrace, getTracePath, getExamples, getExample,
+  getTrace, setTrace, getTracePath, getExamples, getExample, setLoginHandler,
 } from "./api.js";
 import { Comms } from "./comms.js";
 import { FlowModel, newId, prepareImport } from "./flows.js";
@@ -19,6 +19,7 @@ import { ImportExport } from "./importexport.js";
 import { dropdown } from "./menu.js";
 import { openDialog, choose, overlayOpen } from "./dialog.js";
 import { h } from "./dom.js";
+import { askLogin } from "./login.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -1078,6 +1079,8 @@ window.flowred = { model, canvas, sidebar, deploy, importNodes, nodeGeometry };
 
 // ---- start --------------------------------------------------------------------------------
 
+let lastLogin = null;
+setLoginHandler(async (prompts) => (lastLogin = await askLogin(prompts, lastLogin)));
 installResizer();
 renderDeployState();
 loadSettings();

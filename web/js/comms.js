@@ -4,6 +4,8 @@
 //   "state"  detail {state: "connecting"|"connected"|"disconnected", attempt, retryIn}
 //   "reconnect" after a connection came back (the caller may want to reload data)
 
+import { authToken } from "./api.js";
+
 const MIN_DELAY = 500;
 const MAX_DELAY = 10000;
 
@@ -67,6 +69,8 @@ export class Comms extends EventTarget {
       this.everConnected = true;
       this.attempt = 0;
       this.setState("connected");
+      const token = authToken();
+      if (token) this.send({ auth: token });  // with adminAuth the server waits for it first
       for (const pattern of new Set(this.handlers.map((h) => h.pattern))) this.send({ subscribe: pattern });
       if (reconnected) this.dispatchEvent(new CustomEvent("reconnect"));
     });
