@@ -66,3 +66,19 @@ async def test_complete_node_gets_a_clone_when_the_watched_node_is_done(start_ru
     [done] = await comms.debug(1, node_id="d2")
     msg = json.loads(done["msg"])
     assert msg["payload"] == "x" and msg["complete"]["source"]["id"] == "j1"
+
+
+async def test_group_scoped_catch_only_sees_its_group(start_runtime):
+    group = {"id": "g1", "type": "group", "z": "t1", "name": "G", "nodes": ["i1", "c1"], "x": 0, "y": 0, "w": 200, "h": 100}
+    flows = [TAB, group, {**bad_inject("i1"), "g": "g1"}, bad_inject("i2"),
+             {**node("c1", "catch", [["d1"]], scope="group"), "g": "g1"},
+             node("d1", "debug", complete="error.source.id")]
+    rt = await start_runtime(flows)
+    comms = await rt.comms()
+    await rt.inject("i1")
+    await rt.inject("i2")
+    got = await comms.debug(2)
+    caught = [d for d in got if d["id"] == "d1"]
+    assert [d["msg"] for d in caught] == ["i1"]
+    # the error outside the group is nobody's: it goes to the sidebar
+    assert any(d.get("level") == 20 and d["id"] == "i2" for d in got)
