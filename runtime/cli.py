@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
                           "OPENAI_BASE_URL/OPENAI_API_KEY at it unless they are set")
     run.add_argument("-s", "--settings", default=None,
                      help="settings file (TOML; default USERDIR/settings.toml when it exists)")
+    run.add_argument("--insecure", action="store_true",
+                     help="allow listening on a non-loopback address without adminAuth")
     run.add_argument("--safe", action="store_true", help="load the flows without starting them")
     run.add_argument("--trace", action="store_true", help="record msg hops so the editor can show a msg's path")
     run.add_argument("--no-watch", action="store_true", help="do not reload the flows when the flow file changes")
@@ -83,6 +85,10 @@ async def _run(args: argparse.Namespace) -> None:
     except (OSError, ValueError) as exc:
         logger.error(f"Cannot read the settings: {exc}")
         raise SystemExit(1)
+    if not settings.adminAuth and not args.insecure and not _is_loopback(settings.uiHost):
+        logger.error(f"Refusing to listen on {settings.uiHost} without adminAuth: anyone who reaches it could run "
+                     "code through function nodes. Set adminAuth in the settings file, or pass --insecure.")
+        raise SystemExit(1)
     emulator = None
     if args.openai_emulator:
         from openai_emulator import start_emulator
@@ -126,3 +132,14 @@ async def _run(args: argparse.Namespace) -> None:
     await runner.cleanup()
     if emulator:
         await emulator.stop()
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

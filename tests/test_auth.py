@@ -69,3 +69,11 @@ async def test_comms_needs_a_token_first(start_runtime):
         frame = json.loads((await ws.receive(timeout=5)).data)
         assert any(m["topic"] == "notification/runtime-state" for m in frame)
         await ws.close()
+
+
+async def test_repeated_failed_logins_are_throttled(start_runtime):
+    rt = await start_runtime(FLOWS, adminAuth=AUTH)
+    for _ in range(10):
+        assert (await token(rt, "admin", "guess"))[0] == 401
+    status, body = await token(rt, "admin", "s3cret")  # even the right password waits now
+    assert status == 429 and body == {"error": "too_many_requests"}

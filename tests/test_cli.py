@@ -116,3 +116,12 @@ async def test_a_bad_settings_file_is_a_clear_error(tmp_path):
     out, _ = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 1
     assert "unknown setting(s): noSuchSetting" in out.decode() and "settings.toml" in out.decode()
+
+
+async def test_a_non_loopback_address_needs_admin_auth_or_insecure(tmp_path):
+    proc = await asyncio.create_subprocess_exec(
+        FLOWRED, "run", "--userDir", str(tmp_path), "--host", "0.0.0.0", "--port", str(free_port()),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=ROOT)
+    out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 1
+    assert "Refusing to listen on 0.0.0.0 without adminAuth" in out.decode() and "--insecure" in out.decode()

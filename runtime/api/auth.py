@@ -15,7 +15,8 @@ everything is open, as in Node-RED. Node-RED's hashes (``$2b$08$...``, made with
 Routes: ``GET /auth/login`` (``{}`` when auth is off, else the login prompts),
 ``POST /auth/token`` (``client_id``, ``grant_type=password``, ``scope``, ``username``,
 ``password``, form or JSON → ``{access_token, expires_in, token_type: "Bearer"}``; 401
-``{"error": "invalid_grant"}`` for bad credentials), ``POST /auth/revoke`` (``token``).
+``{"error": "invalid_grant"}`` for bad credentials; after 10 failures from one address within
+60 s, 429 until the window passes), ``POST /auth/revoke`` (``token``).
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ from aiohttp import web
 
 __all__ = ["AdminAuth", "add_auth_routes"]
 
+MAX_FAILURES = 10      # failed logins per client address ...
+FAILURE_WINDOW = 60.0  # ... within this many seconds before further attempts get 429
 PROMPTS = [{"id": "username", "type": "text", "label": "user.username"},
            {"id": "password", "type": "password", "label": "user.password"}]
 
@@ -42,6 +45,18 @@ class AdminAuth:
         self.default = (config.get("default") or {}).get("permissions")
         self.expiry = float(config.get("sessionExpiryTime", 604800))
         self.tokens: dict[str, tuple[str, Any, float]] = {}
+        self.failures: dict[str, list[float]] = {}
+
+    def throttled(self, client: str) -> bool:
+        """Whether ``client`` (an address) failed to log in ``MAX_FAILURES`` times in the last
+        ``FAILURE_WINDOW`` seconds: its attempts are refused until the window passes."""
+        now = time.time()
+        recent = [t for t in self.failures.get(client, []) if now - t < FAILURE_WINDOW]
+        self.failures[client] = recent
+        return len(recent) >= MAX_FAILURES
+
+    def failed(self, client: str) -> None:
+        self.failures.setdefault(client, []).append(time.time())
 
     def login(self, username: str, password: str) -> dict | None:
         """A new token for valid credentials, else None."""
@@ -104,8 +119,13 @@ def add_auth_routes(app: web.Application, auth: AdminAuth, root: str, open_paths
             body = dict(await request.post())
         if body.get("grant_type", "password") != "password":
             return web.json_response({"error": "unsupported_grant_type"}, status=400)
+        client = request.remote or ""
+        if auth.throttled(client):
+            return web.json_response({"error": "too_many_requests"}, status=429,
+                                     headers={"Retry-After": str(int(FAILURE_WINDOW))})
         result = auth.login(str(body.get("username", "")), str(body.get("password", "")))
         if result is None:
+            auth.failed(client)
             return web.json_response({"error": "invalid_grant"}, status=401)
         return web.json_response(result)
 
