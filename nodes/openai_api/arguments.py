@@ -9,11 +9,15 @@ way). Table ``defaults`` fill fields the request leaves out.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
 import inspect
 from functools import lru_cache
 from typing import Any, Callable
 
-from openai import AsyncOpenAI
 
 from runtime import UNDEFINED
 
@@ -43,6 +47,8 @@ def _resolve(client: AsyncOpenAI, sdk: str, raw: bool = False) -> Callable[..., 
 def _parameters(sdk: str) -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
     """(names the SDK function at path ``sdk`` takes, names it requires, the ``extra_query`` /
     ``extra_body`` options it accepts), from its signature."""
+    from openai import AsyncOpenAI  # the SDK loads with the first OpenAI node, not at startup
+
     fn = _resolve(AsyncOpenAI(api_key="signature-only", base_url="http://127.0.0.1/v1"), sdk)
     params = inspect.signature(fn).parameters
     names = frozenset(n for n in params if n not in SDK_OPTIONS)

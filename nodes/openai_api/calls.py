@@ -14,11 +14,15 @@ complete result (see :mod:`.streams`). Shapes, by the method's :class:`~.spec.Re
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
 import inspect
 import json
 from typing import Any, AsyncIterator
 
-from openai import AsyncOpenAI
 from .arguments import sdk_arguments, sdk_function
 from .errors import local_error
 from .jsonable import to_json

@@ -10,9 +10,13 @@ No text or detail ever holds a protected API key (see :mod:`.redaction`).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import openai
+
 from typing import Any
 
-import openai
 
 from runtime import NodeError
 
@@ -24,7 +28,7 @@ def local_error(text: str, code: str, param: str | None = None) -> NodeError:
     return NodeError(redact(text), status=None, type="invalid_request", code=code, param=param, request_id=None)
 
 
-def api_error(method: str, exc: openai.OpenAIError) -> NodeError:
+def api_error(method: str, exc: "openai.OpenAIError") -> NodeError:
     """The NodeError for an SDK exception raised while calling ``method``.
 
     ``APIStatusError`` (OpenAI answered 4xx/5xx): ``"<method>: <status> <message>"`` with
@@ -33,6 +37,8 @@ def api_error(method: str, exc: openai.OpenAIError) -> NodeError:
     dropped): ``"<method>: Connection error."``, type ``connection_error``. Other SDK errors
     (e.g. a webhook signature that does not verify): their message, type ``sdk_error``.
     """
+    import openai
+
     details: dict[str, Any] = {"status": None, "type": None, "code": None, "param": None, "request_id": None}
     if isinstance(exc, openai.APIStatusError):
         body = exc.body if isinstance(exc.body, dict) else {}

@@ -7,9 +7,8 @@ runs, cleared on success, red ring "error" on failure. The editor help is the cl
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import openai
 from pydantic import Field, field_validator, model_validator
 
 from runtime import (Node, NodeConfig, NodeError, clone_message, evaluate_value, get_msg_property,
@@ -21,6 +20,9 @@ from .errors import api_error, local_error
 from .realtime_defaults import RealtimeDefaults, check_ttl
 from .redaction import protect
 from .service_host import ServiceHostNode
+
+if TYPE_CHECKING:
+    import openai
 
 REQUESTING = {"fill": "blue", "shape": "dot", "text": "requesting"}
 STREAMING = {"fill": "green", "shape": "dot", "text": "streaming"}
@@ -183,6 +185,8 @@ class OpenAIApiNode(Node):
             request = self._defaults.apply(request)
         client, _ = service.client(msg, self._api_key(service, msg, msg_key))
         self.status(REQUESTING)
+        import openai  # the SDK loads with the first request, not at startup
+
         try:
             await self._call(client, method, request, msg)
         except NodeError:

@@ -11,9 +11,15 @@ environment when no organization or project is set.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI, DefaultAioHttpClient
+
 from typing import Any, Literal
 
-from openai import AsyncOpenAI, DefaultAioHttpClient
 from pydantic import Field, field_validator
 
 from runtime import Node, NodeConfig, evaluate_value, register
@@ -74,16 +80,22 @@ class ServiceHostConfig(NodeConfig):
         return v.strip() if isinstance(v, str) else v
 
 
-class _KeyElsewhere(AsyncOpenAI):
-    """A client that sends no ``Authorization`` header: the key travels in another header or in
-    the query (``default_headers``/``default_query``), as the package's non-bearer modes."""
+@lru_cache(maxsize=None)
+def _key_elsewhere() -> type:
+    """A client class that sends no ``Authorization`` header: the key travels in another header
+    or in the query (``default_headers``/``default_query``), as the package's non-bearer modes.
+    Made on first use so the SDK is imported with the first client, not at startup."""
+    from openai import AsyncOpenAI
 
-    @property
-    def _bearer_auth(self) -> dict[str, str]:
-        return {}
+    class KeyElsewhere(AsyncOpenAI):
+        @property
+        def _bearer_auth(self) -> dict[str, str]:
+            return {}
 
-    def _validate_headers(self, headers: Any, custom_headers: Any) -> None:
-        return None
+        def _validate_headers(self, headers: Any, custom_headers: Any) -> None:
+            return None
+
+    return KeyElsewhere
 
 
 @register("Service Host", category="config", config_node=True, inputs=0, outputs=0,
@@ -144,11 +156,13 @@ class ServiceHostNode(Node):
         cfg = self.config
         headers: dict[str, str] = dict(cfg.headers)
         query: dict[str, str] = {}
+        from openai import AsyncOpenAI, DefaultAioHttpClient
+
         cls = AsyncOpenAI
         if cfg.secureApiKeyIsQuery:
-            cls, query[name] = _KeyElsewhere, key
+            cls, query[name] = _key_elsewhere(), key
         elif name.lower() != "authorization":
-            cls, headers[name] = _KeyElsewhere, key
+            cls, headers[name] = _key_elsewhere(), key
         if self._transport is None:
             self._transport = DefaultAioHttpClient()
         return cls(api_key=key, base_url=base, organization=org, project=project, timeout=cfg.timeout,

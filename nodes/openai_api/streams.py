@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, AsyncIterator, Callable
 
-from openai.lib.streaming.chat import ChatCompletionStreamState
 
 from .jsonable import to_json
 from .spec import Method, Result, Stream
@@ -26,6 +25,8 @@ async def stream_events(fn: Callable[..., Any], method: Method, kwargs: dict[str
                 yield "event", to_json(event)
             yield "final", to_json(await stream.get_final_response())
         return
+    from openai.lib.streaming.chat import ChatCompletionStreamState
+
     chat = ChatCompletionStreamState() if method.stream is Stream.CHAT else None
     last: Any = None
     final: Any = None
