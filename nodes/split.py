@@ -233,7 +233,13 @@ class SplitNode(Node):
             outs = [build({**parts, "index": i}, v) for i, v in enumerate(value)]
         else:
             outs = [build({**parts, "index": i}, value[i * size:(i + 1) * size]) for i in range(count)]
-        self.send([outs])
+        if self._top is not None and _all_scalar(v for k, v in msg.items() if k != "parts") and _all_scalar(parts.values()) \
+                and _all_scalar(value):
+            # Each part is a shallow copy holding only immutable values and its own parts dict
+            # (and list slice): already as independent as the clones send() would make.
+            self.send_built(outs)
+        else:
+            self.send([outs])
 
     def _split_object(self, msg: dict, parts: dict, value: dict) -> None:
         count = len(value)
@@ -338,3 +344,15 @@ class SplitNode(Node):
             self._remainder = rest
         self.send([outs])
         return PENDING if held else None
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+def _all_scalar(values: Any) -> bool:
+    """True when every value is a str, number, bool or None (nothing a receiver could mutate)."""
+    scalars = _SCALARS
+    for v in values:
+        if type(v) not in scalars:
+            return False
+    return True

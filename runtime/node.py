@@ -156,6 +156,27 @@ class Node:
             return
         self.error(TypeError(f"Only a msg (dict) or a list per output can be sent, not {type(msg).__name__}"))
 
+    def send_built(self, msgs: list, port: int = 0) -> None:
+        """Send ``msgs`` (dicts with their ``_msgid``) on output ``port``, in order, for msgs
+        this node has just built and that share no mutable value with each other or with any
+        other msg: each goes to the port's first wire as it is and to any other wire as a
+        clone. What a receiver sees is what ``send([msgs])`` gives (Node-RED clones every msg
+        of a send call but the first); only the clones nobody could tell apart are skipped."""
+        outs = self._outputs
+        if port >= len(outs) or not outs[port]:
+            return
+        targets = outs[port]
+        deliver = self._deliver
+        first = targets[0]
+        if len(targets) == 1:
+            for m in msgs:
+                deliver(first, m)
+            return
+        for m in msgs:
+            deliver(first, m)
+            for i in range(1, len(targets)):
+                deliver(targets[i], clone_message(m))
+
     def _send_many(self, msgs: list | tuple) -> None:
         outs = self._outputs
         events: list[tuple[Node, dict]] = []

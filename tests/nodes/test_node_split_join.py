@@ -91,17 +91,27 @@ async def test_node_red_export_splits_a_string_and_joins_it_back(start_runtime):
     assert joined["payload"] == "a b c" and joined["topic"] == "words" and "parts" not in joined
 
 
-async def test_100000_element_array_through_ten_hops_comes_back_whole_and_fast(start_runtime):
+async def test_100000_element_array_through_ten_hops_comes_back_whole(start_runtime):
     hops = [make_node(f"h{i}", "junction", [[f"h{i + 1}" if i < 9 else "j1"]]) for i in range(10)]
     rt, comms = await start(start_runtime, split(wires=[["h0"]]), *hops, join(), debug(complete="payload"),
                             debugMaxLength=1_000_000)
     data = list(range(100_000))
-    started = time.perf_counter()
     await rt.inject("f1", {"payload": data, "topic": "big"})
     [got] = await comms.debug(1, timeout=60)
-    elapsed = time.perf_counter() - started
     assert json.loads(got["msg"]) == data and got["topic"] == "big"
-    assert elapsed < 15, f"100,000 parts took {elapsed:.1f} s"
+
+
+async def test_parts_sent_on_two_wires_are_separate_msgs(start_runtime):
+    # Scalar parts skip the clone on the first wire; the second wire still gets its own copies.
+    tag = make_node("c1", "change", [["d1"]], rules=[{"t": "set", "p": "tag", "pt": "msg", "to": "a", "tot": "str"}])
+    rt, comms = await start(start_runtime, split(wires=[["c1", "d2"]]), tag, debug("d1"), debug("d2"))
+    await rt.inject("f1", {"payload": [1, "two", None], "topic": "t"})
+    one, two = await outputs(comms, 3, "d1"), await outputs(comms, 3, "d2")
+    assert [msgs([d])[0].get("tag") for d in one] == ["a", "a", "a"]
+    assert [msgs([d])[0].get("tag") for d in two] == [None, None, None]
+    assert [msgs([d])[0]["payload"] for d in two] == [1, "two", None]
+    ids = {msgs([d])[0]["parts"]["id"] for d in one + two}
+    assert len(ids) == 1 and [msgs([d])[0]["parts"]["index"] for d in two] == [0, 1, 2]
 
 
 async def test_array_chunks_objects_with_addname_and_nested_splits(start_runtime):
