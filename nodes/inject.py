@@ -9,7 +9,6 @@ import time
 from datetime import datetime
 from typing import Any
 
-from croniter import croniter
 from pydantic import Field, field_validator
 
 from runtime import (Node, NodeConfig, NodeError, TypedValue, TypedValueError, PropertyError, admin_route,
@@ -71,9 +70,16 @@ class InjectConfig(NodeConfig):
         return "str" if v is None else v
 
 
+def _cron(expr: str) -> Any:
+    """A croniter for ``expr`` from now (6 fields: seconds first). Raises ValueError/KeyError.
+    croniter is imported with the first crontab, not at startup."""
+    from croniter import croniter
+    return croniter(expr, datetime.now(), second_at_beginning=len(expr.split()) == 6)
+
+
 def _cron_valid(expr: str) -> bool:
     try:
-        croniter(expr, datetime.now(), second_at_beginning=len(expr.split()) == 6)
+        _cron(expr)
         return True
     except (ValueError, KeyError):
         return False
@@ -124,7 +130,7 @@ class InjectNode(Node):
 
     def _next_cron(self) -> None:
         expr = self.config.crontab
-        nxt = croniter(expr, datetime.now(), second_at_beginning=len(expr.split()) == 6).get_next(float)
+        nxt = _cron(expr).get_next(float)
         loop = asyncio.get_running_loop()
         self._handles[:] = [loop.call_later(max(0.0, nxt - time.time()), self._cron_fire)]
 

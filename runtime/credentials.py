@@ -12,8 +12,6 @@ import hashlib
 import json
 import os
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
 __all__ = ["encrypt_credentials", "decrypt_credentials", "CredentialsError"]
 
 
@@ -22,12 +20,19 @@ class CredentialsError(ValueError):
     ``credentials_load_failed``)."""
 
 
+def _aes_ctr(secret: str, iv: bytes):
+    """AES-256-CTR with key sha256(secret), as Node-RED's credentials.js (cryptography is
+    imported when a credentials file is first read or written, not at startup)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    return Cipher(algorithms.AES(hashlib.sha256(secret.encode()).digest()), modes.CTR(iv))
+
+
 def encrypt_credentials(creds: dict, secret: str | bool | None) -> dict:
     """The file body for ``creds``: plaintext when ``secret`` is False/None, else ``{"$": ...}``."""
     if not secret:
         return creds
     iv = os.urandom(16)
-    enc = Cipher(algorithms.AES(hashlib.sha256(secret.encode()).digest()), modes.CTR(iv)).encryptor()
+    enc = _aes_ctr(secret, iv).encryptor()
     ct = enc.update(json.dumps(creds, separators=(",", ":"), ensure_ascii=False).encode()) + enc.finalize()
     return {"$": iv.hex() + base64.b64encode(ct).decode()}
 
@@ -41,7 +46,7 @@ def decrypt_credentials(body: dict, secret: str | bool | None) -> dict:
     data = body["$"]
     try:
         iv = bytes.fromhex(data[:32])
-        dec = Cipher(algorithms.AES(hashlib.sha256(secret.encode()).digest()), modes.CTR(iv)).decryptor()
+        dec = _aes_ctr(secret, iv).decryptor()
         plain = dec.update(base64.b64decode(data[32:])) + dec.finalize()
         creds = json.loads(plain.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import jsonata
-from jsonata.utils import Utils as _Utils
-
 from .values import clone_message
 
 if TYPE_CHECKING:
@@ -18,17 +15,19 @@ if TYPE_CHECKING:
 
 __all__ = ["JsonataError", "compile_jsonata", "evaluate_jsonata"]
 
-_cache: dict[str, jsonata.Jsonata] = {}
+_cache: dict[str, Any] = {}
 
 
 class JsonataError(ValueError):
     """An expression that does not compile (``Invalid JSONata expression: ...``) or fails."""
 
 
-def compile_jsonata(expr: str) -> jsonata.Jsonata:
-    """The compiled expression (cached). Raises JsonataError naming the syntax problem."""
+def compile_jsonata(expr: str) -> Any:
+    """The compiled expression (a ``jsonata.Jsonata``, cached). Raises JsonataError naming the
+    syntax problem. The library is imported with the first expression, not at startup."""
     compiled = _cache.get(expr)
     if compiled is None:
+        import jsonata
         try:
             compiled = jsonata.Jsonata(expr)
         except jsonata.JException as exc:
@@ -48,6 +47,8 @@ def evaluate_jsonata(expr: str, msg: Any, node: "Node | None" = None, bindings: 
     evaluation fails.
     """
     compiled = compile_jsonata(expr)
+    import jsonata
+    from jsonata.utils import Utils as _Utils
     if node is not None:
         ctx = node.context()
         compiled.register_lambda("flowContext", lambda key: _ctx_get(ctx.flow, key))
