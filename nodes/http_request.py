@@ -13,6 +13,7 @@ import re
 import uuid
 from typing import Any
 from urllib.parse import quote, unquote
+from urllib.request import getproxies_environment, proxy_bypass_environment
 
 import aiohttp
 import orjson
@@ -175,11 +176,26 @@ class HttpRequestNode(Node):
         self.timeout_ms = timeout_ms or DEFAULT_TIMEOUT_MS
         self._timeout = aiohttp.ClientTimeout(total=self.timeout_ms / 1000)
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, str] = {}
 
     def start(self) -> None:
         connector = aiohttp.TCPConnector(limit=0, force_close=not self.persist)
+        # The proxy environment (http_proxy, https_proxy, no_proxy) is read once here, as
+        # Node-RED reads it when the node is created; aiohttp's trust_env would read it and
+        # ~/.netrc on a worker thread for every request.
+        self._proxies = getproxies_environment()
         self._session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
-                                              auto_decompress=False, trust_env=True)
+                                              auto_decompress=False, trust_env=False)
+
+    def _proxy_for(self, target: URL) -> str | None:
+        """The proxy URL from the environment for ``target``, or None (none set, or no_proxy)."""
+        proxies = self._proxies
+        if not proxies:
+            return None
+        proxy = proxies.get(target.scheme)
+        if proxy is None or proxy_bypass_environment(target.host or "", proxies):
+            return None
+        return proxy
 
     async def close(self, removed: bool) -> None:
         if self._session is not None:
@@ -320,6 +336,9 @@ class HttpRequestNode(Node):
         session = self._session
         if session is None:
             raise aiohttp.ClientConnectionError("node is closed")
+        proxy = self._proxy_for(target)
+        if proxy is not None:
+            options = {**options, "proxy": proxy}
         async with session.request(method, target, **options) as response:
             body = await response.read()
         if digest is not None and response.status == 401:

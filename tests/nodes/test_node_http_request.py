@@ -354,3 +354,20 @@ async def test_multipart_form_data_to_an_upload_endpoint(start_runtime):
     assert by_id["d1"]["payload"] == {"name": "ann", "meta": '{"n":1}'}
     [file] = by_id["d2"]
     assert file["originalname"] == "h.txt" and file["mimetype"] == "text/plain" and file["size"] == 5
+
+
+async def test_proxy_from_the_environment_and_no_proxy(start_runtime, target, monkeypatch):
+    # http_proxy is read when the node starts; the target server answers as the proxy.
+    monkeypatch.setenv("http_proxy", target.url)
+    monkeypatch.setenv("no_proxy", "localhost")
+    got = decoded(await run(start_runtime, [request_node(url="http://flowred-proxied.invalid/echo", ret="obj"),
+                                            debug()], {}))
+    assert got[0]["payload"]["path"] == "/echo"
+    assert got[0]["payload"]["headers"]["Host"] == "flowred-proxied.invalid"
+
+
+async def test_no_proxy_hosts_are_reached_directly(start_runtime, target, monkeypatch):
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    got = decoded(await run(start_runtime, [request_node(url=target.url + "/echo", ret="obj"), debug()], {}))
+    assert got[0]["payload"]["method"] == "GET"
