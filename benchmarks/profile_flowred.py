@@ -1,7 +1,7 @@
 """Where FlowRed spends its time in a scenario: the scenario's run with FlowRed under pyinstrument.
 
     .venv/bin/pip install pyinstrument
-    .venv/bin/python -m benchmarks.profile_flowred throughput|startup|token-vending|debug-flood [--out DIR]
+    .venv/bin/python -m benchmarks.profile_flowred throughput|startup|token-vending|token-vending-openai|debug-flood [--out DIR]
 
 FlowRed is started as ``python -m pyinstrument ... .venv/bin/flowred run ...``; the scenario runs
 once with the suite's sizes; SIGTERM ends FlowRed normally and pyinstrument saves the session
@@ -25,7 +25,7 @@ from .runtimes import Runtime
 
 __all__ = ["main"]
 
-SCENARIOS = ("throughput", "startup", "token-vending", "debug-flood")
+SCENARIOS = ("throughput", "startup", "token-vending", "token-vending-openai", "debug-flood")
 
 
 def _profiled(session: Path) -> Runtime:
@@ -49,7 +49,8 @@ async def _scenario(name: str, runtime: Runtime, opts: Options) -> None:
     else:
         upstream = await token_vending.Upstream.start()
         try:
-            await token_vending.serve(runtime, "http-request", upstream, opts)
+            kind = "openai" if name == "token-vending-openai" else "http-request"
+            await token_vending.serve(runtime, kind, upstream, opts)
         finally:
             await upstream.stop()
 

@@ -61,12 +61,15 @@ class Runtime:
     node_red: NodeRed | None = None
     launcher: tuple[str, ...] = ()
     """FlowRed only: what runs ``runtime.cli`` in place of the ``flowred`` script (a profiler)."""
+    options: tuple[str, ...] = ()
+    """FlowRed only: more ``flowred run`` options (e.g. ``--loop uvloop``)."""
 
     def argv(self, flow_file: Path, user_dir: Path, port: int) -> list[str]:
         """The command line serving ``flow_file`` on ``port`` with ``user_dir``."""
         if self.node_red is None:
             command = list(self.launcher) or [str(flowred_command())]
-            return [*command, "run", str(flow_file), "--userDir", str(user_dir), "--port", str(port)]
+            return [*command, "run", str(flow_file), "--userDir", str(user_dir), "--port", str(port),
+                    *self.options]
         settings = user_dir / "settings.js"
         settings.write_text(settings_js(flow_file))
         return [str(self.node_red.node), str(self.node_red.red_js), "--settings", str(settings),
@@ -87,13 +90,13 @@ class Runtime:
         return proc
 
 
-def flowred() -> Runtime:
+def flowred(loop: str = "asyncio") -> Runtime:
     """FlowRed, the ``flowred`` script of this environment, its packages compiled to bytecode
     first as ``pip install`` does (an editable install run with PYTHONDONTWRITEBYTECODE would
     otherwise compile every module again at each start)."""
     for package in ("runtime", "nodes", "openai_emulator"):
         compileall.compile_dir(ROOT / package, quiet=1)
-    return Runtime("FlowRed")
+    return Runtime("FlowRed", options=("--loop", loop) if loop != "asyncio" else ())
 
 
 def node_red(installed: NodeRed) -> Runtime:

@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"comma-separated scenarios (default: all of {', '.join(SCENARIOS)})")
     p.add_argument("--quick", action="store_true", help="tiny sizes, one run (a smoke test, not a measurement)")
     p.add_argument("--no-node-red", action="store_true", help="FlowRed only (no install, no Node-RED column)")
+    p.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
+                   help="FlowRed's event loop (flowred run --loop; default asyncio)")
     p.add_argument("--results", type=Path, default=RESULTS, help="where to write the results (default %(default)s)")
     for f in dataclasses.fields(Options):
         p.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=None,
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     opts = _options(args)
     notes: list[str] = []
-    runtimes = [flowred()]
+    runtimes = [flowred(args.loop)]
     installed: NodeRed | None = None
     if args.no_node_red:
         notes.append("Node-RED column skipped: --no-node-red was given.")

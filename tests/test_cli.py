@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from conftest import FLOWS, ROOT, free_port
 
@@ -35,16 +36,17 @@ async def start_process(args: list[str], env: dict) -> tuple[asyncio.subprocess.
         raise AssertionError("flowred did not start:\n" + "".join(seen)) from None
 
 
-async def test_run_with_emulator_serves_editor_api_and_the_seed_flow(tmp_path):
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+async def test_run_with_emulator_serves_editor_api_and_the_seed_flow(tmp_path, loop):
     flow_file = tmp_path / "flows.json"
     shutil.copy(FLOWS / "realtime-client-secret.json", flow_file)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     proc, log = await start_process(["run", str(flow_file), "--userDir", str(tmp_path), "--port", str(port),
-                                     "--openai-emulator"], env)
+                                     "--openai-emulator", "--loop", loop], env)
     url = f"http://127.0.0.1:{port}"
     try:
-        assert f"Server now running at {url}/" in log
+        assert f"Server now running at {url}/" in log and f"Event loop     : {loop}" in log
         assert "OpenAI emulator" in log and "Started flows" in log
         async with aiohttp.ClientSession() as http:
             page = await http.get(url + "/")
