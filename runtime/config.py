@@ -20,7 +20,7 @@ class NodeConfig(BaseModel):
     ``d`` true means disabled (never started); ``g`` the group id.
     """
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, coerce_numbers_to_str=True, defer_build=True)
 
     id: str
     type: str
