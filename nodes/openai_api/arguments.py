@@ -57,6 +57,17 @@ def _parameters(sdk: str) -> tuple[frozenset[str], tuple[str, ...], frozenset[st
     return names, required, frozenset(params) & {"extra_query", "extra_body"}
 
 
+def request_object(method: Method, request: Any) -> dict:
+    """The msg's request object (None or missing counts as ``{}``). Raises NodeError
+    (``invalid_request_body``) for anything that is not an object."""
+    if request is None or request is UNDEFINED:
+        return {}
+    if not isinstance(request, dict):
+        raise local_error(f"{method.name}: the request must be an object, got {type(request).__name__}",
+                          "invalid_request_body")
+    return request
+
+
 def sdk_arguments(method: Method, request: Any) -> dict[str, Any]:
     """Keyword arguments for the SDK function of ``method``.
 
@@ -64,11 +75,7 @@ def sdk_arguments(method: Method, request: Any) -> dict[str, Any]:
     ``invalid_request_body``, ``missing_required_parameter``, ``unknown_parameter`` for a field
     an SDK convenience method has no way to send, or ``invalid_file``) before any request is made.
     """
-    if request is None or request is UNDEFINED:
-        request = {}
-    if not isinstance(request, dict):
-        raise local_error(f"{method.name}: the request must be an object, got {type(request).__name__}",
-                          "invalid_request_body")
+    request = request_object(method, request)
     names, required, extras = _parameters(method.sdk)
     for param in method.path_params:
         if request.get(param) in (None, ""):

@@ -23,7 +23,7 @@ import inspect
 import json
 from typing import Any, AsyncIterator
 
-from .arguments import sdk_arguments, sdk_function
+from .arguments import request_object, sdk_arguments, sdk_function
 from .errors import local_error
 from .jsonable import to_json
 from .spec import Method, Result
@@ -34,6 +34,9 @@ async def run(client: AsyncOpenAI, method: Method, request: Any, *, raw: bool = 
               all_pages: bool = False) -> AsyncIterator[tuple[str, Any]]:
     """Calls ``method`` with ``request`` (the msg's request object). Raises NodeError for a
     request that cannot be sent, and the SDK's exceptions (``openai.OpenAIError``) as raised."""
+    if method.as_is:
+        yield "result", await _shape(method, await _post_as_is(client, method, request), request, raw)
+        return
     kwargs = sdk_arguments(method, request)
     streaming = method.result is Result.EVENTS or (method.stream is not None and kwargs.get("stream") is True)
     if raw and (streaming or not method.single_request):
@@ -54,6 +57,16 @@ async def run(client: AsyncOpenAI, method: Method, request: Any, *, raw: bool = 
     if inspect.isawaitable(value):
         value = await value
     yield "result", _confirmation(method, request) if value is None and method.confirm else to_json(value)
+
+
+async def _post_as_is(client: AsyncOpenAI, method: Method, request: Any) -> Any:
+    """POST ``request`` as the JSON body, unchanged; the SDK's HTTP response. Raises NodeError
+    for a request that is not an object, the SDK's errors as raised."""
+    try:
+        from httpx2 import Response
+    except ImportError:  # SDK releases built on httpx
+        from httpx import Response
+    return await client.post(method.path, body=request_object(method, request), cast_to=Response)
 
 
 async def _shape(method: Method, response: Any, request: dict, raw: bool) -> Any:

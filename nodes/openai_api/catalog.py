@@ -29,6 +29,7 @@ _CHAT = {"stream": Stream.CHAT}
 _RESPONSE = {"stream": Stream.RESPONSE}
 _EVENTS = {"stream": Stream.LAST}
 _FILE = {"files": ("file",)}
+_AS_IS = {"as_is": True}
 
 _TABLE: list[Method] = [
     *_m("Assistants", [
@@ -150,7 +151,7 @@ _TABLE: list[Method] = [
         ("createModeration", "moderations.create", "POST /moderations"),
     ]),
     *_m("Realtime", [
-        ("createRealtimeClientSecret", "realtime.client_secrets.create", "POST /realtime/client_secrets"),
+        ("createRealtimeClientSecret", "realtime.client_secrets.create", "POST /realtime/client_secrets", _AS_IS),
         ("acceptRealtimeCall", "realtime.calls.accept", "POST /realtime/calls/{call_id}/accept", C,
          {"confirm": {"status": "accepted"}}),
         ("hangupRealtimeCall", "realtime.calls.hangup", "POST /realtime/calls/{call_id}/hangup", C,
@@ -159,9 +160,9 @@ _TABLE: list[Method] = [
          {"confirm": {"status": "referred"}}),
         ("rejectRealtimeCall", "realtime.calls.reject", "POST /realtime/calls/{call_id}/reject", C,
          {"confirm": {"status": "rejected"}}),
-        ("createRealtimeSession", "beta.realtime.sessions.create", "POST /realtime/sessions"),
+        ("createRealtimeSession", "beta.realtime.sessions.create", "POST /realtime/sessions", _AS_IS),
         ("createRealtimeTranscriptionSession", "beta.realtime.transcription_sessions.create",
-         "POST /realtime/transcription_sessions"),
+         "POST /realtime/transcription_sessions", _AS_IS),
     ]),
     *_m("Responses", [
         ("createModelResponse", "responses.create", "POST /responses", _RESPONSE),

@@ -48,7 +48,10 @@ class Method:
     the request (or, for ``EVENTS``, always) makes the answer a stream of events.
     ``defaults``: fields filled in when the request leaves them out. ``confirm``: the result of
     a ``CONFIRM``/``LOCAL`` method whose SDK call returns nothing, merged with its path
-    parameters (e.g. ``{"call_id": ..., "status": "accepted"}``).
+    parameters (e.g. ``{"call_id": ..., "status": "accepted"}``). ``as_is``: the request object
+    is the JSON body, sent unchanged through the SDK's generic ``post`` (no parameter
+    transforms; the package passes these requests through), with the SDK's auth, retries
+    and errors.
     """
 
     name: str
@@ -60,6 +63,7 @@ class Method:
     stream: Stream | None = None
     defaults: Mapping[str, Any] = field(default_factory=dict)
     confirm: Mapping[str, Any] | None = None
+    as_is: bool = False
 
     @property
     def verb(self) -> str | None:
