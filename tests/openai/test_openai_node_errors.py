@@ -134,6 +134,15 @@ async def test_missing_path_parameter_is_reported_before_sending(start_runtime, 
     assert error["param"] == "file_id" and emulator.requests == []
 
 
+@pytest.mark.parametrize("method", [SECRET, "createChatCompletion"])
+async def test_a_request_that_is_not_an_object_is_reported_before_sending(start_runtime, emulator, method):
+    rt = await start_runtime(openai_flow(emulator.base_url, method))
+    comms = await rt.comms()
+    error = await caught_error(rt, comms, "make me a secret")
+    assert error["message"] == f"{method}: the request must be an object, got str"
+    assert error["code"] == "invalid_request_body" and emulator.requests == []
+
+
 async def test_raw_format_with_a_polling_method_fails_the_deploy(start_runtime, emulator):
     rt = await start_runtime()
     resp = await rt.deploy(openai_flow(emulator.base_url, "createAndPollVectorStoreFile", resultFormat="raw"),
