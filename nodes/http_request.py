@@ -17,13 +17,13 @@ from urllib.request import getproxies_environment, proxy_bypass_environment
 
 import aiohttp
 import orjson
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pystache.context import ContextStack, KeyNotFoundError
 from pystache.parser import ParsingError, parse
 from pystache.renderengine import RenderEngine
 from yarl import URL
 
-from runtime import (UNDEFINED, Node, NodeConfig, PropertyError, TypedValueError, get_msg_property,
+from runtime import (UNDEFINED, Node, NodeConfig, NodeError, PropertyError, TypedValueError, get_msg_property,
                      register, to_number)
 from runtime.encode import js_number
 
@@ -55,15 +55,18 @@ class HttpRequestConfig(NodeConfig):
     text, ``msg`` = a msg property, else the type itself is the name/value). ``persist``: keep
     connections alive. ``authType``: basic (default), digest or bearer, with credentials
     ``user``/``password``. ``senderr``: errors only go to catch nodes, no msg is sent.
-    ``tls``, ``proxy`` and ``insecureHTTPParser`` are kept, see the node help."""
+    ``tls``: a ``tls-config`` node; ``proxy``: an ``http proxy`` node. ``insecureHTTPParser``
+    is kept, see the node help."""
 
     method: str = "GET"
     ret: str = "txt"
     paytoqs: str = "ignore"
     url: str = ""
-    tls: str = ""
+    tls: str = Field("", description="The id of the tls-config config node for https requests (empty: "
+                                     "the system's trusted certificates).")
     persist: bool = False
-    proxy: str = ""
+    proxy: str = Field("", description="The id of the http proxy config node (empty: the http_proxy, "
+                                       "https_proxy and no_proxy environment variables).")
     insecureHTTPParser: bool = False
     authType: str = ""
     senderr: bool = False
@@ -136,8 +139,12 @@ class HttpRequestNode(Node):
     urlencoded / multipart form data when Content-Type says so; for GET see ``paytoqs``),
     ``headers``, ``cookies``, ``followRedirects`` (false stops at the first redirect),
     ``requestTimeout`` (ms; default ``httpRequestTimeout`` setting, 120000),
-    ``rejectUnauthorized`` (false accepts any TLS certificate). A URL without scheme gets
-    ``http://``; other schemes are refused with a warning.
+    ``rejectUnauthorized`` (false accepts any TLS certificate; ignored when a TLS config is
+    set). A URL without scheme gets ``http://``; other schemes are refused with a warning.
+
+    Connections: a TLS config node (``tls``) gives https requests their certificates, CA and
+    options; an http proxy node (``proxy``), or else the ``http_proxy``/``https_proxy``/
+    ``no_proxy`` environment read when the node starts, their proxy.
 
     Output: ``payload`` (per "Return": a UTF-8 string, bytes, or parsed JSON, which stays a
     string with the warning "JSON parse error" when it does not parse), ``statusCode``,
@@ -177,8 +184,12 @@ class HttpRequestNode(Node):
         self._timeout = aiohttp.ClientTimeout(total=self.timeout_ms / 1000)
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[str, str] = {}
+        self._tls: Any = None
+        self._proxy_node: Any = None
 
     def start(self) -> None:
+        self._tls = self.config_node(self.config.tls)
+        self._proxy_node = self.config_node(self.config.proxy)
         connector = aiohttp.TCPConnector(limit=0, force_close=not self.persist)
         # The proxy environment (http_proxy, https_proxy, no_proxy) is read once here, as
         # Node-RED reads it when the node is created; aiohttp's trust_env would read it and
@@ -187,15 +198,26 @@ class HttpRequestNode(Node):
         self._session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
                                               auto_decompress=False, trust_env=False)
 
-    def _proxy_for(self, target: URL) -> str | None:
-        """The proxy URL from the environment for ``target``, or None (none set, or no_proxy)."""
+    def _proxy_for(self, target: URL) -> tuple[str, dict | None] | None:
+        """``(proxy url, headers for the proxy)`` for ``target`` from the node's http proxy
+        node, else from the environment; None when there is none or the host is excluded
+        (noproxy / no_proxy). The proxy node's username/password go as basic auth."""
+        if self._proxy_node is not None:
+            found = self._proxy_node.proxy_for(target.host or "")
+            if found is None:
+                return None
+            url, user, password = found
+            if not user:
+                return url, None
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            return url, {"Proxy-Authorization": "Basic " + token}
         proxies = self._proxies
         if not proxies:
             return None
         proxy = proxies.get(target.scheme)
         if proxy is None or proxy_bypass_environment(target.host or "", proxies):
             return None
-        return proxy
+        return proxy, None
 
     async def close(self, removed: bool) -> None:
         if self._session is not None:
@@ -271,7 +293,16 @@ class HttpRequestNode(Node):
             "skip_auto_headers": ("Accept-Encoding",) if isinstance(data, aiohttp.FormData)
                                  or _has(headers, "content-type") else ("Accept-Encoding", "Content-Type"),
         }
-        if msg.get("rejectUnauthorized") is False:
+        tls = self._tls
+        if tls is not None:  # as Node-RED: msg.rejectUnauthorized only counts without a TLS config
+            try:
+                options["ssl"] = tls.ssl_context()
+            except NodeError as exc:
+                self._failed(msg, url, str(exc), "ERR_TLS_CONFIG")
+                return
+            if tls.servername:
+                options["server_hostname"] = tls.servername
+        elif msg.get("rejectUnauthorized") is False:
             options["ssl"] = False
         try:
             response, body = await self._fetch(method, target, options, digest)
@@ -338,7 +369,12 @@ class HttpRequestNode(Node):
             raise aiohttp.ClientConnectionError("node is closed")
         proxy = self._proxy_for(target)
         if proxy is not None:
-            options = {**options, "proxy": proxy}
+            url, proxy_headers = proxy
+            options = {**options, "proxy": url}
+            if proxy_headers:
+                options["proxy_headers"] = proxy_headers  # the CONNECT of an https request
+                if target.scheme == "http":  # plain http: the request itself goes to the proxy
+                    options["headers"] = [*options["headers"], *proxy_headers.items()]
         async with session.request(method, target, **options) as response:
             body = await response.read()
         if digest is not None and response.status == 401:
