@@ -17,6 +17,8 @@ import os
 import re
 from typing import Any, Callable
 
+import orjson
+
 from .values import UNDEFINED
 
 __all__ = ["EnvScope", "substitute_properties", "ENV_PROPERTY"]
@@ -106,6 +108,11 @@ def substitute_properties(raw: dict, lookup: Callable[[str], Any]) -> dict:
     """``raw`` with every property whose whole value is ``${NAME}`` replaced by
     ``lookup(NAME)`` (objects and lists are searched too; ``id``, ``type``, ``z``, ``wires``
     and layout are not). Returns ``raw`` itself when nothing changes, else a new dict."""
+    try:
+        if b'"$' not in orjson.dumps(raw):  # no string value starts with "$": nothing to look up
+            return raw
+    except TypeError:  # not plain JSON (a generated node): walk it
+        pass
     changed = False
 
     def walk(value: Any) -> Any:
