@@ -28,7 +28,9 @@ class Settings(BaseModel):
     without starting them (``--safe``); ``missingTypes``: ``stop`` every flow while a node type
     is missing (Node-RED's behaviour, the default) or ``start-others``: run every tab that does
     not use a missing type; ``adminAuth``: users and permissions for the Admin API
-    (runtime.api.auth).
+    (runtime.api.auth); ``nodeMessageBufferMaxLength``: the most msgs a sequence or queue node
+    (join, sort, batch, delay, switch) holds before it reports an error, 0 = no limit;
+    ``httpRequestTimeout``: ms an http request node waits for a response (default 120000).
     """
 
     model_config = ConfigDict(extra="allow")
@@ -50,6 +52,8 @@ class Settings(BaseModel):
     adminAuth: dict[str, Any] | None = None
     missingTypes: Literal["stop", "start-others"] = "stop"
     watchFlowFile: bool = False
+    nodeMessageBufferMaxLength: int = Field(0, ge=0)
+    httpRequestTimeout: int = Field(120000, gt=0)
 
     def public(self, version: str) -> dict:
         """The ``GET /settings`` body (Node-RED's shape, only the keys FlowRed knows)."""
