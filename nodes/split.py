@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from pydantic import field_validator
 
-from runtime import (PENDING, UNDEFINED, Node, NodeConfig, NodeError, clone_message, generate_id,
+from runtime import (PENDING, UNDEFINED, Node, NodeConfig, NodeError, all_scalar, clone_message, generate_id,
                      get_property, parse_path, register, set_property)
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "e": "e", "f": "\f", "0": "\0"}
@@ -233,8 +233,8 @@ class SplitNode(Node):
             outs = [build({**parts, "index": i}, v) for i, v in enumerate(value)]
         else:
             outs = [build({**parts, "index": i}, value[i * size:(i + 1) * size]) for i in range(count)]
-        if self._top is not None and _all_scalar(v for k, v in msg.items() if k != "parts") and _all_scalar(parts.values()) \
-                and _all_scalar(value):
+        if (self._top is not None and all_scalar(v for k, v in msg.items() if k != "parts")
+                and all_scalar(parts.values()) and all_scalar(value)):
             # Each part is a shallow copy holding only immutable values and its own parts dict
             # (and list slice): already as independent as the clones send() would make.
             self.send_built(outs)
@@ -344,15 +344,3 @@ class SplitNode(Node):
             self._remainder = rest
         self.send([outs])
         return PENDING if held else None
-
-
-_SCALARS = frozenset((str, int, float, bool, type(None)))
-
-
-def _all_scalar(values: Any) -> bool:
-    """True when every value is a str, number, bool or None (nothing a receiver could mutate)."""
-    scalars = _SCALARS
-    for v in values:
-        if type(v) not in scalars:
-            return False
-    return True

@@ -11,13 +11,13 @@ from .props import (PropertyError, delete_property, get_msg_property, get_proper
                     set_msg_property, set_property)
 from .registry import admin_route, get_type, register
 from .typed import TypedValueError, evaluate_value, to_number
-from .values import UNDEFINED, clone_message
+from .values import UNDEFINED, all_scalar, clone_message
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Node", "NodeError", "PENDING", "NodeConfig", "TabConfig", "TypedValue", "register", "admin_route",
-    "get_type", "generate_id", "clone_message", "UNDEFINED", "evaluate_value", "to_number",
+    "get_type", "generate_id", "clone_message", "all_scalar", "UNDEFINED", "evaluate_value", "to_number",
     "TypedValueError", "PropertyError", "JsonataError", "compile_jsonata", "evaluate_jsonata", "parse_path", "get_property", "set_property",
     "delete_property", "get_msg_property", "set_msg_property", "__version__",
 ]

@@ -3,7 +3,7 @@ from copy import deepcopy
 
 import orjson
 
-__all__ = ["UNDEFINED", "clone_message"]
+__all__ = ["UNDEFINED", "clone_message", "all_scalar"]
 
 
 class _Undefined:
@@ -70,3 +70,16 @@ def _has_nonfinite(value) -> bool:
 
 _INF = float("inf")
 _NINF = float("-inf")
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+def all_scalar(values) -> bool:
+    """True when every value is a str, number, bool or None: nothing a receiver could mutate.
+    A node that builds msgs from such values alone may send them with ``Node.send_built``."""
+    scalars = _SCALARS
+    for v in values:
+        if type(v) not in scalars:
+            return False
+    return True
