@@ -30,7 +30,9 @@ class Settings(BaseModel):
     not use a missing type; ``adminAuth``: users and permissions for the Admin API
     (runtime.api.auth); ``nodeMessageBufferMaxLength``: the most msgs a sequence or queue node
     (join, sort, batch, delay, switch) holds before it reports an error, 0 = no limit;
-    ``httpRequestTimeout``: ms an http request node waits for a response (default 120000).
+    ``httpRequestTimeout``: ms an http request node waits for a response (default 120000);
+    ``fileWorkingDirectory``: where the file nodes resolve relative file names (default: the
+    working directory of the process).
     """
 
     model_config = ConfigDict(extra="allow")
@@ -54,6 +56,7 @@ class Settings(BaseModel):
     watchFlowFile: bool = False
     nodeMessageBufferMaxLength: int = Field(0, ge=0)
     httpRequestTimeout: int = Field(120000, gt=0)
+    fileWorkingDirectory: str | None = None
 
     def public(self, version: str) -> dict:
         """The ``GET /settings`` body (Node-RED's shape, only the keys FlowRed knows)."""
