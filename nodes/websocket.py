@@ -13,7 +13,7 @@ from typing import Any, Callable
 import aiohttp
 import orjson
 from aiohttp import web
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from runtime import Node, NodeConfig, NodeError, clone_message, generate_id, register
 from runtime.jscompat import js_string
@@ -76,7 +76,7 @@ class WebSocketClientConfig(NodeConfig):
     ``env`` the environment variable named by ``valueValue``, else is the value)."""
 
     path: str = ""
-    tls: str = ""
+    tls: str = Field("", description="The id of the tls-config config node for wss:// URLs.")
     wholemsg: str = "false"
     hb: str = ""
     subprotocol: str = ""
@@ -121,8 +121,9 @@ class WebSocketClientConfig(NodeConfig):
 class WebSocketInOutConfig(NodeConfig):
     """``server``: a websocket-listener id; ``client``: a websocket-client id (used when set)."""
 
-    server: str = ""
-    client: str = ""
+    server: str = Field("", description="The id of the websocket-listener config node (listen on a path).")
+    client: str = Field("", description="The id of the websocket-client config node (connect to a URL); "
+                                        "used when set.")
 
     @field_validator("server", "client", mode="before")
     @classmethod

@@ -504,3 +504,31 @@ def test_login_when_admin_auth_is_on(start_server, page, tmp_path):
     expect(page.locator(".flow-canvas .node").first).to_be_visible(timeout=10000)
     page.locator(".inject-button").first.click()
     expect(page.locator("#debug-messages .debug-message").first).to_be_visible(timeout=15000)
+
+
+def test_config_node_pickers_of_http_request_and_websocket_nodes(start_server, page, tmp_path):
+    flow = [
+        {"id": "t1", "type": "tab", "label": "network", "disabled": False, "info": "", "env": []},
+        {"id": "req", "type": "http request", "z": "t1", "name": "", "method": "GET", "ret": "txt",
+         "paytoqs": "ignore", "url": "https://example.invalid/", "tls": "tls1", "persist": False, "proxy": "",
+         "insecureHTTPParser": False, "authType": "", "senderr": False, "headers": [], "x": 200, "y": 80,
+         "wires": [[]]},
+        {"id": "wsin", "type": "websocket in", "z": "t1", "name": "", "server": "wsl", "client": "",
+         "x": 200, "y": 160, "wires": [[]]},
+        {"id": "tls1", "type": "tls-config", "name": "my certs", "cert": "", "key": "", "ca": "", "certname": "",
+         "keyname": "", "caname": "", "servername": "", "verifyservercert": True, "alpnprotocol": ""},
+        {"id": "wsl", "type": "websocket-listener", "path": "/ws/chat", "wholemsg": "false"},
+    ]
+    source = tmp_path / "network.json"
+    source.write_text(json.dumps(flow))
+    server = start_server(source)
+    open_editor(page, server)
+    for node_id, field, chosen, config_type in (("req", "tls", "tls1", "tls-config"),
+                                                ("wsin", "server", "wsl", "websocket-listener")):
+        page.locator(f'.node[data-node-id="{node_id}"] .node-body').dblclick()
+        tray = page.locator(".tray:not(.closing)")
+        select = tray.locator(f'.form-row[data-field="{field}"] select')
+        expect(select).to_have_value(chosen)
+        expect(select.locator("option", has_text=f"Add new {config_type}")).to_have_count(1)
+        tray.locator(".edit-cancel").click()
+        expect(page.locator(".tray:not(.closing)")).to_have_count(0)
