@@ -58,7 +58,7 @@ class TlsConfig(NodeConfig):
 @register("tls-config", category="config", config_node=True, inputs=0, outputs=0, label="TLS config",
           credentials=("certdata", "keydata", "cadata", "p12data", "passphrase"))
 class TlsConfigNode(Node):
-    """TLS settings shared by the nodes that name this one (http request).
+    """TLS settings shared by the nodes that name this one (http request, websocket client, tcp).
 
     The certificate and key come from files (read when the flows start), from the uploaded
     PEM text kept in the credentials file, from environment variables, or from a PKCS#12
@@ -77,6 +77,7 @@ class TlsConfigNode(Node):
     def __init__(self, config: TlsConfig, flow) -> None:
         super().__init__(config, flow)
         self._context: ssl.SSLContext | None = None
+        self._server_context: ssl.SSLContext | None = None
         self._problem: str | None = None
 
     def start(self) -> None:
@@ -101,6 +102,28 @@ class TlsConfigNode(Node):
             if self._problem is not None:
                 raise NodeError(self._problem)
         return self._context
+
+    def server_ssl_context(self) -> ssl.SSLContext:
+        """An SSLContext for a server listening with this node's certificate and key (tcp in /
+        tcp out as a server); with a CA, client certificates are checked against it when a
+        client sends one. Raises NodeError saying what is wrong (no certificate, files,
+        passphrase)."""
+        if self._server_context is None:
+            try:
+                cert, key, ca = self._material()
+                if not cert:
+                    raise NodeError("a server needs a certificate and its private key")
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                _load_chain(ctx, cert, key, self.credentials.get("passphrase") or None)
+                if ca:
+                    ctx.load_verify_locations(cadata=ca.decode() if isinstance(ca, bytes) else ca)
+                    ctx.verify_mode = ssl.CERT_OPTIONAL
+                if self.config.alpnprotocol:
+                    ctx.set_alpn_protocols([self.config.alpnprotocol])
+                self._server_context = ctx
+            except (OSError, ValueError, ssl.SSLError, NodeError) as exc:
+                raise NodeError(f"TLS config {self.name or self.id}: {_reason(exc)}") from None
+        return self._server_context
 
     def _build(self) -> ssl.SSLContext:
         cfg = self.config

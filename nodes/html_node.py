@@ -1,0 +1,230 @@
+"""The ``html`` node: extracts elements of an HTML document with a CSS selector.
+
+As Node-RED's html node (nodes/core/parsers/70-HTML.js, 70-HTML.html), which uses cheerio;
+here BeautifulSoup with Python's html.parser and soupsieve's CSS selectors.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bs4 import BeautifulSoup, CData, Comment, Declaration, Doctype, NavigableString, \
+    ProcessingInstruction, Tag
+from pydantic import Field, field_validator
+from soupsieve import SelectorSyntaxError
+
+from runtime import (UNDEFINED, Node, NodeConfig, NodeError, clone_message, get_msg_property,
+                     register, set_msg_property)
+
+__all__ = ["HtmlConfig", "HtmlNode", "serialize"]
+
+RETS = ("html", "text", "attr", "compl")
+FORMATS = ("single", "multi")
+
+# Elements written without an end tag in HTML (dom-serializer's list, as cheerio writes them).
+_VOID = frozenset(("area", "base", "basefont", "br", "col", "command", "embed", "frame", "hr",
+                   "img", "input", "isindex", "keygen", "link", "meta", "param", "source",
+                   "track", "wbr"))
+# Elements whose text is written as it is in HTML mode.
+_RAW = frozenset(("style", "script", "xmp", "iframe", "noembed", "noframes", "plaintext",
+                  "noscript"))
+_NOT_TEXT = (Comment, Declaration, Doctype, ProcessingInstruction, CData)
+
+_XML_ESCAPE = {'"': "&quot;", "&": "&amp;", "'": "&apos;", "<": "&lt;", ">": "&gt;"}
+_XML_RE = re.compile("[\"&'<>$\u0080-\U0010ffff]")
+
+
+def _xml_char(m: re.Match) -> str:
+    c = m.group(0)
+    return _XML_ESCAPE.get(c) or f"&#x{ord(c):x};"
+
+
+def _encode(text: str) -> str:
+    """The entities package's ``encodeXML``, which cheerio uses for text and attribute values:
+    ``& < > " '`` by name, ``$`` and every non-ASCII character as a hex character reference."""
+    return _XML_RE.sub(_xml_char, text)
+
+
+def _parse(text: str) -> BeautifulSoup:
+    """A document fragment (no html/head/body added, as ``cheerio.load(text, null, false)``);
+    attribute values stay strings (``class`` included) and a repeated attribute keeps its
+    first value, as htmlparser2 does."""
+    return BeautifulSoup(text, "html.parser", multi_valued_attributes=None,
+                         on_duplicate_attribute="ignore")
+
+
+def serialize(nodes: Any, xml: bool) -> str:
+    """Nodes written as cheerio writes them: ``.html()`` (``xml=False``: void elements
+    without end tag, raw text of script/style as it is, empty attributes by name only) or
+    ``.xml()`` (``xml=True``: childless elements self-closed ``<p/>``, attributes always with
+    a value). Text and attribute values are encoded with ``_encode`` in both."""
+    out: list[str] = []
+    _write(nodes, xml, out, False)
+    return "".join(out)
+
+
+def _write(nodes: Any, xml: bool, out: list[str], raw: bool) -> None:
+    for node in nodes:
+        if isinstance(node, Tag):
+            name = node.name
+            out.append("<" + name)
+            for key, value in node.attrs.items():
+                if isinstance(value, list):
+                    value = " ".join(value)
+                if value == "" and not xml:
+                    out.append(" " + key)
+                else:
+                    out.append(f' {key}="{_encode(value)}"')
+            if not node.contents and (xml or name in _VOID):
+                out.append("/>" if xml else ">")
+                continue
+            out.append(">")
+            _write(node.contents, xml, out, not xml and name in _RAW)
+            out.append(f"</{name}>")
+        elif isinstance(node, Comment):
+            out.append(f"<!--{node}-->")
+        elif isinstance(node, CData):
+            out.append(f"<![CDATA[{node}]]>")
+        elif isinstance(node, (Doctype, Declaration)):
+            prefix = "!DOCTYPE " if isinstance(node, Doctype) else "!"
+            out.append(f"<{prefix}{node}>")
+        elif isinstance(node, ProcessingInstruction):
+            out.append(f"<?{node}>")
+        elif isinstance(node, NavigableString):
+            out.append(str(node) if raw else _encode(str(node)))
+
+
+def _text(tag: Tag) -> str:
+    """cheerio's ``.text()``: every text node below the element (script and style text
+    included, comments not)."""
+    return "".join(str(s) for s in tag.descendants
+                   if isinstance(s, NavigableString) and not isinstance(s, _NOT_TEXT))
+
+
+class HtmlConfig(NodeConfig):
+    """html node settings (Node-RED's defaults).
+
+    ``property``: msg property holding the HTML (default ``payload``). ``outproperty``: where
+    the result goes (default: ``property``). ``tag``: the CSS selector (empty: ``msg.select``).
+    ``ret``: ``html`` (inner HTML of each element), ``text`` (its text), ``attr`` (its
+    attributes as an object), ``compl`` (its attributes plus its inner HTML under ``chr``).
+    ``as``: ``single`` (one msg with an array) or ``multi`` (one msg per element, with
+    ``msg.parts``). ``chr``: the key of the inner HTML with ``compl`` (default ``_``).
+    """
+
+    property: str = "payload"
+    outproperty: str = "payload"
+    tag: str = ""
+    ret: str = "html"
+    as_: str = Field("single", alias="as")
+    chr: str = "_"
+
+    @field_validator("tag", "chr", "property", "outproperty", mode="before")
+    @classmethod
+    def _str(cls, v: Any) -> str:
+        return "" if v is None else str(v)
+
+    @field_validator("ret", mode="before")
+    @classmethod
+    def _ret(cls, v: Any) -> str:
+        v = v or "html"
+        if v not in RETS:
+            raise ValueError(f'ret must be "html", "text", "attr" or "compl", not {v!r}')
+        return v
+
+    @field_validator("as_", mode="before")
+    @classmethod
+    def _as(cls, v: Any) -> str:
+        v = v or "single"
+        if v not in FORMATS:
+            raise ValueError(f'as must be "single" or "multi", not {v!r}')
+        return v
+
+
+@register("html", category="parser", color="#DEBD5C", inputs=1, outputs=1, icon="parser-html.svg")
+class HtmlNode(Node):
+    """Extracts the elements matching a CSS selector from the HTML string in
+    ``msg.<property>`` (default ``msg.payload``); as Node-RED's html node (70-HTML.js).
+
+    Per matching element, in document order, the result is: *html*, its inner HTML (trimmed,
+    written as XML: ``<br/>``, ``<p/>``, non-ASCII as ``&#x..;``); *text*, its text content;
+    *attr*, an object of its attributes (``{}`` when it has none); *compl*, that object plus
+    ``{<chr>: inner HTML}`` (the attribute wins a clash of names).
+
+    *single*: ``msg.<outproperty>`` is set to the array of results, ``[]`` when nothing
+    matches, and the msg is sent. *multi*: a copy of the msg per element with the result in
+    ``msg.<outproperty>`` and ``msg.parts = {id: <_msgid of the input>, index, count,
+    type: "string", ch: ""}``; as in Node-RED, an element whose html or text is empty sends no
+    msg but keeps its index.
+
+    When the node has no selector, ``msg.select`` gives it. A msg without the property passes
+    unchanged; a Buffer is read as UTF-8; an object or array matches nothing.
+
+    Errors: a selector that does not parse (soupsieve's text, e.g. ``Malformed attribute
+    selector at position 1``; cheerio's texts differ); a number or boolean value
+    (``Cannot use 'in' operator to search for 'length' in 5``, as cheerio).
+    """
+
+    Config = HtmlConfig
+
+    def __init__(self, config: HtmlConfig, flow) -> None:
+        super().__init__(config, flow)
+        self.prop = config.property or "payload"
+        self.outprop = config.outproperty or self.prop
+        self.tag = config.tag
+        self.ret = config.ret
+        self.multi = config.as_ == "multi"
+        self.chr = config.chr or "_"
+
+    def _result(self, el: Tag) -> Any:
+        ret = self.ret
+        if ret == "text":
+            return _text(el)
+        if ret == "attr":
+            return dict(el.attrs)
+        inner = serialize(el.contents, False).strip()
+        if ret == "html":
+            return serialize(_parse(inner).contents, True)
+        out = {self.chr: inner}
+        out.update(el.attrs)
+        return out
+
+    def on_input(self, msg: dict) -> None:
+        value = get_msg_property(msg, self.prop)
+        if value is UNDEFINED:
+            self.send(msg)
+            return
+        tag = self.tag
+        if not tag and "select" in msg:
+            tag = msg["select"]
+        if isinstance(value, (bytes, bytearray)):
+            value = bytes(value).decode("utf-8", "replace")
+        elif isinstance(value, (bool, int, float)) or value is None:
+            if value is None:
+                raise NodeError("Cannot read properties of null (reading 'length')")
+            shown = ("true" if value else "false") if isinstance(value, bool) else \
+                (str(int(value)) if isinstance(value, float) and value.is_integer() else str(value))
+            raise NodeError(f"Cannot use 'in' operator to search for 'length' in {shown}")
+        matches: list[Tag] = []
+        if isinstance(value, str) and isinstance(tag, str) and tag:
+            try:
+                matches = _parse(value).select(tag)
+            except SelectorSyntaxError as exc:
+                raise NodeError(str(exc).splitlines()[0]) from None
+        if not self.multi:
+            set_msg_property(msg, self.outprop, [self._result(el) for el in matches])
+            self.send(msg)
+            return
+        count = len(matches)
+        msgid = msg.get("_msgid")
+        out = []
+        for index, el in enumerate(matches):
+            result = self._result(el)
+            if result == "":
+                continue
+            m = clone_message(msg)
+            set_msg_property(m, self.outprop, result)
+            m["parts"] = {"id": msgid, "index": index, "count": count, "type": "string", "ch": ""}
+            out.append(m)
+        if out:
+            self.send_built(out)
