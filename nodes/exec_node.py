@@ -218,15 +218,10 @@ class ExecNode(Node):
     async def _exec(self, line: str, msg: dict) -> None:
         child = await self._start(SHELL, ["-c", line])
         proc = child.proc
-        try:
-            out, err, _ = await asyncio.gather(proc.stdout.read(), proc.stderr.read(), proc.wait())
-        except asyncio.CancelledError:
-            child.kill()
-            raise
-        finally:
-            self._finish(child)
-        if not child.active:
+        done = await self._wait(child, proc.stdout.read(), proc.stderr.read(), proc.wait())
+        if done is None:
             return
+        out, err, _ = done
         rc = proc.returncode
         stderr = err.decode("latin-1")
         msg.pop("payload", None)
@@ -275,17 +270,22 @@ class ExecNode(Node):
                     out[port] = clone_message(msg)
                     self.send(out)
 
+        if await self._wait(child, pump(proc.stdout, 0), pump(proc.stderr, 1), proc.wait()) is None:
+            return
+        rc = proc.returncode
+        self._returned(None if rc < 0 else rc, _signal_name(-rc) if rc < 0 else None, msg)
+
+    async def _wait(self, child: Any, *waits: Any) -> list | None:
+        """The results of ``waits`` (reading and waiting on ``child``); None when the child was
+        dropped meanwhile (the node stopped). Cancelling kills the child."""
         try:
-            await asyncio.gather(pump(proc.stdout, 0), pump(proc.stderr, 1), proc.wait())
+            results = await asyncio.gather(*waits)
         except asyncio.CancelledError:
             child.kill()
             raise
         finally:
             self._finish(child)
-        if not child.active:
-            return
-        rc = proc.returncode
-        self._returned(None if rc < 0 else rc, _signal_name(-rc) if rc < 0 else None, msg)
+        return results if child.active else None
 
     def _returned(self, code: int | None, sig: str | None, msg: dict) -> None:
         """Spawn mode's end: the return code on output 3 and the status."""

@@ -267,7 +267,33 @@ class _FileBase(Node):
 
 # -- file (write) --------------------------------------------------------------------------
 
-class FileConfig(NodeConfig):
+class _FileNameConfig(NodeConfig):
+    """What both file nodes share: ``filename`` read as ``filenameType``, and the flags."""
+
+    filename: str = ""
+    filenameType: str = "str"
+
+    @field_validator("filename", mode="before")
+    @classmethod
+    def _filename(cls, v: Any) -> Any:
+        return "" if v is None else v
+
+    @field_validator("filenameType")
+    @classmethod
+    def _ftype(cls, v: str) -> str:
+        if v not in FILENAME_TYPES:
+            raise ValueError(f"filenameType must be one of {', '.join(FILENAME_TYPES)}, not {v!r}")
+        return v
+
+    @staticmethod
+    def _bool(v: Any) -> bool:
+        """A flag as the editor or an old flow writes it: a bool or "true"/"false"."""
+        if isinstance(v, str):
+            return v.strip().lower() == "true"
+        return bool(v)
+
+
+class FileConfig(_FileNameConfig):
     """File (write) node settings (Node-RED's defaults).
 
     ``filename`` as ``filenameType``: ``str`` (a path), ``msg``, ``flow``, ``global``, ``env``
@@ -278,8 +304,6 @@ class FileConfig(NodeConfig):
     ``setbymsg`` (``msg.encoding``) or one of the editor's encodings.
     """
 
-    filename: str = ""
-    filenameType: str = "str"
     appendNewline: bool = True
     createDir: bool = False
     overwriteFile: str = "false"
@@ -290,24 +314,10 @@ class FileConfig(NodeConfig):
     def _legacy(cls, data: Any) -> Any:
         return _upgrade_filename(data)
 
-    @field_validator("filename", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return "" if v is None else v
-
-    @field_validator("filenameType")
-    @classmethod
-    def _ftype(cls, v: str) -> str:
-        if v not in FILENAME_TYPES:
-            raise ValueError(f"filenameType must be one of {', '.join(FILENAME_TYPES)}, not {v!r}")
-        return v
-
     @field_validator("appendNewline", "createDir", mode="before")
     @classmethod
     def _flag(cls, v: Any) -> bool:
-        if isinstance(v, str):
-            return v.strip().lower() == "true"
-        return bool(v)
+        return cls._bool(v)
 
     @field_validator("overwriteFile", mode="before")
     @classmethod
@@ -428,7 +438,7 @@ def _write(path: str, data: bytes, mode: str) -> None:
 
 # -- file in (read) ------------------------------------------------------------------------
 
-class FileInConfig(NodeConfig):
+class FileInConfig(_FileNameConfig):
     """File in (read) node settings (Node-RED's defaults).
 
     ``filename``/``filenameType`` as the file node's. ``format``: ``utf8`` one string,
@@ -439,8 +449,6 @@ class FileInConfig(NodeConfig):
     carries every property of the input msg (else only ``topic`` and ``filename``).
     """
 
-    filename: str = ""
-    filenameType: str = "str"
     format: str = "utf8"
     chunk: bool = False
     sendError: bool | None = False
@@ -455,17 +463,10 @@ class FileInConfig(NodeConfig):
             data = {**data, "sendError": True}
         return data
 
-    @field_validator("filename", "format", mode="before")
+    @field_validator("format", mode="before")
     @classmethod
-    def _text(cls, v: Any) -> Any:
+    def _format_text(cls, v: Any) -> Any:
         return "" if v is None else v
-
-    @field_validator("filenameType")
-    @classmethod
-    def _ftype(cls, v: str) -> str:
-        if v not in FILENAME_TYPES:
-            raise ValueError(f"filenameType must be one of {', '.join(FILENAME_TYPES)}, not {v!r}")
-        return v
 
     @field_validator("format")
     @classmethod
@@ -477,9 +478,7 @@ class FileInConfig(NodeConfig):
     @field_validator("chunk", "allProps", "sendError", mode="before")
     @classmethod
     def _flag(cls, v: Any) -> bool:
-        if isinstance(v, str):
-            return v.strip().lower() == "true"
-        return bool(v)
+        return cls._bool(v)
 
     @field_validator("encoding", mode="before")
     @classmethod

@@ -20,7 +20,7 @@ from pydantic import Field, field_validator
 from runtime import Node, NodeConfig, NodeError, UNDEFINED, clone_message, generate_id, register
 from runtime.jscompat import js_string
 
-__all__ = ["TcpInConfig", "TcpInNode", "TcpOutConfig", "TcpOutNode", "TcpRequestConfig", "TcpRequestNode"]
+__all__ = ["TcpInConfig", "TcpInNode", "TcpOutConfig", "TcpOutNode", "TcpRequestConfig", "TcpRequestNode", "port_number", "b64decode"]
 
 COLOR = "Silver"
 ICON = "bridge-dash.svg"
@@ -48,7 +48,8 @@ def _connections(count: int) -> str:
     return f"{count} connection" if count == 1 else f"{count} connections"
 
 
-def _port(v: Any, required: bool) -> Any:
+def port_number(v: Any, required: bool) -> Any:
+    """A port setting as an int 0-65535, or "" when empty and not ``required``. Raises ValueError."""
     if v is None or (isinstance(v, str) and not v.strip()):
         if required:
             raise ValueError("port is required")
@@ -66,7 +67,7 @@ def _unescape(text: str) -> str:
     return text.replace("\\n", "\n").replace("\\r", "\r").replace("\\t", "\t")
 
 
-def _b64decode(text: str) -> bytes:
+def b64decode(text: str) -> bytes:
     """Node.js ``Buffer.from(text, "base64")``: lenient, characters outside the alphabet are
     skipped, padding is optional, URL-safe letters are accepted."""
     cleaned = re.sub(r"[^A-Za-z0-9+/_-]", "", text).replace("-", "+").replace("_", "/")
@@ -87,7 +88,7 @@ def _to_bytes(payload: Any, b64: bool) -> bytes:
     if t is bytearray or t is memoryview:
         return bytes(payload)
     if t is str:
-        return _b64decode(payload) if b64 else payload.encode()
+        return b64decode(payload) if b64 else payload.encode()
     return js_string(payload).encode()
 
 
@@ -111,6 +112,33 @@ def _tls_for(node: Node, tls_id: str) -> Any:
     if tls is None or not hasattr(tls, "ssl_context"):
         raise NodeError(f"TLS config {tls_id} not found")
     return tls
+
+
+async def _start_server(node: Node, serve: Any) -> asyncio.AbstractServer | None:
+    """Listen on ``node.config.port`` on every interface (TLS when the node names a tls-config),
+    connections handled by ``serve``; None after reporting Node-RED's "unable to listen" error."""
+    cfg = node.config
+    try:
+        if cfg.port == "":
+            raise NodeError("port not set")
+        tls = _tls_for(node, cfg.tls)
+        ctx = tls.server_ssl_context() if tls is not None else None
+        server = await asyncio.start_server(serve, None, cfg.port, ssl=ctx, reuse_address=True)
+    except (OSError, NodeError) as exc:
+        node.error(CANNOT_LISTEN.format(port=cfg.port, error=_reason(exc)))
+        return None
+    node.log(f"listening on port {cfg.port}")
+    return server
+
+
+async def _stop_handlers(handlers: set[asyncio.Task], server: asyncio.AbstractServer | None) -> None:
+    """Cancel the connection handlers, wait for them, and for ``server`` (already closed) to end."""
+    for task in list(handlers):
+        task.cancel()
+    if handlers:
+        await asyncio.gather(*handlers, return_exceptions=True)
+    if server is not None:
+        await server.wait_closed()
 
 
 def _reconnect_time(node: Node) -> float:
@@ -152,7 +180,7 @@ class TcpInConfig(NodeConfig):
     @field_validator("port", mode="before")
     @classmethod
     def _port(cls, v: Any) -> Any:
-        return _port(v, True)
+        return port_number(v, True)
 
     @field_validator("host", "newline", "topic", "tls", mode="before")
     @classmethod
@@ -287,16 +315,7 @@ class TcpInNode(Node):
 
     # -- server ----------------------------------------------------------------------------
     async def _listen(self) -> None:
-        cfg = self.config
-        try:
-            tls = _tls_for(self, cfg.tls)
-            ctx = tls.server_ssl_context() if tls is not None else None
-            self._server = await asyncio.start_server(self._serve, None, cfg.port, ssl=ctx,
-                                                      reuse_address=True)
-        except (OSError, NodeError) as exc:
-            self.error(CANNOT_LISTEN.format(port=cfg.port, error=_reason(exc)))
-            return
-        self.log(f"listening on port {cfg.port}")
+        self._server = await _start_server(self, self._serve)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.closed:
@@ -389,13 +408,8 @@ class TcpInNode(Node):
             _pool.pop(id_, None)
             _close_writer(writer)
         self._conns.clear()
-        for task in list(self._handlers):
-            task.cancel()
-        if self._handlers:
-            await asyncio.gather(*self._handlers, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
+        await _stop_handlers(self._handlers, self._server)
+        self._server = None
         self.status({})
 
 
@@ -426,7 +440,7 @@ class TcpOutConfig(NodeConfig):
     @field_validator("port", mode="before")
     @classmethod
     def _port(cls, v: Any) -> Any:
-        return _port(v, False)
+        return port_number(v, False)
 
     @field_validator("host", "tls", mode="before")
     @classmethod
@@ -558,18 +572,7 @@ class TcpOutNode(Node):
 
     # -- server ----------------------------------------------------------------------------
     async def _listen(self) -> None:
-        cfg = self.config
-        try:
-            if cfg.port == "":
-                raise NodeError("port not set")
-            tls = _tls_for(self, cfg.tls)
-            ctx = tls.server_ssl_context() if tls is not None else None
-            self._server = await asyncio.start_server(self._serve, None, cfg.port, ssl=ctx,
-                                                      reuse_address=True)
-        except (OSError, NodeError) as exc:
-            self.error(CANNOT_LISTEN.format(port=cfg.port, error=_reason(exc)))
-            return
-        self.log(f"listening on port {cfg.port}")
+        self._server = await _start_server(self, self._serve)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.closed:
@@ -606,13 +609,8 @@ class TcpOutNode(Node):
         for writer in self._clients:
             _close_writer(writer)
         self._clients.clear()
-        for task in list(self._handlers):
-            task.cancel()
-        if self._handlers:
-            await asyncio.gather(*self._handlers, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
+        await _stop_handlers(self._handlers, self._server)
+        self._server = None
         self.status({})
 
 
@@ -639,7 +637,7 @@ class TcpRequestConfig(NodeConfig):
     @field_validator("port", mode="before")
     @classmethod
     def _port(cls, v: Any) -> Any:
-        return _port(v, False)
+        return port_number(v, False)
 
     @field_validator("out", mode="before")
     @classmethod

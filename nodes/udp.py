@@ -17,7 +17,7 @@ from pydantic import field_validator
 
 from runtime import Node, NodeConfig, NodeError, register
 from runtime.jscompat import js_string
-from nodes.tcp import _b64decode
+from nodes.tcp import b64decode, port_number
 
 __all__ = ["UdpInConfig", "UdpInNode", "UdpOutConfig", "UdpOutNode"]
 
@@ -49,21 +49,6 @@ def _text(v: Any) -> str:
 
 def _ipv(v: Any) -> str:
     return "udp6" if v == "udp6" else "udp4"
-
-
-def _port_value(v: Any, required: bool) -> Any:
-    text = _text(v)
-    if not text:
-        if required:
-            raise ValueError("port is required")
-        return ""
-    try:
-        port = int(text)
-    except ValueError:
-        raise ValueError(f"port must be a number, got {v!r}") from None
-    if not 0 <= port <= 65535:
-        raise ValueError(f"port must be 0-65535, got {v!r}")
-    return port
 
 
 def _membership(sock: socket.socket, group: str, iface: str, ipv6: bool) -> str | None:
@@ -135,7 +120,7 @@ class UdpInConfig(NodeConfig):
     @field_validator("port", mode="before")
     @classmethod
     def _port(cls, v: Any) -> Any:
-        return _port_value(v, True)
+        return port_number(v, True)
 
     @field_validator("ipv", mode="before")
     @classmethod
@@ -287,7 +272,7 @@ class UdpOutConfig(NodeConfig):
     @field_validator("port", "outport", mode="before")
     @classmethod
     def _port(cls, v: Any) -> Any:
-        return _port_value(v, False)
+        return port_number(v, False)
 
     @field_validator("ipv", mode="before")
     @classmethod
@@ -401,7 +386,7 @@ class UdpOutNode(Node):
             return
         payload = msg["payload"]
         if cfg.base64 and type(payload) is str:
-            data = _b64decode(payload)
+            data = b64decode(payload)
         elif isinstance(payload, (bytes, bytearray, memoryview)):
             data = bytes(payload)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -35,6 +36,35 @@ def make_node(id_: str, type_: str, wires: Any = (), **fields: Any) -> dict:
 def feeder(id_: str, *targets: str) -> dict:
     """An inject node without props: ``rt.inject(id_, msg)`` sends ``msg`` itself to ``targets``."""
     return make_node(id_, "inject", [list(targets)], props=[], repeat="", crontab="", once=False)
+
+
+def full_debug(id_: str = "d1") -> dict:
+    """A debug node showing the whole msg in the sidebar, as Node-RED's editor exports it."""
+    return make_node(id_, "debug", (), active=True, tosidebar=True, console=False, tostatus=False,
+                     complete="true", targetType="full")
+
+
+def catch_all(id_: str = "c1", target: str = "dc") -> dict:
+    """A catch node for every node of the tab, wired to ``target``."""
+    return make_node(id_, "catch", [[target]], scope=None, uncaught=False)
+
+
+async def run_msgs(start_runtime, nodes: list[dict], *msgs: dict, count: int | None = None) -> list[dict]:
+    """Deploy ``nodes`` behind a feeder, send ``msgs`` and return the msgs the debug nodes got."""
+    rt = await start_runtime([TEST_TAB, feeder("f1", nodes[0]["id"]), *nodes])
+    comms = await rt.comms()
+    for m in msgs:
+        await rt.inject("f1", m)
+    return [json.loads(d["msg"]) for d in await comms.debug(count if count is not None else len(msgs))]
+
+
+async def timed(comms, n: int, node_id: str | None = None, timeout: float = 5) -> list[tuple[float, dict]]:
+    """The first ``n`` debug msgs (of ``node_id``), each with the monotonic time it arrived."""
+    out = []
+    for i in range(1, n + 1):
+        got = await comms.debug(i, timeout, node_id)
+        out.append((time.monotonic(), json.loads(got[i - 1]["msg"])))
+    return out
 
 
 def free_port() -> int:

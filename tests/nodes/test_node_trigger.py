@@ -5,7 +5,7 @@ import asyncio
 import json
 import time
 
-from conftest import TEST_TAB, feeder, make_node
+from conftest import TEST_TAB, feeder, make_node, timed
 
 EXPORT_FIELDS = {"op1": "1", "op2": "0", "op1type": "str", "op2type": "str", "duration": "250",
                  "extend": False, "overrideDelay": False, "units": "ms", "reset": "", "bytopic": "all",
@@ -19,14 +19,6 @@ def trigger(id_: str = "tr", wires=(("d1",),), **fields) -> dict:
 def debug(id_: str = "d1") -> dict:
     return make_node(id_, "debug", complete="true")
 
-
-async def timed(comms, n: int, node_id: str | None = None, timeout: float = 5) -> list[tuple[float, dict]]:
-    """The first ``n`` debug msgs (of ``node_id``), each with the monotonic time it arrived."""
-    out = []
-    for i in range(1, n + 1):
-        got = await comms.debug(i, timeout, node_id)
-        out.append((time.monotonic(), json.loads(got[i - 1]["msg"])))
-    return out
 
 
 def payloads(comms, node_id: str | None = None) -> list:

@@ -4,30 +4,12 @@ from __future__ import annotations
 
 import json
 
-from conftest import TEST_TAB, feeder, make_node
+from conftest import TEST_TAB, catch_all as catch, feeder, full_debug as debug, make_node, run_msgs as run
 
 
 def yaml_node(id_: str = "y1", wires=(("d1",),), **fields) -> dict:
     """A yaml node with the fields Node-RED's editor writes, overridden by ``fields``."""
     return make_node(id_, "yaml", wires, **{"property": "payload", **fields})
-
-
-def debug(id_: str = "d1") -> dict:
-    return make_node(id_, "debug", (), active=True, tosidebar=True, console=False, tostatus=False,
-                     complete="true", targetType="full")
-
-
-def catch(id_: str = "c1", target: str = "dc") -> dict:
-    return make_node(id_, "catch", [[target]], scope=None, uncaught=False)
-
-
-async def run(start_runtime, nodes: list[dict], *msgs: dict, count: int | None = None) -> list[dict]:
-    """Deploy ``nodes`` behind a feeder, send ``msgs`` and return the msgs the debug nodes got."""
-    rt = await start_runtime([TEST_TAB, feeder("f1", nodes[0]["id"]), *nodes])
-    comms = await rt.comms()
-    for m in msgs:
-        await rt.inject("f1", m)
-    return [json.loads(d["msg"]) for d in await comms.debug(count if count is not None else len(msgs))]
 
 
 async def test_node_red_export_converts_both_ways(start_runtime):
