@@ -56,7 +56,7 @@ async def _scenario(name: str, runtime: Runtime, opts: Options) -> None:
 
 
 def _imports(out: Path) -> None:
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import runtime.cli, runtime.api; from runtime.registry import load_node_packages; load_node_packages()"],
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import flowred.cli, flowred.api; from flowred.registry import load_node_packages; load_node_packages()"],
                           cwd=ROOT, capture_output=True, text=True, check=True)
     rows = [line.split("|") for line in done.stderr.splitlines() if line.startswith("import time:")][1:]
     rows.sort(key=lambda r: -int(r[1]))

@@ -60,7 +60,7 @@ class Runtime:
     name: str
     node_red: NodeRed | None = None
     launcher: tuple[str, ...] = ()
-    """FlowRed only: what runs ``runtime.cli`` in place of the ``flowred`` script (a profiler)."""
+    """FlowRed only: what runs ``flowred.cli`` in place of the ``flowred`` script (a profiler)."""
     options: tuple[str, ...] = ()
     """FlowRed only: more ``flowred run`` options (e.g. ``--loop uvloop``)."""
 

@@ -38,7 +38,7 @@ class Upstream:
     async def start(cls) -> "Upstream":
         port = free_port()
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "openai_emulator", "--port", str(port), "--api-key", API_KEY,
+            sys.executable, "-m", "flowred.openai_emulator", "--port", str(port), "--api-key", API_KEY,
             cwd=ROOT, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT)
         line = await asyncio.wait_for(proc.stdout.readline(), 30)

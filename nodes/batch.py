@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import ValidationInfo, field_validator, model_validator
 
-from runtime import PENDING, UNDEFINED, Node, NodeConfig, NodeError, clone_message, generate_id, register
-from runtime.jscompat import js_number, js_string, js_truthy
+from flowred import PENDING, UNDEFINED, Node, NodeConfig, NodeError, clone_message, generate_id, register
+from flowred.jscompat import js_number, js_string, js_truthy
 
 __all__ = ["BatchConfig", "BatchNode"]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import field_validator
 
-from runtime import Node, NodeConfig, register
+from flowred import Node, NodeConfig, register
 
 
 class CatchConfig(NodeConfig):

@@ -12,13 +12,13 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from runtime import (UNDEFINED, JsonataError, Node, NodeConfig, NodeError, PropertyError, TypedValueError,
+from flowred import (UNDEFINED, JsonataError, Node, NodeConfig, NodeError, PropertyError, TypedValueError,
                      clone_message, compile_jsonata, evaluate_jsonata, evaluate_value, get_property,
                      parse_path, register, set_property)
-from runtime.context import parse_context_key
-from runtime.typed import substitute_env
+from flowred.context import parse_context_key
+from flowred.typed import substitute_env
 
-from runtime.jscompat import js_number, js_regex, js_string
+from flowred.jscompat import js_number, js_regex, js_string
 
 TO_TYPES = {"str", "num", "bool", "json", "bin", "date", "env", "msg", "flow", "global", "jsonata"}
 FROM_TYPES = {"str", "re", "num", "bool", "env", "msg", "flow", "global"}

@@ -2,7 +2,7 @@
 
 As Node-RED's comment node (nodes/core/common/90-comment.js).
 """
-from runtime import Node, NodeConfig, register
+from flowred import Node, NodeConfig, register
 
 
 class CommentConfig(NodeConfig):

@@ -4,7 +4,7 @@ As Node-RED's complete node (nodes/core/common/24-complete.js) and ``done()``.
 """
 from __future__ import annotations
 
-from runtime import Node, NodeConfig, register
+from flowred import Node, NodeConfig, register
 
 
 class CompleteConfig(NodeConfig):

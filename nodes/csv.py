@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from runtime import PENDING, UNDEFINED, Node, NodeConfig, NodeError, all_scalar, register
-from runtime.jscompat import js_number, js_parse_float, js_string
+from flowred import PENDING, UNDEFINED, Node, NodeConfig, NodeError, all_scalar, register
+from flowred.jscompat import js_number, js_parse_float, js_string
 
 from .json_node import to_json
 from .split import parse_int

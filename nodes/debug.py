@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import field_validator
 
-from runtime import (JsonataError, Node, NodeConfig, NodeError, UNDEFINED, admin_route, compile_jsonata,
+from flowred import (JsonataError, Node, NodeConfig, NodeError, UNDEFINED, admin_route, compile_jsonata,
                      evaluate_jsonata, get_msg_property, register)
-from runtime.encode import encode_object
+from flowred.encode import encode_object
 
 STATUS_LENGTH = 32  # Node-RED's debugStatusLength
 

@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 from pydantic import ValidationInfo, field_validator, model_validator
 
-from runtime import PENDING, Node, NodeConfig, register, to_number
-from runtime.jscompat import js_parse_float
+from flowred import PENDING, Node, NodeConfig, register, to_number
+from flowred.jscompat import js_parse_float
 
 __all__ = ["DelayConfig", "DelayNode", "js_parse_float"]
 

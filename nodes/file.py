@@ -16,9 +16,9 @@ from typing import Any, Callable
 
 from pydantic import field_validator, model_validator
 
-from runtime import (UNDEFINED, Node, NodeConfig, NodeError, clone_message, compile_jsonata,
+from flowred import (UNDEFINED, Node, NodeConfig, NodeError, clone_message, compile_jsonata,
                      evaluate_value, generate_id, register)
-from runtime.jscompat import js_string
+from flowred.jscompat import js_string
 
 from .json_node import to_json
 

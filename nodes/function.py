@@ -19,7 +19,7 @@ import orjson
 from py_mini_racer import JSEvalException, MiniRacer
 from pydantic import field_validator
 
-from runtime import PENDING, UNDEFINED, Node, NodeConfig, register
+from flowred import PENDING, UNDEFINED, Node, NodeConfig, register
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup, CData, Comment, Declaration, Doctype, NavigableSt
 from pydantic import Field, field_validator
 from soupsieve import SelectorSyntaxError
 
-from runtime import (UNDEFINED, Node, NodeConfig, NodeError, clone_message, get_msg_property,
+from flowred import (UNDEFINED, Node, NodeConfig, NodeError, clone_message, get_msg_property,
                      register, set_msg_property)
 
 __all__ = ["HtmlConfig", "HtmlNode", "serialize"]

@@ -15,7 +15,7 @@ import orjson
 from aiohttp import web
 from pydantic import field_validator
 
-from runtime import Node, NodeConfig, generate_id, register
+from flowred import Node, NodeConfig, generate_id, register
 
 __all__ = ["HttpInConfig", "HttpInNode", "HttpRequest", "HttpResponse", "node_headers", "parse_query"]
 

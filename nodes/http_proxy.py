@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from runtime import Node, NodeConfig, register
+from flowred import Node, NodeConfig, register
 
 __all__ = ["HttpProxyConfig", "HttpProxyNode"]
 

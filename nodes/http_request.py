@@ -23,9 +23,9 @@ from pystache.parser import ParsingError, parse
 from pystache.renderengine import RenderEngine
 from yarl import URL
 
-from runtime import (UNDEFINED, Node, NodeConfig, NodeError, PropertyError, TypedValueError, get_msg_property,
+from flowred import (UNDEFINED, Node, NodeConfig, NodeError, PropertyError, TypedValueError, get_msg_property,
                      register, to_number)
-from runtime.encode import js_number
+from flowred.encode import js_number
 
 from .http_in import node_headers
 

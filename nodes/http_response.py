@@ -15,8 +15,8 @@ from aiohttp import web
 from multidict import CIMultiDict
 from pydantic import field_validator
 
-from runtime import UNDEFINED, Node, NodeConfig, NodeError, register
-from runtime.encode import js_number
+from flowred import UNDEFINED, Node, NodeConfig, NodeError, register
+from flowred.encode import js_number
 
 from .http_in import HttpResponse
 from .http_request import REQUEST_MARKER, headers_hash

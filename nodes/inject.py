@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from runtime import (Node, NodeConfig, NodeError, TypedValue, TypedValueError, PropertyError, admin_route,
+from flowred import (Node, NodeConfig, NodeError, TypedValue, TypedValueError, PropertyError, admin_route,
                      evaluate_value, register, set_msg_property, to_number)
 
 MAX_REPEAT = 2147483  # seconds; Node-RED refuses longer intervals ("Interval too large")

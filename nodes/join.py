@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from runtime import (PENDING, UNDEFINED, Node, NodeConfig, NodeError,
+from flowred import (PENDING, UNDEFINED, Node, NodeConfig, NodeError,
                      TypedValueError, clone_message, compile_jsonata, evaluate_jsonata, evaluate_value,
                      get_property, parse_path, register, set_property, to_number)
-from runtime.encode import js_number
+from flowred.encode import js_number
 
 from .split import unescape
 

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import orjson
 from pydantic import field_validator
 
-from runtime import (UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register,
+from flowred import (UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register,
                      set_msg_property)
 
 try:

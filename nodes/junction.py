@@ -2,7 +2,7 @@
 
 As Node-RED's junction (nodes/core/common/05-junction.js): ``send(msg); done()``.
 """
-from runtime import Node, register
+from flowred import Node, register
 
 
 @register("junction", category="common", color="#d9d9d9", inputs=1, outputs=1)

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import field_validator
 
-from runtime import Node, NodeConfig, NodeError, clone_message, register
+from flowred import Node, NodeConfig, NodeError, clone_message, register
 
 
 class LinkConfig(NodeConfig):

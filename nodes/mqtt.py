@@ -18,9 +18,9 @@ import aiomqtt
 import orjson
 from pydantic import Field, field_validator
 
-from runtime import Node, NodeConfig, NodeError, generate_id, register
-from runtime.jscompat import js_string
-from nodes.json_node import to_json
+from flowred import Node, NodeConfig, NodeError, generate_id, register
+from flowred.jscompat import js_string
+from flowred.nodes.json_node import to_json
 
 __all__ = ["MqttBrokerConfig", "MqttBrokerNode", "MqttInConfig", "MqttInNode", "MqttOutConfig", "MqttOutNode"]
 

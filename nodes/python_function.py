@@ -43,7 +43,7 @@ from typing import Any, Callable
 
 from pydantic import ValidationInfo, field_validator
 
-from runtime import (PENDING, UNDEFINED, Node, NodeConfig, NodeError, TypedValueError, clone_message,
+from flowred import (PENDING, UNDEFINED, Node, NodeConfig, NodeError, TypedValueError, clone_message,
                      generate_id, register, to_number)
 
 __all__ = ["PythonFunctionConfig", "PythonFunctionNode"]

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import field_validator
 
-from runtime import (UNDEFINED, Node, NodeConfig, NodeError, PropertyError, TypedValueError, get_property,
+from flowred import (UNDEFINED, Node, NodeConfig, NodeError, PropertyError, TypedValueError, get_property,
                      parse_path, register, set_property, to_number)
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import ValidationInfo, field_validator
 
-from runtime import UNDEFINED, Node, NodeConfig, get_property, parse_path, register
+from flowred import UNDEFINED, Node, NodeConfig, get_property, parse_path, register
 
-from runtime.jscompat import js_object_key, js_parse_float
+from flowred.jscompat import js_object_key, js_parse_float
 
 __all__ = ["RbeConfig", "RbeNode"]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from runtime import (PENDING, UNDEFINED, JsonataError, Node, NodeConfig, NodeError, compile_jsonata,
+from flowred import (PENDING, UNDEFINED, JsonataError, Node, NodeConfig, NodeError, compile_jsonata,
                      evaluate_jsonata, get_property, parse_path, register, set_property)
 
 from .join import js_string, js_to_number

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from pydantic import field_validator
 
-from runtime import (PENDING, UNDEFINED, Node, NodeConfig, NodeError, all_scalar, clone_message, generate_id,
+from flowred import (PENDING, UNDEFINED, Node, NodeConfig, NodeError, all_scalar, clone_message, generate_id,
                      get_property, parse_path, register, set_property)
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "e": "e", "f": "\f", "0": "\0"}

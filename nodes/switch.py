@@ -11,10 +11,10 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from runtime import (UNDEFINED, JsonataError, Node, NodeConfig, NodeError, PropertyError, TypedValueError,
+from flowred import (UNDEFINED, JsonataError, Node, NodeConfig, NodeError, PropertyError, TypedValueError,
                      clone_message, compile_jsonata, evaluate_jsonata, evaluate_value, generate_id, get_property,
                      parse_path, register)
-from runtime.jscompat import js_gt, js_is_number, js_gte, js_loose_equal, js_lt, js_lte, js_number, js_regex, js_string
+from flowred.jscompat import js_gt, js_is_number, js_gte, js_loose_equal, js_lt, js_lte, js_number, js_regex, js_string
 
 Operator = Literal["eq", "neq", "lt", "lte", "gt", "gte", "btwn", "cont", "regex", "true", "false", "null",
                    "nnull", "istype", "empty", "nempty", "head", "tail", "index", "hask", "jsonata_exp", "else"]

@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from runtime import Node, NodeConfig, NodeError, UNDEFINED, clone_message, generate_id, register
-from runtime.jscompat import js_string
+from flowred import Node, NodeConfig, NodeError, UNDEFINED, clone_message, generate_id, register
+from flowred.jscompat import js_string
 
 __all__ = ["TcpInConfig", "TcpInNode", "TcpOutConfig", "TcpOutNode", "TcpRequestConfig", "TcpRequestNode", "port_number", "b64decode"]
 

@@ -13,9 +13,9 @@ from pystache.context import ContextStack, KeyNotFoundError
 from pystache.parser import ParsingError, parse
 from pystache.renderengine import RenderEngine
 
-from runtime import UNDEFINED, Node, NodeConfig, NodeError, register, set_msg_property
-from runtime.context import parse_context_key
-from runtime.encode import js_number
+from flowred import UNDEFINED, Node, NodeConfig, NodeError, register, set_msg_property
+from flowred.context import parse_context_key
+from flowred.encode import js_number
 
 from .json_node import parse_json
 

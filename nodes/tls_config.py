@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from runtime import Node, NodeConfig, NodeError, register
+from flowred import Node, NodeConfig, NodeError, register
 
 __all__ = ["TlsConfig", "TlsConfigNode"]
 

@@ -13,10 +13,10 @@ from pystache.context import ContextStack, KeyNotFoundError
 from pystache.parser import ParsingError, parse
 from pystache.renderengine import RenderEngine
 
-from runtime import (Node, NodeConfig, clone_message, evaluate_value, get_property, parse_path,
+from flowred import (Node, NodeConfig, clone_message, evaluate_value, get_property, parse_path,
                      register, to_number)
 
-from runtime.jscompat import js_object_key, js_parse_float, js_string, js_truthy
+from flowred.jscompat import js_object_key, js_parse_float, js_string, js_truthy
 
 __all__ = ["TriggerConfig", "TriggerNode", "js_string"]
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import field_validator
 
-from runtime import Node, NodeConfig, NodeError, register
-from runtime.jscompat import js_string
-from nodes.tcp import b64decode, port_number
+from flowred import Node, NodeConfig, NodeError, register
+from flowred.jscompat import js_string
+from flowred.nodes.tcp import b64decode, port_number
 
 __all__ = ["UdpInConfig", "UdpInNode", "UdpOutConfig", "UdpOutNode"]
 

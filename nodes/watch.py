@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import field_validator
 
-from runtime import Node, NodeConfig, register
+from flowred import Node, NodeConfig, register
 
 __all__ = ["WatchConfig", "WatchNode"]
 

@@ -15,9 +15,9 @@ import orjson
 from aiohttp import web
 from pydantic import Field, field_validator
 
-from runtime import Node, NodeConfig, NodeError, clone_message, generate_id, register
-from runtime.jscompat import js_string
-from nodes.json_node import to_json
+from flowred import Node, NodeConfig, NodeError, clone_message, generate_id, register
+from flowred.jscompat import js_string
+from flowred.nodes.json_node import to_json
 
 __all__ = ["WebSocketListenerConfig", "WebSocketListenerNode", "WebSocketClientConfig", "WebSocketClientNode",
            "WebSocketInOutConfig", "WebSocketInNode", "WebSocketOutNode"]

@@ -21,8 +21,8 @@ from xml.parsers import expat
 from xml.sax import SAXParseException
 from xml.sax.handler import ContentHandler, property_lexical_handler
 
-from runtime import UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register, set_msg_property
-from runtime.jscompat import js_string, js_truthy
+from flowred import UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register, set_msg_property
+from flowred.jscompat import js_string, js_truthy
 
 __all__ = ["XmlConfig", "XmlNode", "parse_xml", "build_xml", "PARSER_DEFAULTS", "BUILDER_DEFAULTS"]
 

@@ -24,9 +24,9 @@ from yaml.representer import RepresenterError
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
-from runtime import UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register, set_msg_property
-from runtime.encode import js_number
-from runtime.jscompat import js_string
+from flowred import UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register, set_msg_property
+from flowred.encode import js_number
+from flowred.jscompat import js_string
 
 __all__ = ["YamlConfig", "YamlNode", "load_yaml", "dump_yaml"]
 

@@ -13,7 +13,7 @@ from .registry import admin_route, get_type, register
 from .typed import TypedValueError, evaluate_value, to_number
 from .values import UNDEFINED, all_scalar, clone_message
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Node", "NodeError", "PENDING", "NodeConfig", "TabConfig", "TypedValue", "register", "admin_route",

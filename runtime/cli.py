@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``flowred`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
     if args.command == "emulator":
-        from openai_emulator.__main__ import main as emulator_main
+        from flowred.openai_emulator.__main__ import main as emulator_main
 
         argv = ["--host", args.host, "--port", str(args.port)]
         return emulator_main(argv + (["--api-key", args.api_key] if args.api_key else []))
@@ -102,7 +102,7 @@ async def _run(args: argparse.Namespace) -> None:
         raise SystemExit(1)
     emulator = None
     if args.openai_emulator:
-        from openai_emulator import start_emulator
+        from flowred.openai_emulator import start_emulator
 
         key = os.environ.get("OPENAI_API_KEY") or "sk-emulator-" + secrets.token_hex(12)
         emulator = await start_emulator(host="127.0.0.1", port=0, api_keys={key})

@@ -37,11 +37,12 @@ class NodeType:
     @property
     def set_id(self) -> str:
         """The node set it belongs to, as Node-RED names them: ``flowred/<module>`` for
-        FlowRed's node modules (``nodes.inject`` → ``flowred/inject``), else
+        FlowRed's node modules (``flowred.nodes.inject`` → ``flowred/inject``), else
         ``<package>/<module>``."""
         parts = self.module.split(".")
-        package = "flowred" if parts[0] == "nodes" else parts[0]
-        return f"{package}/{parts[1] if len(parts) > 1 else parts[0]}"
+        if parts[:2] == ["flowred", "nodes"] and len(parts) > 2:
+            return f"flowred/{parts[2]}"
+        return f"{parts[0]}/{parts[1] if len(parts) > 1 else parts[0]}"
 
 
 @dataclass

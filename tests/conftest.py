@@ -13,10 +13,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from runtime.api import create_app
-from runtime.engine import Engine
-from runtime.settings import Settings
-from runtime.storage import FlowStorage
+from flowred.api import create_app
+from flowred.engine import Engine
+from flowred.settings import Settings
+from flowred.storage import FlowStorage
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOWS = ROOT / "flows"
@@ -185,7 +185,7 @@ async def start_runtime(tmp_path: Path):
 async def emulator(monkeypatch):
     """The built-in OpenAI emulator on a free loopback port, accepting EMULATOR_KEY; the
     environment points OPENAI_BASE_URL / OPENAI_API_KEY at it."""
-    from openai_emulator import start_emulator
+    from flowred.openai_emulator import start_emulator
 
     emu = await start_emulator(host="127.0.0.1", port=0, api_keys={EMULATOR_KEY})
     monkeypatch.setenv("OPENAI_BASE_URL", emu.base_url)

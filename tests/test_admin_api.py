@@ -133,7 +133,7 @@ async def test_a_slow_comms_client_is_bounded_and_told_what_was_dropped(start_ru
         return sum(m["data"]["dropped"] for m in comms.messages if m["topic"] == "notification/comms-dropped")
 
     await comms.wait_for(lambda m: len(comms.topic("debug")) + dropped() == 5000, timeout=10)
-    from runtime.api.app import COMMS
+    from flowred.api.app import COMMS
     conn = next(iter(rt.runner.app[COMMS].connections))
     assert len(conn.queue) <= 100
     assert dropped() > 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from runtime import Node, register
+from flowred import Node, register
 
 TAB = {"id": "t1", "type": "tab", "label": "bus"}
 
@@ -124,7 +124,7 @@ async def test_order_is_kept_per_wire(start_runtime):
 
 
 async def test_clone_message_keeps_req_res_and_handles_non_json():
-    from runtime.values import clone_message
+    from flowred.values import clone_message
 
     req, res = object(), object()
     msg = {"payload": {"a": [1, b"x", float("nan")]}, "req": req, "res": res, "n": float("inf")}

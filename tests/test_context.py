@@ -68,7 +68,7 @@ async def test_localfilesystem_store_survives_a_restart_in_node_red_s_layout(sta
 async def test_unknown_context_module_is_a_clear_error(tmp_path):
     import pytest
 
-    from runtime.context import ContextManager
+    from flowred.context import ContextManager
 
     with pytest.raises(ValueError, match="unknown module 'redis'"):
         ContextManager.from_settings({"default": {"module": "redis"}}, tmp_path)

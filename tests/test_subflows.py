@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from runtime.subflow import internal_id
+from flowred.subflow import internal_id
 
 TAB = {"id": "t1", "type": "tab", "label": "Flow 1", "disabled": False, "info": "", "env": []}
 DEFINITION = {

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 
-from runtime import UNDEFINED
+from flowred import UNDEFINED
 
 from .errors import local_error
 from .files import to_upload

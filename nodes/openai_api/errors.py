@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 from typing import Any
 
 
-from runtime import NodeError
+from flowred import NodeError
 
 from .redaction import redact, redact_value
 

@@ -13,7 +13,7 @@ import binascii
 from pathlib import Path
 from typing import Any
 
-from runtime import NodeError
+from flowred import NodeError
 
 
 def to_upload(method: str, field: str, value: Any) -> Any:

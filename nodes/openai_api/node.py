@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from runtime import (Node, NodeConfig, NodeError, clone_message, evaluate_value, get_msg_property,
+from flowred import (Node, NodeConfig, NodeError, clone_message, evaluate_value, get_msg_property,
                      register, set_msg_property)
 
 from .calls import run

@@ -19,7 +19,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from runtime import UNDEFINED
+from flowred import UNDEFINED
 
 TTL_MIN, TTL_MAX = 10, 7200
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from runtime import Node, NodeConfig, evaluate_value, register
+from flowred import Node, NodeConfig, evaluate_value, register
 
 from .errors import local_error
 from .redaction import protect

@@ -1,18 +1,16 @@
 """The aiohttp application: Admin API, ``/comms`` and the editor's static files from ``web/``."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from aiohttp import web
 
 from .. import __version__
+from ..resources import web_dir
 from .admin import add_admin_routes
 from .auth import AdminAuth, add_auth_routes
 from .comms import Comms
 
-__all__ = ["create_app", "WEB_DIR", "ENGINE", "COMMS"]
+__all__ = ["create_app", "ENGINE", "COMMS"]
 
-WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 ENGINE = web.AppKey("engine", object)
 COMMS = web.AppKey("comms", Comms)
 
@@ -20,6 +18,7 @@ COMMS = web.AppKey("comms", Comms)
 def create_app(engine) -> web.Application:
     """An aiohttp Application serving ``engine`` under ``settings.httpAdminRoot``."""
     settings = engine.settings
+    web_root = web_dir()
     root = settings.httpAdminRoot.rstrip("/")
     app = web.Application(client_max_size=5 * 1024 * 1024)  # Node-RED's apiMaxLength 5mb
     auth = AdminAuth(settings.adminAuth)
@@ -32,7 +31,7 @@ def create_app(engine) -> web.Application:
     app.router.add_get(root + "/comms", comms.handle)
 
     async def index(request: web.Request) -> web.FileResponse:
-        return web.FileResponse(WEB_DIR / "index.html")
+        return web.FileResponse(web_root / "index.html")
 
     app.router.add_get(root + "/", index)
     node_root = settings.httpNodeRoot.rstrip("/")
@@ -42,8 +41,8 @@ def create_app(engine) -> web.Application:
         routes of ``http in`` nodes under httpNodeRoot, else 404."""
         path = request.path
         if request.method in ("GET", "HEAD") and path.startswith(root + "/"):
-            file = (WEB_DIR / path[len(root) + 1:]).resolve()
-            if file.is_file() and file.is_relative_to(WEB_DIR):
+            file = (web_root / path[len(root) + 1:]).resolve()
+            if file.is_file() and file.is_relative_to(web_root):
                 return web.FileResponse(file)
         if node_root:
             if not (path == node_root or path.startswith(node_root + "/")):

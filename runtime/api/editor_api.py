@@ -15,11 +15,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from ..resources import examples_dir
 from .errors import BadJson, api_error, read_json
 
-__all__ = ["add_editor_routes", "EXAMPLES_DIR"]
-
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "flows"
+__all__ = ["add_editor_routes"]
 
 
 def add_editor_routes(app: web.Application, engine, root: str) -> None:
@@ -52,11 +51,11 @@ def add_editor_routes(app: web.Application, engine, root: str) -> None:
 
     async def list_examples(request: web.Request) -> web.Response:
         return web.json_response([{"name": _example_name(p), "file": p.name}
-                                  for p in sorted(EXAMPLES_DIR.glob("*.json"))])
+                                  for p in sorted(examples_dir().glob("*.json"))])
 
     async def get_example(request: web.Request) -> web.StreamResponse:
         name = request.match_info["file"]
-        path = EXAMPLES_DIR / name
+        path = examples_dir() / name
         if "/" in name or not name.endswith(".json") or not path.is_file():
             return api_error(404, "not_found", f"Unknown example {name}")
         return web.FileResponse(path, headers={"Content-Type": "application/json"})

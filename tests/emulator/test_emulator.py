@@ -15,7 +15,7 @@ import openai
 import pytest
 
 from conftest import EMULATOR_KEY, REFERENCE, free_port
-from openai_emulator import Emulator, start_emulator
+from flowred.openai_emulator import Emulator, start_emulator
 
 SECRET_REQUEST = {
     "expires_after": {"anchor": "created_at", "seconds": 600},
@@ -292,7 +292,7 @@ async def test_legacy_endpoints_need_a_valid_key(emulator):
 async def test_command_line_serves_until_interrupted():
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "openai_emulator", "--port", str(port), "--api-key", "sk-cli",
+        sys.executable, "-m", "flowred.openai_emulator", "--port", str(port), "--api-key", "sk-cli",
         stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         line = await asyncio.wait_for(proc.stdout.readline(), 20)

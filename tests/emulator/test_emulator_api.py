@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from conftest import EMULATOR_KEY
-from openai_emulator import Emulator
+from flowred.openai_emulator import Emulator
 
 
 @pytest.fixture

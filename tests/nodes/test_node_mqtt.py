@@ -222,8 +222,8 @@ async def test_dynamic_subscription_and_missing_config(mqtt_broker, start_runtim
 
 
 async def test_reconnects_and_resubscribes_after_the_broker_restarts(mqtt_broker, start_runtime, monkeypatch):
-    import nodes.mqtt
-    monkeypatch.setattr(nodes.mqtt, "RECONNECT_DELAY", 0.2)
+    import flowred.nodes.mqtt
+    monkeypatch.setattr(flowred.nodes.mqtt, "RECONNECT_DELAY", 0.2)
     rt = await start_runtime([TEST_TAB, broker_conf(mqtt_broker.port), feeder("f1", "out"), mqtt_out("out"),
                               mqtt_in("in", "r/#", ["d1"]), debug("d1")])
     comms = await rt.comms()

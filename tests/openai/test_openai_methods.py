@@ -14,12 +14,12 @@ from typing import Any
 import openai
 import pytest
 
-from runtime import NodeError
+from flowred import NodeError
 
-from nodes.openai_api.arguments import _parameters, sdk_function
-from nodes.openai_api.calls import run
-from nodes.openai_api.catalog import GROUPS, METHODS
-from nodes.openai_api.spec import Result
+from flowred.nodes.openai_api.arguments import _parameters, sdk_function
+from flowred.nodes.openai_api.calls import run
+from flowred.nodes.openai_api.catalog import GROUPS, METHODS
+from flowred.nodes.openai_api.spec import Result
 from openai_recorder import BINARY, GENERIC, RESPONSE, Recorder
 
 # @inductiv/node-red-openai-api 6.34.0: the 155 runtime methods (spec §1, 27 areas)

@@ -2,8 +2,8 @@
 every option, config schemas with descriptions, and the grouped method picker."""
 from __future__ import annotations
 
-from nodes.openai_api.catalog import GROUPS, METHODS
-from runtime.node import Node
+from flowred.nodes.openai_api.catalog import GROUPS, METHODS
+from flowred.node import Node
 
 BASE_FIELDS = {"id", "type", "z", "name", "wires", "x", "y", "d", "g"}
 
@@ -20,7 +20,7 @@ def own_fields(schema: dict) -> dict:
 
 
 def test_help_documents_every_option_and_the_seed_example():
-    from nodes.openai_api.node import OpenAIApiConfig, OpenAIApiNode
+    from flowred.nodes.openai_api.node import OpenAIApiConfig, OpenAIApiNode
 
     help_text = OpenAIApiNode.__doc__
     for field in set(OpenAIApiConfig.model_fields) - BASE_FIELDS:
@@ -32,8 +32,8 @@ def test_help_documents_every_option_and_the_seed_example():
 
 
 def test_config_schemas_describe_every_field_and_offer_grouped_methods():
-    from nodes.openai_api.node import OpenAIApiConfig
-    from nodes.openai_api.service_host import ServiceHostConfig
+    from flowred.nodes.openai_api.node import OpenAIApiConfig
+    from flowred.nodes.openai_api.service_host import ServiceHostConfig
 
     for config in (OpenAIApiConfig, ServiceHostConfig):
         for name, prop in own_fields(config.model_json_schema()).items():

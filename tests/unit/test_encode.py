@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime.encode import encode_object, js_number
-from runtime.values import UNDEFINED
+from flowred.encode import encode_object, js_number
+from flowred.values import UNDEFINED
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 

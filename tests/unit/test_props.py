@@ -1,7 +1,7 @@
 """Property expressions as Node-RED's normalisePropertyExpression / setMessageProperty."""
 import pytest
 
-from runtime import UNDEFINED, PropertyError, get_msg_property, parse_path, set_msg_property
+from flowred import UNDEFINED, PropertyError, get_msg_property, parse_path, set_msg_property
 
 
 @pytest.mark.parametrize("expr, keys", [

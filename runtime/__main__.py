@@ -1,0 +1,4 @@
+"""``python -m flowred``: the ``flowred`` command (flowred.cli)."""
+from .cli import main
+
+raise SystemExit(main())
