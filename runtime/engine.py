@@ -25,7 +25,7 @@ from .http_routes import HttpRoutes
 from .loader import ParsedFlows, validate_flows
 from .log import logger
 from .node import Node, NodeError
-from .registry import get_type, load_node_packages
+from .registry import NodeSets, get_type, load_node_packages
 from .settings import Settings
 from .storage import FlowStorage
 from .trace import MessageTrace
@@ -45,10 +45,11 @@ class Engine:
     """Owns the running flows. Create it inside the running event loop.
 
     ``storage`` (optional) is where deploys are saved and startup flows are read from.
+    ``node_sets``: this engine's enabled node sets and node module load errors.
     """
 
     def __init__(self, settings: Settings | None = None, storage: FlowStorage | None = None) -> None:
-        load_node_packages()
+        self.node_sets = NodeSets(load_node_packages())
         self.settings = settings or Settings()
         self.storage = storage
         self.events = EventHub()
@@ -112,7 +113,7 @@ class Engine:
         (``--safe``). Returns the new rev. Raises FlowValidationError (and changes nothing) when
         the flows are invalid.
         """
-        parsed = validate_flows(nodes)
+        parsed = validate_flows(nodes, self.node_sets.get_type)
         async with self._lock:
             creds = dict(credentials or {}) if replace_credentials else {**self.credentials, **(credentials or {})}
             for nid, fields in parsed.credentials.items():
