@@ -141,8 +141,8 @@ def _inspect(value: Any) -> str:
         return repr(value)
 
 
-def _set_active(engine, node_id: str, state: str) -> tuple[int, Any]:
-    node = engine.get_node(node_id)
+def _set_active(runtime, node_id: str, state: str) -> tuple[int, Any]:
+    node = runtime.get_node(node_id)
     if node is None or node.type != "debug" or state not in ("enable", "disable"):
         return 404, "Not Found"
     node.active = state == "enable"
@@ -150,14 +150,14 @@ def _set_active(engine, node_id: str, state: str) -> tuple[int, Any]:
 
 
 @admin_route("POST", "/debug/{id}/{state}", permission="debug.write")
-async def debug_toggle(engine, params: dict, body: Any) -> tuple[int, Any]:
+async def debug_toggle(runtime, params: dict, body: Any) -> tuple[int, Any]:
     """``POST /debug/:id/enable`` → 200 ``OK``; ``/disable`` → 201 ``Created`` (as Node-RED);
     an unknown id or state → 404."""
-    return _set_active(engine, params["id"], params["state"])
+    return _set_active(runtime, params["id"], params["state"])
 
 
 @admin_route("POST", "/debug/{state}", permission="debug.write")
-async def debug_toggle_many(engine, params: dict, body: Any) -> tuple[int, Any]:
+async def debug_toggle_many(runtime, params: dict, body: Any) -> tuple[int, Any]:
     """``POST /debug/enable|disable`` with ``{"nodes": [ids]}`` switches several debug nodes;
     without a ``nodes`` array → 400."""
     if params["state"] not in ("enable", "disable"):
@@ -165,5 +165,5 @@ async def debug_toggle_many(engine, params: dict, body: Any) -> tuple[int, Any]:
     if not isinstance(body, dict) or not isinstance(body.get("nodes"), list):
         return 400, {"code": "invalid_request", "message": "body must be {\"nodes\": [ids]}"}
     for nid in body["nodes"]:
-        _set_active(engine, str(nid), params["state"])
+        _set_active(runtime, str(nid), params["state"])
     return (200, "OK") if params["state"] == "enable" else (201, "Created")

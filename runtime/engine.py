@@ -25,7 +25,7 @@ from .http_routes import HttpRoutes
 from .loader import ParsedFlows, validate_flows
 from .log import logger
 from .node import Node, NodeError
-from .registry import NodeSets, get_type, load_node_packages
+from .registry import AdminRuntime, NodeSets, get_type, load_node_packages
 from .settings import Settings
 from .storage import FlowStorage
 from .trace import MessageTrace
@@ -45,7 +45,8 @@ class Engine:
     """Owns the running flows. Create it inside the running event loop.
 
     ``storage`` (optional) is where deploys are saved and startup flows are read from.
-    ``node_sets``: this engine's enabled node sets and node module load errors.
+    ``node_sets``: this engine's enabled node sets and node module load errors;
+    ``admin_runtime``: what node modules' admin routes are given.
     """
 
     def __init__(self, settings: Settings | None = None, storage: FlowStorage | None = None) -> None:
@@ -54,6 +55,7 @@ class Engine:
         self.storage = storage
         self.events = EventHub()
         self.trace = MessageTrace(enabled=self.settings.trace)
+        self.admin_runtime = AdminRuntime(self.get_node)
         self.bus = AsyncioBus(trace=self.trace)
         self.context = ContextManager.from_settings(self.settings.contextStorage, self.settings.userDir)
         self.http_routes = HttpRoutes()

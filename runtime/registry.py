@@ -19,7 +19,7 @@ from importlib.metadata import entry_points
 from typing import Any, Awaitable, Callable
 
 __all__ = ["NodeType", "register", "get_type", "all_types", "admin_route", "admin_routes",
-           "load_node_packages", "AdminRoute", "NodeSets"]
+           "load_node_packages", "AdminRoute", "AdminRuntime", "NodeSets"]
 
 
 @dataclass
@@ -54,8 +54,9 @@ class NodeType:
 class AdminRoute:
     """A route a node module adds to the Admin API (as ``RED.httpAdmin.post(...)`` in Node-RED).
 
-    ``handler(engine, params, body)`` returns ``(status, body)``; a ``str`` body is sent as
-    text/plain, anything else as JSON.
+    ``handler(runtime, params, body)`` returns ``(status, body)``; ``runtime`` is an
+    AdminRuntime, ``params`` the path's ``{name}`` parts, ``body`` the parsed JSON body (None
+    when empty). A ``str`` body is sent as text/plain, anything else as JSON.
     """
 
     method: str
@@ -68,6 +69,21 @@ logger = logging.getLogger("flowred")
 _types: dict[str, NodeType] = {}
 _routes: list[AdminRoute] = []
 _scanned: list[str] | None = None  # the modules of the node packages, found once per process
+
+
+class AdminRuntime:
+    """What an admin route of a node module (``@admin_route``) may use of the runtime: the
+    running nodes, by id, and nothing else. As the ``RED.nodes.getNode`` that Node-RED's
+    inject and debug nodes call in their ``RED.httpAdmin.post`` handlers."""
+
+    __slots__ = ("_lookup",)
+
+    def __init__(self, lookup: Callable[[str], Any]) -> None:
+        self._lookup = lookup
+
+    def get_node(self, node_id: str) -> Any:
+        """The running node (a flowred.Node) with this id, or None."""
+        return self._lookup(node_id)
 
 
 def register(type_name: str, *, category: str = "common", color: str = "#ddd", inputs: int = 1,
@@ -138,7 +154,9 @@ def all_types() -> list[NodeType]:
 
 
 def admin_route(method: str, path: str, permission: str = "") -> Callable:
-    """Decorator for an Admin API route owned by a node module, e.g. ``POST /inject/{id}``."""
+    """Decorator for an Admin API route owned by a node module, e.g. ``POST /inject/{id}``, on
+    ``async def handler(runtime, params, body) -> (status, body)`` (see AdminRoute;
+    ``runtime`` is an AdminRuntime, never the engine)."""
 
     def deco(fn: Callable) -> Callable:
         _routes.append(AdminRoute(method.upper(), path, fn, permission))
