@@ -11,7 +11,6 @@ from pydantic import field_validator
 
 from flowred import (JsonataError, Node, NodeConfig, NodeError, UNDEFINED, admin_route, compile_jsonata,
                      evaluate_jsonata, get_msg_property, register)
-from flowred.encode import encode_object
 
 STATUS_LENGTH = 32  # Node-RED's debugStatusLength
 
@@ -73,9 +72,7 @@ class DebugNode(Node):
             except JsonataError as exc:
                 raise NodeError(str(exc)) from None
             self._jsonata, self.property = config.complete, None
-        self._max = self.engine.settings.debugMaxLength
-        self._events = self.engine.events
-        self._trace = self.engine.trace
+        self._sidebar = self.debug_sidebar()
         self._count = 0
         self._last_status: Any = None
 
@@ -92,7 +89,8 @@ class DebugNode(Node):
             value = evaluate_jsonata(self._jsonata, msg, self)
         else:
             value = msg if prop is None else get_msg_property(msg, prop)
-        if cfg.tosidebar and self._events.has_listeners:
+        sidebar = self._sidebar
+        if cfg.tosidebar and sidebar.listening:
             data = {"id": self.id, "z": self.z, "path": self.flow.path, "name": self.name} if self.z else \
                 {"id": self.id, "path": self.flow.path, "name": self.name}
             if self.alias:
@@ -102,10 +100,10 @@ class DebugNode(Node):
                 data["topic"] = topic
             if prop is not None:
                 data["property"] = prop
-            if self._trace.enabled:  # lets the editor ask for the path this msg took
+            if sidebar.tracing:  # lets the editor ask for the path this msg took
                 data["_msgid"] = msg.get("_msgid")
             data["msg"] = value
-            self._events.publish("debug", encode_object(data, self._max))
+            sidebar.publish(data)
         if cfg.console:
             self.log(value if isinstance(value, str) else _inspect(value))
         if cfg.tostatus:
