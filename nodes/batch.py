@@ -186,7 +186,7 @@ class BatchNode(Node):
         self._interval = config.interval
         self._allow_empty = config.allowEmptySequence
         self._topics = [t.get("topic", UNDEFINED) for t in config.topics]
-        self._max_kept = int(getattr(self.engine.settings, "nodeMessageBufferMaxLength", 0) or 0)
+        self._max_kept = self.setting("nodeMessageBufferMaxLength", 0)
         self._pending: list[dict] = []                    # count and interval modes
         self._by_topic: dict[Any, dict[Any, _Group]] = {}  # concat: topic key -> parts.id key -> group
         self._pending_count = 0

@@ -32,11 +32,7 @@ class CatchNode(Node):
     Config = CatchConfig
 
     def start(self) -> None:
-        self.flow.catch_nodes.append(self)
-
-    async def close(self, removed: bool) -> None:
-        if self in self.flow.catch_nodes:
-            self.flow.catch_nodes.remove(self)
+        self.watch("error")
 
     def on_input(self, msg: dict) -> None:
         self.send(msg)

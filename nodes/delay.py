@@ -122,7 +122,7 @@ class DelayNode(Node):
         self.random_span = config.randomLast * scale - self.random_first
         self.allow_rate = config.allowrate
         self.second_output = config.outputs == 2
-        self.max_kept = getattr(self.engine.settings, "nodeMessageBufferMaxLength", 0) or 0
+        self.max_kept = self.setting("nodeMessageBufferMaxLength", 0)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._held: dict[int, tuple[asyncio.TimerHandle, dict]] = {}  # delay modes, in arrival order
         self._keys = count()

@@ -239,7 +239,7 @@ class _FileBase(Node):
         self._ftype = config.filenameType
         if self._ftype == "jsonata":
             compile_jsonata(self._filename)
-        self._workdir = getattr(self.engine.settings, "fileWorkingDirectory", None) or None
+        self._workdir = self.setting("fileWorkingDirectory") or None
         self._status_shown = False
 
     def _name(self, msg: dict) -> str:

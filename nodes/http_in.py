@@ -123,25 +123,20 @@ class HttpInNode(Node):
         url = config.url
         self.url = url if not url or url.startswith("/") else "/" + url
         self.method = config.method
-        settings = self.engine.settings
-        timeout = getattr(settings, "httpNodeTimeout", None)
+        timeout = self.setting("httpNodeTimeout")
         self._timeout = (float(timeout) if timeout else DEFAULT_TIMEOUT_MS) / 1000
-        self._base_url = settings.httpNodeRoot.rstrip("/")
+        self._base_url = self.setting("httpNodeRoot").rstrip("/")
         self._read_body = self.method != "get"
         self._multipart = config.upload and self.method == "post"
         self._pending: set[asyncio.Future] = set()
-        self._remove: Callable[[], None] | None = None
 
     def start(self) -> None:
         if not self.url:
             self.warn("missing path")
             return
-        self._remove = self.engine.http_routes.add(self.method, self.url, self._serve)
+        self.add_http_route(self.method, self.url, self._serve)  # removed on close
 
     async def close(self, removed: bool) -> None:
-        if self._remove is not None:
-            self._remove()
-            self._remove = None
         for future in list(self._pending):
             if not future.done():
                 future.set_result(web.Response(status=503, text="Service Unavailable"))

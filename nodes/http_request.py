@@ -175,7 +175,7 @@ class HttpRequestNode(Node):
         self.persist = config.persist
         self.header_rules = [(h.get("keyType"), h.get("keyValue"), h.get("valueType"), h.get("valueValue"))
                              for h in config.headers]
-        timeout = getattr(self.engine.settings, "httpRequestTimeout", None)
+        timeout = self.setting("httpRequestTimeout")
         try:
             timeout_ms = int(timeout) if timeout else DEFAULT_TIMEOUT_MS
         except (TypeError, ValueError):

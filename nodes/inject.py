@@ -179,11 +179,11 @@ def _normalise_entries(entries: list) -> list[tuple[str, Any, str]]:
 
 
 @admin_route("POST", "/inject/{id}", permission="inject.write")
-async def inject_endpoint(engine, params: dict, body: Any) -> tuple[int, Any]:
+async def inject_endpoint(runtime, params: dict, body: Any) -> tuple[int, Any]:
     """``POST /inject/:id``: 200 ``OK``; 404 for an unknown, disabled or non-inject node.
     A JSON body is the msg to start from; its ``__user_inject_props__`` replace the node's
     props for this one injection (Node-RED's editor uses that for "inject now with")."""
-    node = engine.get_node(params["id"])
+    node = runtime.get_node(params["id"])
     if node is None or node.type != "inject":
         return 404, "Not Found"
     node.receive(dict(body) if isinstance(body, dict) else {})

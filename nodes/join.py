@@ -206,7 +206,7 @@ class JoinNode(Node):
         self._right = bool(config.reduceRight)
         self._sequences: dict[Any, _Sequence] = {}
         self._pending_count = 0
-        self._max_pending = int(getattr(self.engine.settings, "nodeMessageBufferMaxLength", 0) or 0)
+        self._max_pending = self.setting("nodeMessageBufferMaxLength", 0)
 
     async def close(self, removed: bool) -> None:
         for group in self._groups.values():

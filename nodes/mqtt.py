@@ -260,7 +260,7 @@ class MqttBrokerNode(Node):
         self.birth = self._message(c.birthTopic, c.birthPayload, c.birthQos, c.birthRetain)
         self.close_message = self._message(c.closeTopic, c.closePayload, c.closeQos, c.closeRetain)
         self.will = self._message(c.willTopic, c.willPayload, c.willQos, c.willRetain)
-        reconnect = getattr(self.engine.settings, "mqttReconnectTime", None)
+        reconnect = self.setting("mqttReconnectTime")
         self.reconnect_delay = reconnect / 1000 if isinstance(reconnect, (int, float)) and reconnect > 0 \
             else RECONNECT_DELAY
         self.connected = False
@@ -294,7 +294,8 @@ class MqttBrokerNode(Node):
         if not self._users and not self.closing:
             await self.disconnect()
 
-    def _show(self, status: dict) -> None:
+    def show_status(self, status: dict) -> None:
+        """Show ``status`` on every mqtt in/out node using this broker."""
         for node in list(self._users.values()):
             node.status(status)
 
@@ -368,7 +369,7 @@ class MqttBrokerNode(Node):
         """Connect, dispatch messages until the connection ends, wait, connect again."""
         while True:
             self.connecting = True
-            self._show(_CONNECTING)
+            self.show_status(_CONNECTING)
             try:
                 client = aiomqtt.Client(self.host, self.port, **self._client_options())
             except NodeError as exc:
@@ -394,7 +395,7 @@ class MqttBrokerNode(Node):
                     self.connected = False
                     self.client = None
                     if was:
-                        self._show(_DISCONNECTED)
+                        self.show_status(_DISCONNECTED)
             self.connecting = False
             await asyncio.sleep(self.reconnect_delay)
 
@@ -403,7 +404,7 @@ class MqttBrokerNode(Node):
             if subs:
                 await client.subscribe(topic, max(s.qos for s in subs.values()))
         self.log(CONNECTED_LOG.format(broker=self.label_url))
-        self._show(_CONNECTED)
+        self.show_status(_CONNECTED)
         if self.birth:
             b = self.birth
             await client.publish(b["topic"], b["payload"], b["qos"], b["retain"])
@@ -628,7 +629,7 @@ class MqttInNode(_Client):
             broker.connect()
         elif action == "disconnect":
             await broker.disconnect()
-            broker._show(_DISCONNECTED)
+            broker.show_status(_DISCONNECTED)
         elif action == "subscribe":
             topics = msg.get("topic")
             for item in topics if isinstance(topics, list) else [topics]:

@@ -95,7 +95,7 @@ class SortNode(Node):
         self._as_num = bool(config.as_num)
         self._groups: dict[Any, list] = {}   # parts.id -> [count, msgs], oldest first
         self._pending_count = 0
-        self._max_pending = int(getattr(self.engine.settings, "nodeMessageBufferMaxLength", 0) or 0)
+        self._max_pending = self.setting("nodeMessageBufferMaxLength", 0)
 
     async def close(self, removed: bool) -> None:
         if self._groups:

@@ -30,11 +30,7 @@ class StatusNode(Node):
     Config = StatusConfig
 
     def start(self) -> None:
-        self.flow.status_nodes.append(self)
-
-    async def close(self, removed: bool) -> None:
-        if self in self.flow.status_nodes:
-            self.flow.status_nodes.remove(self)
+        self.watch("status")
 
     def on_input(self, msg: dict) -> None:
         self.send(msg)

@@ -238,7 +238,7 @@ class SwitchNode(Node):
         self._property = self._property_getter(config.property, config.propertyType)
         self._rules = [self._compile(r) for r in config.rules]
         self._needs_count = config.repair or any(r.t == "tail" for r in config.rules)
-        self._max_kept = int(getattr(self.engine.settings, "nodeMessageBufferMaxLength", 0) or 0)
+        self._max_kept = self.setting("nodeMessageBufferMaxLength", 0)
         self._pending_in: dict[Any, dict] = {}
         self._pending_out: dict[Any, list[list]] = {}
         self._pending_count = 0

@@ -142,7 +142,7 @@ async def _stop_handlers(handlers: set[asyncio.Task], server: asyncio.AbstractSe
 
 
 def _reconnect_time(node: Node) -> float:
-    ms = getattr(node.engine.settings, "socketReconnectTime", None)
+    ms = node.setting("socketReconnectTime")
     try:
         return float(ms) / 1000 if ms else RECONNECT_TIME
     except (TypeError, ValueError):

@@ -33,9 +33,6 @@ DUPLICATE_PATH = "Cannot have two WebSocket listeners on the same path: {path}"
 
 _DISCONNECTED = {"fill": "red", "shape": "ring", "text": "disconnected"}
 
-# websocket-listener paths in use, per engine: {(id(engine), path): node}
-_listeners: dict[tuple[int, str], "WebSocketListenerNode"] = {}
-
 
 def _wholemsg(v: Any) -> str:
     return "true" if v is True or v == "true" else "false"
@@ -282,22 +279,14 @@ class WebSocketListenerNode(_Endpoint):
         super().__init__(config, flow)
         path = config.path
         self.route_path = "/" + path.lstrip("/")
-        self._key = (id(self.engine), self.route_path.rstrip("/") or "/")
-        self._remove: Callable[[], None] | None = None
 
     def start(self) -> None:
-        if self._key in _listeners:
+        # one listener per path (removed on close), as Node-RED's listenerNodes
+        if self.add_http_route("GET", self.route_path, self._serve, exclusive=True) is None:
             self.error(DUPLICATE_PATH.format(path=self.config.path))
-            return
-        _listeners[self._key] = self
-        self._remove = self.engine.http_routes.add("GET", self.route_path, self._serve)
 
     async def close(self, removed: bool) -> None:
         self._watchers.clear()
-        if self._remove is not None:
-            self._remove()
-            self._remove = None
-            _listeners.pop(self._key, None)
         self._inputs.clear()
         await self._stop_peers()
 
