@@ -13,10 +13,9 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from flowred import PENDING, UNDEFINED, Node, NodeConfig, NodeError, all_scalar, register
-from flowred.jscompat import js_number, js_parse_float, js_string
+from flowred.jscompat import js_parse_float, js_to_number as js_number, js_to_string as js_string  # the codec code's names
 
-from .json_node import to_json
-from .split import parse_int
+from flowred.nodes.common import parse_int, to_json
 
 __all__ = ["CsvConfig", "CsvNode"]
 

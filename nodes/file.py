@@ -18,9 +18,9 @@ from pydantic import field_validator, model_validator
 
 from flowred import (UNDEFINED, Node, NodeConfig, NodeError, clone_message, compile_jsonata,
                      evaluate_value, generate_id, register)
-from flowred.jscompat import js_string
+from flowred.jscompat import js_to_string
 
-from .json_node import to_json
+from flowred.nodes.common import to_json
 
 __all__ = ["FileConfig", "FileNode", "FileInConfig", "FileInNode", "ENCODINGS", "encode", "decode"]
 
@@ -246,7 +246,7 @@ class _FileBase(Node):
         value = evaluate_value(self._filename, self._ftype, self, msg)
         if value is UNDEFINED or value is None or value == "" or value is False or value == 0:
             return ""
-        return value if isinstance(value, str) else js_string(value)
+        return value if isinstance(value, str) else js_to_string(value)
 
     def _full(self, filename: str) -> str:
         """Relative names resolve against the ``fileWorkingDirectory`` setting when there is
@@ -399,7 +399,7 @@ class FileNode(_FileBase):
             data += os.linesep
         enc = (msg.get("encoding") or "none") if self._encoding == "setbymsg" else self._encoding
         try:
-            buf = encode(data, enc if isinstance(enc, str) else js_string(enc))
+            buf = encode(data, enc if isinstance(enc, str) else js_to_string(enc))
         except ValueError as exc:
             raise NodeError(str(exc)) from None
         overwrite = self._mode == "true"
@@ -421,7 +421,7 @@ def _payload_data(payload: Any) -> str | bytes:
             return to_json(payload)
         except (TypeError, ValueError) as exc:
             raise NodeError(f"failed to write to file: {exc}") from None
-    return js_string(payload)
+    return js_to_string(payload)
 
 
 def _makedirs(path: str) -> None:

@@ -19,8 +19,8 @@ import orjson
 from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, NodeError, generate_id, register
-from flowred.jscompat import js_string
-from flowred.nodes.json_node import to_json
+from flowred.jscompat import js_to_string
+from flowred.nodes.common import to_json
 
 __all__ = ["MqttBrokerConfig", "MqttBrokerNode", "MqttInConfig", "MqttInNode", "MqttOutConfig", "MqttOutNode"]
 
@@ -51,7 +51,7 @@ _DATATYPES = ("auto-detect", "auto", "buffer", "utf8", "json", "base64")
 
 
 def _text(v: Any) -> str:
-    return "" if v is None else js_string(v) if not isinstance(v, str) else v
+    return "" if v is None else js_to_string(v) if not isinstance(v, str) else v
 
 
 def _flag(v: Any) -> bool:
@@ -103,7 +103,7 @@ def encode_payload(payload: Any) -> bytes | str:
         return bytes(payload)
     if isinstance(payload, (dict, list)):
         return to_json(payload)
-    return js_string(payload)
+    return js_to_string(payload)
 
 
 class MqttBrokerConfig(NodeConfig):
@@ -419,7 +419,7 @@ class MqttBrokerNode(Node):
         topic = message.topic.value
         payload = message.payload
         if type(payload) is not bytes:  # received payloads are bytes; be safe with others
-            payload = bytes(payload) if isinstance(payload, (bytes, bytearray)) else js_string(payload).encode()
+            payload = bytes(payload) if isinstance(payload, (bytes, bytearray)) else js_to_string(payload).encode()
         qos, retain = message.qos, bool(message.retain)
         for sub in self._routes:
             if sub.match(topic):

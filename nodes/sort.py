@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 from flowred import (PENDING, UNDEFINED, JsonataError, Node, NodeConfig, NodeError, compile_jsonata,
                      evaluate_jsonata, get_property, parse_path, register, set_property)
 
-from .join import js_string, js_to_number
+from flowred.jscompat import js_to_number, js_to_string
 
 
 class SortConfig(NodeConfig):
@@ -227,5 +227,5 @@ def _primitive(v: Any) -> Any:
     if isinstance(v, dict):
         return "[object Object]"
     if isinstance(v, (list, bytes, bytearray)):
-        return js_string(v)
+        return js_to_string(v)
     return v

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from flowred import (UNDEFINED, JsonataError, Node, NodeConfig, NodeError, PropertyError, TypedValueError,
                      clone_message, compile_jsonata, evaluate_jsonata, evaluate_value, generate_id, get_property,
                      parse_path, register)
-from flowred.jscompat import js_gt, js_is_number, js_gte, js_loose_equal, js_lt, js_lte, js_number, js_regex, js_string
+from flowred.jscompat import js_gt, js_is_number, js_gte, js_loose_equal, js_lt, js_lte, js_to_number, js_regex, js_to_string
 
 Operator = Literal["eq", "neq", "lt", "lte", "gt", "gte", "btwn", "cont", "regex", "true", "false", "null",
                    "nnull", "istype", "empty", "nempty", "head", "tail", "index", "hask", "jsonata_exp", "else"]
@@ -102,7 +102,7 @@ def _is_json(a: Any) -> bool:
     if a is UNDEFINED:
         return False
     try:
-        json.loads(js_string(a), parse_constant=_reject)
+        json.loads(js_to_string(a), parse_constant=_reject)
     except ValueError:
         return False
     return True
@@ -149,7 +149,7 @@ def _parts(msg: dict) -> dict:
 
 
 def _regex_match(a: Any, b: Any, case: bool) -> bool:
-    return js_regex(js_string(b), "i" if case else "").search(js_string(a)) is not None
+    return js_regex(js_to_string(b), "i" if case else "").search(js_to_string(a)) is not None
 
 
 OPERATORS: dict[str, Callable[[Any, Any, Any, bool, dict], bool]] = {
@@ -160,7 +160,7 @@ OPERATORS: dict[str, Callable[[Any, Any, Any, bool, dict], bool]] = {
     "gt": lambda a, b, c, case, msg: js_gt(a, b),
     "gte": lambda a, b, c, case, msg: js_gte(a, b),
     "btwn": lambda a, b, c, case, msg: (js_gte(a, b) and js_lte(a, c)) or (js_lte(a, b) and js_gte(a, c)),
-    "cont": lambda a, b, c, case, msg: js_string(b) in js_string(a),
+    "cont": lambda a, b, c, case, msg: js_to_string(b) in js_to_string(a),
     "regex": lambda a, b, c, case, msg: _regex_match(a, b, case),
     "true": lambda a, b, c, case, msg: a is True,
     "false": lambda a, b, c, case, msg: a is False,
@@ -169,13 +169,13 @@ OPERATORS: dict[str, Callable[[Any, Any, Any, bool, dict], bool]] = {
     "empty": lambda a, b, c, case, msg: _empty(a) is True,
     "nempty": lambda a, b, c, case, msg: _empty(a) is False,
     "istype": lambda a, b, c, case, msg: _is_type(a, b),
-    "head": lambda a, b, c, case, msg: js_lt(_parts(msg).get("index", UNDEFINED), js_number(b)),
-    "tail": lambda a, b, c, case, msg: js_lte(js_number(_parts(msg).get("count", UNDEFINED)) - js_number(b),
+    "head": lambda a, b, c, case, msg: js_lt(_parts(msg).get("index", UNDEFINED), js_to_number(b)),
+    "tail": lambda a, b, c, case, msg: js_lte(js_to_number(_parts(msg).get("count", UNDEFINED)) - js_to_number(b),
                                               _parts(msg).get("index", UNDEFINED)),
-    "index": lambda a, b, c, case, msg: js_lte(js_number(b), _parts(msg).get("index", UNDEFINED))
-                                        and js_lte(_parts(msg).get("index", UNDEFINED), js_number(c)),
+    "index": lambda a, b, c, case, msg: js_lte(js_to_number(b), _parts(msg).get("index", UNDEFINED))
+                                        and js_lte(_parts(msg).get("index", UNDEFINED), js_to_number(c)),
     "hask": lambda a, b, c, case, msg: a is not None and a is not UNDEFINED and not isinstance(b, (dict, list))
-                                       and b is not None and _has_own(a, js_string(b)),
+                                       and b is not None and _has_own(a, js_to_string(b)),
     "jsonata_exp": lambda a, b, c, case, msg: b is True,
 }
 
@@ -296,7 +296,7 @@ class SwitchNode(Node):
         if not present and rule_t != "istype":
             value = UNDEFINED
         if not vt:
-            vt = "str" if js_number(value) != js_number(value) else "num"
+            vt = "str" if js_to_number(value) != js_to_number(value) else "num"
         if rule_t == "istype":
             return _const(value)
         if vt in ("json", "null"):
@@ -304,11 +304,11 @@ class SwitchNode(Node):
         if vt == "prev":
             return lambda msg: self._previous
         if vt == "num":
-            return _const(js_number(value))
+            return _const(js_to_number(value))
         if vt == "str":
-            return _const(js_string(value))
+            return _const(js_to_string(value))
         if vt == "bool":
-            return _const(value if isinstance(value, bool) else js_string(value).lower() == "true")
+            return _const(value if isinstance(value, bool) else js_to_string(value).lower() == "true")
         if vt == "jsonata":
             expr = self._jsonata(value)
             if expr is None:

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import codecs
 import collections
-import re
 import ssl
 from typing import Any
 
 from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, NodeError, UNDEFINED, clone_message, generate_id, register
-from flowred.jscompat import js_string
+from flowred.jscompat import js_to_string
+from flowred.nodes.common import b64decode, port_number
 
-__all__ = ["TcpInConfig", "TcpInNode", "TcpOutConfig", "TcpOutNode", "TcpRequestConfig", "TcpRequestNode", "port_number", "b64decode"]
+__all__ = ["TcpInConfig", "TcpInNode", "TcpOutConfig", "TcpOutNode", "TcpRequestConfig", "TcpRequestNode"]
 
 COLOR = "Silver"
 ICON = "bridge-dash.svg"
@@ -48,35 +47,8 @@ def _connections(count: int) -> str:
     return f"{count} connection" if count == 1 else f"{count} connections"
 
 
-def port_number(v: Any, required: bool) -> Any:
-    """A port setting as an int 0-65535, or "" when empty and not ``required``. Raises ValueError."""
-    if v is None or (isinstance(v, str) and not v.strip()):
-        if required:
-            raise ValueError("port is required")
-        return ""
-    try:
-        port = int(str(v).strip())
-    except ValueError:
-        raise ValueError(f"port must be a number, got {v!r}") from None
-    if not 0 <= port <= 65535:
-        raise ValueError(f"port must be 0-65535, got {v!r}")
-    return port
-
-
 def _unescape(text: str) -> str:
     return text.replace("\\n", "\n").replace("\\r", "\r").replace("\\t", "\t")
-
-
-def b64decode(text: str) -> bytes:
-    """Node.js ``Buffer.from(text, "base64")``: lenient, characters outside the alphabet are
-    skipped, padding is optional, URL-safe letters are accepted."""
-    cleaned = re.sub(r"[^A-Za-z0-9+/_-]", "", text).replace("-", "+").replace("_", "/")
-    if len(cleaned) % 4 == 1:  # a lone last character holds no whole byte
-        cleaned = cleaned[:-1]
-    try:
-        return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4))
-    except (binascii.Error, ValueError):
-        return b""
 
 
 def _to_bytes(payload: Any, b64: bool) -> bytes:
@@ -89,7 +61,7 @@ def _to_bytes(payload: Any, b64: bool) -> bytes:
         return bytes(payload)
     if t is str:
         return b64decode(payload) if b64 else payload.encode()
-    return js_string(payload).encode()
+    return js_to_string(payload).encode()
 
 
 def _peer(writer: asyncio.StreamWriter) -> tuple[str | None, int | None]:
@@ -748,7 +720,7 @@ class TcpRequestNode(Node):
         payload = msg.get("payload", UNDEFINED)
         if payload is not UNDEFINED and type(payload) not in (bytes, str):
             msg["payload"] = payload = (bytes(payload) if isinstance(payload, (bytearray, memoryview))
-                                        else js_string(payload))
+                                        else js_to_string(payload))
         host = cfg.server or msg.get("host")
         port = cfg.port or msg.get("port")
         if self.out == "sit" and msg.get("reset"):
@@ -762,8 +734,8 @@ class TcpRequestNode(Node):
             self.status({"fill": "green", "shape": "dot" if count else "ring", "text": _connections(count)})
             if "payload" not in msg:
                 return
-        key = f"{js_string(host) if host is not None else 'undefined'}:" \
-              f"{js_string(port) if port is not None else 'undefined'}"
+        key = f"{js_to_string(host) if host is not None else 'undefined'}:" \
+              f"{js_to_string(port) if port is not None else 'undefined'}"
         if key != self._last_id:
             self.status({})
             self._last_id = key

@@ -15,9 +15,7 @@ from pystache.renderengine import RenderEngine
 
 from flowred import UNDEFINED, Node, NodeConfig, NodeError, register, set_msg_property
 from flowred.context import parse_context_key
-from flowred.encode import js_number
-
-from .json_node import parse_json
+from flowred.nodes.common import mustache_text, parse_json
 
 try:
     import yaml
@@ -42,27 +40,6 @@ class _JsObject(dict):
 
 
 _EMPTY_OBJECT = _JsObject()
-
-
-def js_string(value: Any) -> str:
-    """JavaScript's ``String(value)`` as mustache.js writes a value: null/undefined as ``""``,
-    ``true``/``false``, numbers as JavaScript prints them, arrays joined by commas, objects as
-    ``[object Object]``, bytes (a Buffer) as UTF-8 text."""
-    if value is None or value is UNDEFINED:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return js_number(value)
-    if isinstance(value, (list, tuple)):
-        return ",".join(js_string(v) for v in value)
-    if isinstance(value, dict):
-        return "[object Object]"
-    if isinstance(value, (bytes, bytearray)):
-        return value.decode("utf-8", "replace")
-    return str(value)
 
 
 def _escape_html(text: str) -> str:
@@ -164,7 +141,7 @@ class TemplateNode(Node):
         self._tokens: dict[str, tuple] = {}
         self._msg: dict = {}
         self._engine = RenderEngine(literal=str, escape=_escape_html, resolve_context=self._lookup,
-                                    resolve_partial=lambda name: "", to_str=js_string)
+                                    resolve_partial=lambda name: "", to_str=mustache_text)
         self._json_strings = config.output == "json"
 
     def on_input(self, msg: dict) -> None:

@@ -16,9 +16,9 @@ from pystache.renderengine import RenderEngine
 from flowred import (Node, NodeConfig, clone_message, evaluate_value, get_property, parse_path,
                      register, to_number)
 
-from flowred.jscompat import js_object_key, js_parse_float, js_string, js_truthy
+from flowred.jscompat import js_object_key, js_parse_float, js_to_string, js_truthy
 
-__all__ = ["TriggerConfig", "TriggerNode", "js_string"]
+__all__ = ["TriggerConfig", "TriggerNode"]
 
 UNITS_MS = {"ms": 1, "s": 1000, "min": 60_000, "hr": 3_600_000}
 VALUE_TYPES = {"str", "num", "bool", "json", "bin", "date", "env", "flow", "global", "msg", "jsonata", "re",
@@ -216,7 +216,7 @@ class TriggerNode(Node):
 
     def _is_reset_payload(self, msg: dict) -> bool:
         payload = msg.get("payload")
-        return "payload" in msg and payload is not None and js_string(payload) == self.reset_value
+        return "payload" in msg and payload is not None and js_to_string(payload) == self.reset_value
 
     def _trigger(self, msg: dict, topic: str, state: _Topic | None, delay: float) -> None:
         """First msg of a trigger (or of each repeat cycle): evaluate both payloads, start the
@@ -319,7 +319,7 @@ def _legacy_type(vtype: str, value: Any) -> tuple[str, Any]:
 
 def _mustache_text(value: Any) -> str:
     """A tag's value as mustache.js writes it: null as nothing, else ``String(value)``."""
-    return "" if value is None else js_string(value)
+    return "" if value is None else js_to_string(value)
 
 
 def _lookup(stack: ContextStack, name: str) -> Any:

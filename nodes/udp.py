@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import field_validator
 
 from flowred import Node, NodeConfig, NodeError, register
-from flowred.jscompat import js_string
-from flowred.nodes.tcp import b64decode, port_number
+from flowred.jscompat import js_to_string
+from flowred.nodes.common import b64decode, port_number
 
 __all__ = ["UdpInConfig", "UdpInNode", "UdpOutConfig", "UdpOutNode"]
 
@@ -390,7 +390,7 @@ class UdpOutNode(Node):
         elif isinstance(payload, (bytes, bytearray, memoryview)):
             data = bytes(payload)
         else:
-            data = js_string(payload).encode()
+            data = js_to_string(payload).encode()
         host = str(addr)
         loop = asyncio.get_running_loop()
         try:

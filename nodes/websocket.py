@@ -16,8 +16,8 @@ from aiohttp import web
 from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, NodeError, clone_message, generate_id, register
-from flowred.jscompat import js_string
-from flowred.nodes.json_node import to_json
+from flowred.jscompat import js_to_string
+from flowred.nodes.common import to_json
 
 __all__ = ["WebSocketListenerConfig", "WebSocketListenerNode", "WebSocketClientConfig", "WebSocketClientNode",
            "WebSocketInOutConfig", "WebSocketInNode", "WebSocketOutNode"]
@@ -380,7 +380,7 @@ class WebSocketClientNode(_Endpoint):
             else:
                 value = value_type
             if name:
-                headers[str(name)] = js_string(value) if value is not None else ""
+                headers[str(name)] = js_to_string(value) if value is not None else ""
         self._headers = headers
         self._session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(), trust_env=False)
         self._task = asyncio.get_running_loop().create_task(self._keep_connected())
@@ -555,7 +555,7 @@ class WebSocketOutNode(_InOut):
             elif payload is None or t is dict or t is list or isinstance(payload, (dict, list)):
                 data = to_json(payload)
             else:
-                data = js_string(payload)
+                data = js_to_string(payload)
         else:
             return
         if not data:

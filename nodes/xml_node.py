@@ -22,7 +22,7 @@ from xml.sax import SAXParseException
 from xml.sax.handler import ContentHandler, property_lexical_handler
 
 from flowred import UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register, set_msg_property
-from flowred.jscompat import js_string, js_truthy
+from flowred.jscompat import js_to_string as js_string, js_truthy
 
 __all__ = ["XmlConfig", "XmlNode", "parse_xml", "build_xml", "PARSER_DEFAULTS", "BUILDER_DEFAULTS"]
 

@@ -25,8 +25,7 @@ from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
 from flowred import UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register, set_msg_property
-from flowred.encode import js_number
-from flowred.jscompat import js_string
+from flowred.jscompat import js_number_text as js_number, js_to_string as js_string
 
 __all__ = ["YamlConfig", "YamlNode", "load_yaml", "dump_yaml"]
 
