@@ -19,6 +19,7 @@ from flowred.context import parse_context_key
 from flowred.typed import substitute_env
 
 from flowred.jscompat import js_to_number, js_regex, js_to_string
+from flowred.fields import Flag
 
 TO_TYPES = {"str", "num", "bool", "json", "bin", "date", "env", "msg", "flow", "global", "jsonata"}
 FROM_TYPES = {"str", "re", "num", "bool", "env", "msg", "flow", "global"}
@@ -43,7 +44,7 @@ class ChangeRule(BaseModel):
     tot: str = "str"
     from_: Any = Field("", alias="from")
     fromt: str = "str"
-    dc: bool = False
+    dc: Flag = False
 
     @model_validator(mode="before")
     @classmethod
@@ -92,11 +93,6 @@ class ChangeRule(BaseModel):
         if self.t == "move" and self.tot not in PROPERTY_TYPES:
             raise ValueError(f"a move needs a msg, flow or global destination, not {self.tot!r}")
         return self
-
-    @field_validator("dc", mode="before")
-    @classmethod
-    def _dc(cls, v: Any) -> bool:
-        return v is True or v == "true"
 
 
 class ChangeConfig(NodeConfig):

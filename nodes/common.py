@@ -1,6 +1,6 @@
 """Helpers several node modules share: JSON parse/stringify as Node-RED's nodes do it, Node.js'
-lenient base64, JavaScript's ``parseInt``, the separator escapes of split and join, port
-numbers, and the HTTP header helpers of the http nodes.
+lenient base64, JavaScript's ``parseInt``, the separator escapes of split and join, and the
+HTTP header helpers of the http nodes. (Port numbers are a field type: ``flowred.fields.Port``.)
 
 No node type lives here. JavaScript's value rules (``Number()``, ``String()`` ...) are in
 ``flowred.jscompat``; lenient config field types in ``flowred.fields``.
@@ -20,8 +20,8 @@ import orjson
 from flowred import UNDEFINED, NodeError
 from flowred.jscompat import js_to_string
 
-__all__ = ["json_error_text", "parse_json", "to_json", "b64decode", "parse_int", "unescape", "port_number",
-           "node_headers", "headers_hash", "REQUEST_MARKER", "mustache_text"]
+__all__ = ["json_error_text", "parse_json", "to_json", "b64decode", "parse_int", "unescape", "node_headers",
+           "headers_hash", "REQUEST_MARKER", "mustache_text"]
 
 
 # -- JSON ----------------------------------------------------------------------------------
@@ -110,22 +110,6 @@ def unescape(text: str) -> str:
     """The escapes Node-RED's split and join accept in a separator: ``\\n \\r \\t \\f \\0``
     (``\\e`` gives a plain ``e``, as it does in JavaScript)."""
     return _ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], text)
-
-
-def port_number(v: Any, required: bool) -> Any:
-    """A port setting of the tcp and udp nodes as an int 0-65535, or ``""`` when empty and not
-    ``required``. Raises ValueError naming what was wrong (a deploy error on the field)."""
-    if v is None or (isinstance(v, str) and not v.strip()):
-        if required:
-            raise ValueError("port is required")
-        return ""
-    try:
-        port = int(str(v).strip())
-    except ValueError:
-        raise ValueError(f"port must be a number, got {v!r}") from None
-    if not 0 <= port <= 65535:
-        raise ValueError(f"port must be 0-65535, got {v!r}")
-    return port
 
 
 def mustache_text(value: Any) -> str:

@@ -16,6 +16,7 @@ from flowred import PENDING, UNDEFINED, Node, NodeConfig, NodeError, all_scalar,
 from flowred.jscompat import js_parse_float, js_to_number as js_number, js_to_string as js_string  # the codec code's names
 
 from flowred.nodes.common import parse_int, to_json
+from flowred.fields import OrDefault, Text, TruthyFlag
 
 __all__ = ["CsvConfig", "CsvNode"]
 
@@ -48,13 +49,6 @@ _OBJECTS = (dict, list, tuple, bytes, bytearray, _dt.datetime)  # JavaScript's t
 def _unescape(text: str) -> str:
     """The ``\\t``, ``\\n`` and ``\\r`` the editor writes in ``sep`` and ``ret`` as characters."""
     return text.replace("\\t", "\t").replace("\\n", "\n").replace("\\r", "\r")
-
-
-def _flag(value: Any) -> bool:
-    """A checkbox value: true/false, or the "" a node that was never edited has."""
-    if isinstance(value, str):
-        return value.strip().lower() == "true"
-    return bool(value)
 
 
 def _number(value: int | float) -> int | float:
@@ -317,36 +311,21 @@ class CsvConfig(NodeConfig):
     """
 
     spec: Literal["", "rfc"] = Field("", json_schema_extra={"default": "rfc"})
-    sep: str = ","
-    hdrin: bool = False
+    sep: OrDefault[str] = ","
+    hdrin: TruthyFlag = False
     hdrout: Literal["none", "all", "once"] = "none"
     multi: Literal["one", "mult"] = "one"
-    ret: str = Field("", json_schema_extra={"default": "\\r\\n"})
-    temp: str = ""
+    ret: Text = Field("", json_schema_extra={"default": "\\r\\n"})
+    temp: Text = ""
     skip: int = 0
-    strings: bool = True
-    include_empty_strings: bool = False
-    include_null_values: bool = False
+    strings: TruthyFlag = True
+    include_empty_strings: TruthyFlag = False
+    include_null_values: TruthyFlag = False
 
     @field_validator("spec", mode="before")
     @classmethod
     def _spec(cls, v: Any) -> str:
         return "rfc" if v == "rfc" else ""
-
-    @field_validator("sep", mode="before")
-    @classmethod
-    def _sep(cls, v: Any) -> Any:
-        return v or ","
-
-    @field_validator("ret", "temp", mode="before")
-    @classmethod
-    def _str(cls, v: Any) -> Any:
-        return "" if v is None else v
-
-    @field_validator("hdrin", "strings", "include_empty_strings", "include_null_values", mode="before")
-    @classmethod
-    def _flags(cls, v: Any) -> bool:
-        return _flag(v)
 
     @field_validator("hdrout", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from pydantic import field_validator
 
 from flowred import Node, NodeConfig, generate_id, register
 from flowred.nodes.common import node_headers
+from flowred.fields import Text
 
 __all__ = ["HttpInConfig", "HttpInNode", "HttpRequest", "HttpResponse", "parse_query"]
 
@@ -31,10 +32,10 @@ class HttpInConfig(NodeConfig):
     ``/`` is added). ``method``: get, post, put, delete or patch (default get). ``upload``:
     accept multipart file uploads on POST (``msg.req.files``). ``swaggerDoc`` is kept, unused."""
 
-    url: str = ""
+    url: Text = ""
     method: str = "get"
     upload: bool = False
-    swaggerDoc: str = ""
+    swaggerDoc: Text = ""
 
     @field_validator("method", mode="before")
     @classmethod
@@ -43,11 +44,6 @@ class HttpInConfig(NodeConfig):
         if method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {v!r}")
         return method
-
-    @field_validator("url", "swaggerDoc", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return "" if v is None else v
 
     @field_validator("upload", mode="before")
     @classmethod

@@ -28,6 +28,7 @@ from flowred import (UNDEFINED, Node, NodeConfig, NodeError, PropertyError, Type
 from flowred.jscompat import js_number_text, js_to_string
 
 from flowred.nodes.common import REQUEST_MARKER, headers_hash, mustache_text, node_headers
+from flowred.fields import Bool, Text
 
 __all__ = ["HttpRequestConfig", "HttpRequestNode"]
 
@@ -61,14 +62,14 @@ class HttpRequestConfig(NodeConfig):
     ret: str = "txt"
     paytoqs: str = "ignore"
     url: str = ""
-    tls: str = Field("", description="The id of the tls-config config node for https requests (empty: "
+    tls: Text = Field("", description="The id of the tls-config config node for https requests (empty: "
                                      "the system's trusted certificates).")
-    persist: bool = False
-    proxy: str = Field("", description="The id of the http proxy config node (empty: the http_proxy, "
+    persist: Bool = False
+    proxy: Text = Field("", description="The id of the http proxy config node (empty: the http_proxy, "
                                        "https_proxy and no_proxy environment variables).")
-    insecureHTTPParser: bool = False
-    authType: str = ""
-    senderr: bool = False
+    insecureHTTPParser: Bool = False
+    authType: Text = ""
+    senderr: Bool = False
     headers: list[dict] = []
 
     @field_validator("method", mode="before")
@@ -96,16 +97,6 @@ class HttpRequestConfig(NodeConfig):
         if "{{" in url:
             _compile(url)
         return url
-
-    @field_validator("tls", "proxy", "authType", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return "" if v is None else v
-
-    @field_validator("persist", "insecureHTTPParser", "senderr", mode="before")
-    @classmethod
-    def _flag(cls, v: Any) -> Any:
-        return False if v in (None, "") else v
 
     @field_validator("headers", mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from flowred import UNDEFINED, Node, NodeConfig, NodeError, register
 from flowred.jscompat import js_number_text, js_to_string
 
 from flowred.nodes.common import REQUEST_MARKER, headers_hash
+from flowred.fields import EmptyDefault
 
 # http in and http response are one feature: the response object http in puts in msg.res
 from .http_in import HttpResponse
@@ -34,7 +35,7 @@ class HttpResponseConfig(NodeConfig):
     ``headers``: header name → value, set on every response; they win over ``msg.headers``."""
 
     statusCode: str = ""
-    headers: dict[str, Any] = {}
+    headers: EmptyDefault[dict[str, Any]] = {}
 
     @field_validator("statusCode", mode="before")
     @classmethod
@@ -43,11 +44,6 @@ class HttpResponseConfig(NodeConfig):
         if text and not (text.isdigit() and 100 <= int(text) <= 999):
             raise ValueError(f"statusCode must be a number from 100 to 999, got {v!r}")
         return text
-
-    @field_validator("headers", mode="before")
-    @classmethod
-    def _headers(cls, v: Any) -> Any:
-        return {} if v in (None, "") else v
 
 
 @register("http response", category="network", color="#e7e7ae", inputs=1, outputs=0, icon="white-globe.svg")

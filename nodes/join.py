@@ -11,7 +11,7 @@ import asyncio
 import json
 import math
 from functools import cmp_to_key
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -21,9 +21,8 @@ from flowred import (PENDING, UNDEFINED, Node, NodeConfig, NodeError,
 from flowred.jscompat import js_array_join, js_to_number, js_to_string
 
 from flowred.nodes.common import unescape
+from flowred.fields import OrDefault, Text
 
-_MODES = ("auto", "custom", "reduce")
-_BUILDS = ("string", "buffer", "array", "object", "merged")
 
 
 class JoinConfig(NodeConfig):
@@ -42,46 +41,22 @@ class JoinConfig(NodeConfig):
     ``reduceFixup`` (JSONata on the result), ``reduceRight`` (last to first).
     """
 
-    mode: str = "auto"
-    build: str = "array"
-    property: str = "payload"
-    propertyType: str = "msg"
-    key: str = "topic"
-    joiner: str = ""
-    joinerType: str = "str"
+    mode: OrDefault[Literal["auto", "custom", "reduce"]] = "auto"
+    build: OrDefault[Literal["string", "buffer", "array", "object", "merged"]] = "array"
+    property: OrDefault[str] = "payload"
+    propertyType: OrDefault[str] = "msg"
+    key: OrDefault[str] = "topic"
+    joiner: Text = ""
+    joinerType: OrDefault[str] = "str"
     useparts: Any = None
     accumulate: bool | str = "false"
     timeout: float = 0
-    count: str = ""
+    count: Text = ""
     reduceRight: Any = False
     reduceExp: str | None = Field(default=None, validate_default=True)
     reduceInit: Any = None
     reduceInitType: str | None = None
     reduceFixup: str | None = None
-
-    @field_validator("mode", "build", "property", "propertyType", "key", "joinerType", mode="before")
-    @classmethod
-    def _or_default(cls, v: Any, info) -> Any:
-        return v or cls.model_fields[info.field_name].default
-
-    @field_validator("joiner", "count", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return "" if v is None else v
-
-    @field_validator("mode")
-    @classmethod
-    def _mode(cls, v: str) -> str:
-        if v not in _MODES:
-            raise ValueError(f"unknown join mode {v!r} (auto, custom or reduce)")
-        return v
-
-    @field_validator("build")
-    @classmethod
-    def _build(cls, v: str) -> str:
-        if v not in _BUILDS:
-            raise ValueError(f"unknown build type {v!r} ({', '.join(_BUILDS)})")
-        return v
 
     @field_validator("property", "key")
     @classmethod

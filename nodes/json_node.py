@@ -5,13 +5,12 @@ As Node-RED's JSON node (nodes/core/parsers/70-JSON.js, 70-JSON.html).
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Callable
-
-from pydantic import field_validator
+from typing import Any, Callable, Literal
 
 from flowred import (UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register,
                      set_msg_property)
 from flowred.nodes.common import parse_json, to_json
+from flowred.fields import OrDefault, TruthyFlag
 
 try:
     import jsonschema
@@ -20,7 +19,6 @@ except ImportError:  # validation is optional, as the package is
 
 __all__ = ["JsonConfig", "JsonNode"]
 
-ACTIONS = ("", "str", "obj")
 
 
 class JsonConfig(NodeConfig):
@@ -31,29 +29,9 @@ class JsonConfig(NodeConfig):
     write the JSON string indented by 4 spaces.
     """
 
-    property: str = "payload"
-    action: str = ""
-    pretty: bool = False
-
-    @field_validator("property", mode="before")
-    @classmethod
-    def _property(cls, v: Any) -> Any:
-        return v or "payload"
-
-    @field_validator("action", mode="before")
-    @classmethod
-    def _action(cls, v: Any) -> str:
-        v = v or ""
-        if v not in ACTIONS:
-            raise ValueError(f'action must be "", "str" or "obj", not {v!r}')
-        return v
-
-    @field_validator("pretty", mode="before")
-    @classmethod
-    def _pretty(cls, v: Any) -> bool:
-        if isinstance(v, str):
-            return v.strip().lower() == "true"
-        return bool(v)
+    property: OrDefault[str] = "payload"
+    action: OrDefault[Literal["", "str", "obj"]] = ""
+    pretty: TruthyFlag = False
 
 
 @register("json", category="parser", color="#DEBD5C", inputs=1, outputs=1, icon="parser-json.svg")

@@ -13,6 +13,7 @@ from flowred import (PENDING, UNDEFINED, JsonataError, Node, NodeConfig, NodeErr
                      evaluate_jsonata, get_property, parse_path, register, set_property)
 
 from flowred.jscompat import js_to_number, js_to_string
+from flowred.fields import OrDefault, Text
 
 
 class SortConfig(NodeConfig):
@@ -27,24 +28,14 @@ class SortConfig(NodeConfig):
     ``descending``; ``as_num``: compare the keys as numbers.
     """
 
-    order: str = "ascending"
+    order: OrDefault[str] = "ascending"
     as_num: Any = False
-    target: str = "payload"
+    target: OrDefault[str] = "payload"
     targetType: str = "seq"
-    msgKey: str = "payload"
+    msgKey: Text = "payload"
     msgKeyType: str = "elem"
-    seqKey: str = "payload"
+    seqKey: OrDefault[str] = "payload"
     seqKeyType: str = Field(default="msg", validate_default=True)
-
-    @field_validator("order", "target", "seqKey", mode="before")
-    @classmethod
-    def _or_default(cls, v: Any, info) -> Any:
-        return v or cls.model_fields[info.field_name].default
-
-    @field_validator("msgKey", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return "" if v is None else v
 
     @field_validator("seqKeyType")
     @classmethod

@@ -13,6 +13,7 @@ from pydantic import field_validator
 from flowred import (PENDING, UNDEFINED, Node, NodeConfig, NodeError, all_scalar, clone_message, generate_id,
                      get_property, parse_path, register, set_property)
 from flowred.nodes.common import parse_int, unescape
+from flowred.fields import OrDefault, Text
 
 
 class SplitConfig(NodeConfig):
@@ -26,23 +27,13 @@ class SplitConfig(NodeConfig):
     the key when an object is split ("" for none).
     """
 
-    splt: str = "\\n"
-    spltType: str = "str"
+    splt: Text = "\\n"
+    spltType: OrDefault[str] = "str"
     arraySplt: int = 1
     arraySpltType: str = "len"
     stream: bool | str = False
-    addname: str = ""
-    property: str = "payload"
-
-    @field_validator("splt", "addname", "property", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return "" if v is None else v
-
-    @field_validator("spltType", mode="before")
-    @classmethod
-    def _splt_type(cls, v: Any) -> Any:
-        return v or "str"
+    addname: Text = ""
+    property: Text = "payload"
 
     @field_validator("arraySplt", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ from flowred import (UNDEFINED, JsonataError, Node, NodeConfig, NodeError, Prope
                      clone_message, compile_jsonata, evaluate_jsonata, evaluate_value, generate_id, get_property,
                      parse_path, register)
 from flowred.jscompat import js_gt, js_is_number, js_gte, js_loose_equal, js_lt, js_lte, js_to_number, js_regex, js_to_string
+from flowred.fields import Bool, EmptyDefault, Flag, OrDefault
 
 Operator = Literal["eq", "neq", "lt", "lte", "gt", "gte", "btwn", "cont", "regex", "true", "false", "null",
                    "nnull", "istype", "empty", "nempty", "head", "tail", "index", "hask", "jsonata_exp", "else"]
@@ -32,12 +33,7 @@ class SwitchRule(BaseModel):
     vt: str | None = None
     v2: Any = None
     v2t: str | None = None
-    case: bool = False
-
-    @field_validator("case", mode="before")
-    @classmethod
-    def _case(cls, v: Any) -> bool:
-        return v is True or v == "true"
+    case: Flag = False
 
 
 class SwitchConfig(NodeConfig):
@@ -50,37 +46,17 @@ class SwitchConfig(NodeConfig):
     """
 
     property: str = "payload"
-    propertyType: str = "msg"
-    rules: list[SwitchRule] = []
+    propertyType: OrDefault[str] = "msg"
+    rules: OrDefault[list[SwitchRule]] = []
     checkall: str = "true"
-    repair: bool = False
-    outputs: int = 1
-
-    @field_validator("propertyType", mode="before")
-    @classmethod
-    def _property_type(cls, v: Any) -> Any:
-        return v or "msg"
-
-    @field_validator("rules", mode="before")
-    @classmethod
-    def _rules(cls, v: Any) -> Any:
-        return v or []
+    repair: Bool = False
+    outputs: EmptyDefault[int] = 1
 
     @field_validator("checkall", mode="before")
     @classmethod
     def _checkall(cls, v: Any) -> str:
         # Node-RED compares ``checkall == "false"``: only that text stops at the first match
         return v if isinstance(v, str) and v else "true"
-
-    @field_validator("repair", mode="before")
-    @classmethod
-    def _repair(cls, v: Any) -> Any:
-        return False if v in (None, "") else v
-
-    @field_validator("outputs", mode="before")
-    @classmethod
-    def _outputs(cls, v: Any) -> Any:
-        return 1 if v in (None, "") else v
 
 
 _SEQUENCE_OPS = {"head", "tail", "index"}

@@ -11,13 +11,14 @@ import base64
 import codecs
 import collections
 import ssl
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, NodeError, UNDEFINED, clone_message, generate_id, register
 from flowred.jscompat import js_to_string
-from flowred.nodes.common import b64decode, port_number
+from flowred.nodes.common import b64decode
+from flowred.fields import EmptyDefault, Flag, OptionalPort, Port, Text
 
 __all__ = ["TcpInConfig", "TcpInNode", "TcpOutConfig", "TcpOutNode", "TcpRequestConfig", "TcpRequestNode"]
 
@@ -132,15 +133,15 @@ class TcpInConfig(NodeConfig):
     ``tls``: a tls-config node id. ``base64`` is deprecated and unused."""
 
     server: str = "server"
-    host: str = ""
-    port: Any = Field(..., description="The port to listen on or connect to.")
+    host: Text = ""
+    port: Port = Field(..., description="The port to listen on or connect to.")
     datamode: str = "stream"
-    datatype: str = "buffer"
-    newline: str = ""
-    topic: str = ""
-    trim: bool = False
-    base64: bool = False
-    tls: str = ""
+    datatype: EmptyDefault[Literal["buffer", "utf8", "base64"]] = "buffer"
+    newline: Text = ""
+    topic: Text = ""
+    trim: Flag = False
+    base64: Flag = False
+    tls: Text = ""
 
     @field_validator("server", mode="before")
     @classmethod
@@ -149,34 +150,10 @@ class TcpInConfig(NodeConfig):
             return "server" if v else "client"
         return "server" if v in (None, "", "server") else "client"
 
-    @field_validator("port", mode="before")
-    @classmethod
-    def _port(cls, v: Any) -> Any:
-        return port_number(v, True)
-
-    @field_validator("host", "newline", "topic", "tls", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> str:
-        return "" if v is None else str(v)
-
     @field_validator("datamode", mode="before")
     @classmethod
     def _mode(cls, v: Any) -> str:
         return "single" if v == "single" else "stream"
-
-    @field_validator("datatype", mode="before")
-    @classmethod
-    def _type(cls, v: Any) -> str:
-        if v in (None, ""):
-            return "buffer"
-        if v not in ("buffer", "utf8", "base64"):
-            raise ValueError(f"datatype must be buffer, utf8 or base64, got {v!r}")
-        return v
-
-    @field_validator("trim", "base64", mode="before")
-    @classmethod
-    def _bool(cls, v: Any) -> bool:
-        return v is True or v == "true"
 
 
 class _Receiver:
@@ -393,36 +370,12 @@ class TcpOutConfig(NodeConfig):
     by ``msg._session``). ``base64``: decode a string payload from base64 first. ``end``:
     close the connection after each msg (client and server). ``tls``: a tls-config node id."""
 
-    host: str = ""
-    port: Any = ""
-    beserver: str = "client"
-    base64: bool = False
-    end: bool = False
-    tls: str = ""
-
-    @field_validator("beserver", mode="before")
-    @classmethod
-    def _mode(cls, v: Any) -> str:
-        if v in (None, "", "client"):
-            return "client"
-        if v not in ("server", "reply"):
-            raise ValueError(f"beserver must be client, server or reply, got {v!r}")
-        return v
-
-    @field_validator("port", mode="before")
-    @classmethod
-    def _port(cls, v: Any) -> Any:
-        return port_number(v, False)
-
-    @field_validator("host", "tls", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> str:
-        return "" if v is None else str(v)
-
-    @field_validator("base64", "end", mode="before")
-    @classmethod
-    def _bool(cls, v: Any) -> bool:
-        return v is True or v == "true"
+    host: Text = ""
+    port: OptionalPort = ""
+    beserver: EmptyDefault[Literal["client", "server", "reply"]] = "client"
+    base64: Flag = False
+    end: Flag = False
+    tls: Text = ""
 
 
 @register("tcp out", category="network", color=COLOR, inputs=1, outputs=0, icon=ICON)
@@ -597,43 +550,19 @@ class TcpRequestConfig(NodeConfig):
     ``"string"``. ``newline``/``trim``: with ``sit`` and strings, split at ``newline`` and
     re-attach it when ``trim``. ``tls``: a tls-config node id."""
 
-    server: str = ""
-    port: Any = ""
-    out: str = "time"
+    server: Text = ""
+    port: OptionalPort = ""
+    out: EmptyDefault[Literal["time", "char", "count", "sit", "immed"]] = "time"
     ret: str = "buffer"
-    splitc: str = "0"
-    newline: str = ""
-    trim: bool = False
-    tls: str = ""
-
-    @field_validator("port", mode="before")
-    @classmethod
-    def _port(cls, v: Any) -> Any:
-        return port_number(v, False)
-
-    @field_validator("out", mode="before")
-    @classmethod
-    def _out(cls, v: Any) -> str:
-        if v in (None, ""):
-            return "time"
-        if v not in ("time", "char", "count", "sit", "immed"):
-            raise ValueError(f"out must be time, char, count, sit or immed, got {v!r}")
-        return v
+    splitc: Text = "0"
+    newline: Text = ""
+    trim: Flag = False
+    tls: Text = ""
 
     @field_validator("ret", mode="before")
     @classmethod
     def _ret(cls, v: Any) -> str:
         return "string" if v == "string" else "buffer"
-
-    @field_validator("server", "splitc", "newline", "tls", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> str:
-        return "" if v is None else str(v)
-
-    @field_validator("trim", mode="before")
-    @classmethod
-    def _bool(cls, v: Any) -> bool:
-        return v is True or v == "true"
 
 
 _ESCAPES = {"\\n": 0x0A, "\\r": 0x0D, "\\t": 0x09, "\\e": 0x1B, "\\f": 0x0C, "\\0": 0x00}

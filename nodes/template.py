@@ -6,7 +6,7 @@ pystache in place of mustache.js and values written as JavaScript's ``String()``
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from pydantic import ValidationInfo, field_validator
 from pystache.context import ContextStack, KeyNotFoundError
@@ -16,6 +16,7 @@ from pystache.renderengine import RenderEngine
 from flowred import UNDEFINED, Node, NodeConfig, NodeError, register, set_msg_property
 from flowred.context import parse_context_key
 from flowred.nodes.common import mustache_text, parse_json
+from flowred.fields import OrDefault
 
 try:
     import yaml
@@ -63,33 +64,12 @@ class TemplateConfig(NodeConfig):
     (parsed, needs PyYAML). ``format`` only chooses the editor's syntax highlighting.
     """
 
-    field: str = "payload"
-    fieldType: str = "msg"
+    field: OrDefault[str] = "payload"
+    fieldType: OrDefault[Literal["msg", "flow", "global"]] = "msg"
     format: str = "handlebars"
-    syntax: str = "mustache"
+    syntax: OrDefault[Literal["mustache", "plain"]] = "mustache"
     template: str = "This is the payload: {{payload}} !"
     output: str = "str"
-
-    @field_validator("field", mode="before")
-    @classmethod
-    def _field(cls, v: Any) -> Any:
-        return v or "payload"
-
-    @field_validator("fieldType", mode="before")
-    @classmethod
-    def _field_type(cls, v: Any) -> str:
-        v = v or "msg"
-        if v not in ("msg", "flow", "global"):
-            raise ValueError(f'fieldType must be "msg", "flow" or "global", not {v!r}')
-        return v
-
-    @field_validator("syntax", mode="before")
-    @classmethod
-    def _syntax(cls, v: Any) -> str:
-        v = v or "mustache"
-        if v not in ("mustache", "plain"):
-            raise ValueError(f'syntax must be "mustache" or "plain", not {v!r}')
-        return v
 
     @field_validator("template", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from flowred import (Node, NodeConfig, clone_message, evaluate_value, get_proper
                      register, to_number)
 
 from flowred.jscompat import js_object_key, js_parse_float, js_to_string, js_truthy
+from flowred.fields import EmptyDefault, Flag
 
 __all__ = ["TriggerConfig", "TriggerNode"]
 
@@ -50,13 +51,13 @@ class TriggerConfig(NodeConfig):
     op1type: str = "val"
     op2type: str = "val"
     duration: float = 250
-    extend: bool = False
-    overrideDelay: bool = False
-    units: str = "ms"
-    reset: str = ""
-    bytopic: str = "all"
+    extend: Flag = False
+    overrideDelay: Flag = False
+    units: EmptyDefault[str] = "ms"
+    reset: EmptyDefault[str] = ""
+    bytopic: EmptyDefault[str] = "all"
     topic: str = "topic"
-    outputs: int = 1
+    outputs: EmptyDefault[int] = 1
 
     @field_validator("op1", mode="before")
     @classmethod
@@ -92,27 +93,12 @@ class TriggerConfig(NodeConfig):
         n = js_parse_float(v)
         return 250 if n is None else n
 
-    @field_validator("extend", "overrideDelay", mode="before")
-    @classmethod
-    def _flag(cls, v: Any) -> bool:
-        return v is True or v == "true"
-
-    @field_validator("units", "bytopic", "reset", mode="before")
-    @classmethod
-    def _text(cls, v: Any, info: ValidationInfo) -> Any:
-        return cls.model_fields[info.field_name].default if v in (None, "") else v
-
     @field_validator("topic", mode="before")
     @classmethod
     def _topic(cls, v: Any) -> str:
         v = v or "topic"
         parse_path(v[4:] if v.startswith("msg.") else v)
         return v
-
-    @field_validator("outputs", mode="before")
-    @classmethod
-    def _outputs(cls, v: Any) -> Any:
-        return 1 if v in (None, "") else v
 
 
 class _Topic:
