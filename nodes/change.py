@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 from typing import Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flowred import (UNDEFINED, JsonataError, Node, NodeConfig, NodeError, PropertyError, TypedValueError,
                      clone_message, compile_jsonata, evaluate_jsonata, evaluate_value, get_property,
@@ -21,8 +21,6 @@ from flowred.typed import substitute_env
 from flowred.jscompat import js_to_number, js_regex, js_to_string
 from flowred.fields import Flag
 
-TO_TYPES = {"str", "num", "bool", "json", "bin", "date", "env", "msg", "flow", "global", "jsonata"}
-FROM_TYPES = {"str", "re", "num", "bool", "env", "msg", "flow", "global"}
 PROPERTY_TYPES = {"msg", "flow", "global"}
 
 
@@ -39,11 +37,11 @@ class ChangeRule(BaseModel):
 
     t: Literal["set", "change", "delete", "move"]
     p: str = ""
-    pt: str = "msg"
+    pt: Literal["msg", "flow", "global"] = "msg"
     to: Any = ""
-    tot: str = "str"
+    tot: Literal["str", "num", "bool", "json", "bin", "date", "env", "msg", "flow", "global", "jsonata"] = "str"
     from_: Any = Field("", alias="from")
-    fromt: str = "str"
+    fromt: Literal["str", "re", "num", "bool", "env", "msg", "flow", "global"] = "str"
     dc: Flag = False
 
     @model_validator(mode="before")
@@ -66,27 +64,6 @@ class ChangeRule(BaseModel):
         rule["to"] = "" if rule.get("to") is None else rule["to"]
         rule["from"] = "" if rule.get("from") is None else rule["from"]
         return rule
-
-    @field_validator("pt")
-    @classmethod
-    def _pt(cls, v: str) -> str:
-        if v not in PROPERTY_TYPES:
-            raise ValueError(f"property type must be msg, flow or global, not {v!r}")
-        return v
-
-    @field_validator("tot")
-    @classmethod
-    def _tot(cls, v: str) -> str:
-        if v not in TO_TYPES:
-            raise ValueError(f"unknown value type {v!r}")
-        return v
-
-    @field_validator("fromt")
-    @classmethod
-    def _fromt(cls, v: str) -> str:
-        if v not in FROM_TYPES:
-            raise ValueError(f"unknown search type {v!r}")
-        return v
 
     @model_validator(mode="after")
     def _move_target(self) -> "ChangeRule":

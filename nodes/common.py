@@ -13,15 +13,16 @@ import hashlib
 import json
 import math
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+from pydantic import BeforeValidator
 
 from flowred import UNDEFINED, NodeError
 from flowred.jscompat import js_to_string
 
-__all__ = ["json_error_text", "parse_json", "to_json", "b64decode", "parse_int", "unescape", "node_headers",
-           "headers_hash", "REQUEST_MARKER", "mustache_text"]
+__all__ = ["json_error_text", "parse_json", "to_json", "b64decode", "parse_int", "unescape", "unescape_controls",
+           "node_headers", "headers_hash", "REQUEST_MARKER", "mustache_text", "NodeScope"]
 
 
 # -- JSON ----------------------------------------------------------------------------------
@@ -102,6 +103,12 @@ def parse_int(value: Any) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def unescape_controls(text: str) -> str:
+    """The ``\\t``, ``\\n`` and ``\\r`` the editor writes in the separators of the tcp and csv
+    nodes, as the characters."""
+    return text.replace("\\t", "\t").replace("\\n", "\n").replace("\\r", "\r")
+
+
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "e": "e", "f": "\f", "0": "\0"}
 _ESCAPE = re.compile(r"\\([nrtef0])")
 
@@ -116,6 +123,17 @@ def mustache_text(value: Any) -> str:
     """A value as mustache.js writes it into a template: null and undefined as ``""``, anything
     else as JavaScript's ``String(value)`` (template node, http request's URL)."""
     return "" if value is None or value is UNDEFINED else js_to_string(value)
+
+
+# -- config fields -------------------------------------------------------------------------
+
+def _scope(v: Any) -> Any:
+    return None if v in ("", "all") else v
+
+
+NodeScope = Annotated[list[str] | str | None, BeforeValidator(_scope)]
+"""The ``scope`` field of catch and status nodes: None (every node of the flow; also given as
+``""`` or ``"all"``), a list of node ids, or ``"group"`` (the nodes of its group)."""
 
 
 # -- HTTP headers --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pydantic import Field, field_validator
 from flowred import PENDING, UNDEFINED, Node, NodeConfig, NodeError, all_scalar, register
 from flowred.jscompat import js_parse_float, js_to_number as js_number, js_to_string as js_string  # the codec code's names
 
-from flowred.nodes.common import parse_int, to_json
+from flowred.nodes.common import parse_int, to_json, unescape_controls as _unescape
 from flowred.fields import OrDefault, Text, TruthyFlag
 
 __all__ = ["CsvConfig", "CsvNode"]
@@ -44,11 +44,6 @@ _LEGACY_NUMBER_START = frozenset("-.0123456789")
 _RFC_NUMBER_START = frozenset("+-.0123456789I \t\n\r\x0b\x0c\xa0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff"
                               + "".join(map(chr, range(0x2000, 0x200b))))
 _OBJECTS = (dict, list, tuple, bytes, bytearray, _dt.datetime)  # JavaScript's typeof "object"
-
-
-def _unescape(text: str) -> str:
-    """The ``\\t``, ``\\n`` and ``\\r`` the editor writes in ``sep`` and ``ret`` as characters."""
-    return text.replace("\\t", "\t").replace("\\n", "\n").replace("\\r", "\r")
 
 
 def _number(value: int | float) -> int | float:

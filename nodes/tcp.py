@@ -17,7 +17,7 @@ from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, NodeError, UNDEFINED, clone_message, generate_id, register
 from flowred.jscompat import js_to_string
-from flowred.nodes.common import b64decode
+from flowred.nodes.common import b64decode, unescape_controls
 from flowred.fields import EmptyDefault, Flag, OptionalPort, Port, Text
 
 __all__ = ["TcpInConfig", "TcpInNode", "TcpOutConfig", "TcpOutNode", "TcpRequestConfig", "TcpRequestNode"]
@@ -46,10 +46,6 @@ _pool: dict[str, asyncio.StreamWriter] = {}
 
 def _connections(count: int) -> str:
     return f"{count} connection" if count == 1 else f"{count} connections"
-
-
-def _unescape(text: str) -> str:
-    return text.replace("\\n", "\n").replace("\\r", "\r").replace("\\t", "\t")
 
 
 def _to_bytes(payload: Any, b64: bool) -> bytes:
@@ -239,7 +235,7 @@ class TcpInNode(Node):
 
     def __init__(self, config: TcpInConfig, flow) -> None:
         super().__init__(config, flow)
-        self.newline = _unescape(config.newline)
+        self.newline = unescape_controls(config.newline)
         self._server: asyncio.AbstractServer | None = None
         self._task: asyncio.Task | None = None
         self._conns: dict[str, asyncio.StreamWriter] = {}
@@ -640,7 +636,7 @@ class TcpRequestNode(Node):
         else:
             self.splitc = _number(config.splitc)
         self.immediate = out == "immed"
-        self.newline = _unescape(config.newline)
+        self.newline = unescape_controls(config.newline)
         self._clients: dict[str, _Client] = {}
         self._last_id: str | None = None
 

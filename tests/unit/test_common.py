@@ -2,10 +2,11 @@
 import datetime as dt
 
 import pytest
+from pydantic import TypeAdapter
 
 from flowred import UNDEFINED, NodeError
-from flowred.nodes.common import (b64decode, headers_hash, mustache_text, node_headers, parse_int, parse_json,
-                                  to_json, unescape)
+from flowred.nodes.common import (NodeScope, b64decode, headers_hash, mustache_text, node_headers, parse_int,
+                                  parse_json, to_json, unescape, unescape_controls)
 
 
 def test_parse_json_is_strict_and_names_the_place():
@@ -48,6 +49,12 @@ def test_parse_int_is_javascripts_parseInt(value, n):
 def test_unescape_turns_the_editors_escapes_into_characters():
     assert unescape("a\\nb\\tc\\r\\f\\0\\e") == "a\nb\tc\r\f\0e"
     assert unescape("\\x") == "\\x"
+    assert unescape_controls("a\\tb\\nc\\r\\f") == "a\tb\nc\r\\f"  # tcp and csv: only these three
+
+
+def test_node_scope_of_catch_and_status():
+    scope = TypeAdapter(NodeScope)
+    assert [scope.validate_python(v) for v in ("", "all", None, "group", ["a"])] == [None, None, None, "group", ["a"]]
 
 
 def test_mustache_text_writes_null_and_undefined_as_nothing():
