@@ -16,6 +16,7 @@ from soupsieve import SelectorSyntaxError
 from flowred import (UNDEFINED, Node, NodeConfig, NodeError, clone_message, get_msg_property,
                      register, set_msg_property)
 from flowred.fields import OrDefault, Text
+from flowred.jscompat import js_to_string
 
 __all__ = ["HtmlConfig", "HtmlNode", "serialize"]
 
@@ -180,9 +181,7 @@ class HtmlNode(Node):
         elif isinstance(value, (bool, int, float)) or value is None:
             if value is None:
                 raise NodeError("Cannot read properties of null (reading 'length')")
-            shown = ("true" if value else "false") if isinstance(value, bool) else \
-                (str(int(value)) if isinstance(value, float) and value.is_integer() else str(value))
-            raise NodeError(f"Cannot use 'in' operator to search for 'length' in {shown}")
+            raise NodeError(f"Cannot use 'in' operator to search for 'length' in {js_to_string(value)}")
         matches: list[Tag] = []
         if isinstance(value, str) and isinstance(tag, str) and tag:
             try:

@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 from flowred import (PENDING, UNDEFINED, JsonataError, Node, NodeConfig, NodeError, compile_jsonata,
                      evaluate_jsonata, get_property, parse_path, register, set_property)
 
-from flowred.jscompat import js_to_number, js_to_string
+from flowred.jscompat import js_to_number, js_to_primitive
 from flowred.fields import OrDefault, Text
 
 
@@ -208,15 +208,7 @@ def _strict_equal(x: Any, y: Any) -> bool:
 
 def _greater(x: Any, y: Any) -> bool:
     """JavaScript ``x > y``: strings compare as text, anything else as numbers."""
-    x, y = _primitive(x), _primitive(y)
+    x, y = js_to_primitive(x), js_to_primitive(y)
     if isinstance(x, str) and isinstance(y, str):
         return x > y
     return js_to_number(x) > js_to_number(y)
-
-
-def _primitive(v: Any) -> Any:
-    if isinstance(v, dict):
-        return "[object Object]"
-    if isinstance(v, (list, bytes, bytearray)):
-        return js_to_string(v)
-    return v

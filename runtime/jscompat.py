@@ -20,7 +20,7 @@ from typing import Any
 
 from .values import UNDEFINED
 
-__all__ = ["js_to_number", "js_is_number", "js_to_string", "js_number_text", "js_array_join", "js_loose_equal", "js_lt",
+__all__ = ["js_to_number", "js_is_number", "js_to_string", "js_number_text", "js_array_join", "js_to_primitive", "js_loose_equal", "js_lt",
            "js_gt", "js_lte", "js_gte", "js_regex", "NAN", "js_truthy", "js_object_key", "js_parse_float"]
 
 NAN = float("nan")
@@ -123,8 +123,9 @@ def js_is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _primitive(v: Any) -> Any:
-    """JavaScript's ToPrimitive: objects, arrays and Buffers become their text."""
+def js_to_primitive(v: Any) -> Any:
+    """JavaScript's ToPrimitive (hint default) as comparisons apply it: objects, arrays and
+    Buffers become their ``String()`` text; other values stay as they are."""
     return js_to_string(v) if isinstance(v, (dict, list, tuple, bytes, bytearray)) else v
 
 
@@ -137,7 +138,7 @@ def js_loose_equal(a: Any, b: Any) -> bool:
     if a_obj and b_obj:
         return a is b
     if a_obj or b_obj:
-        return js_loose_equal(_primitive(a), _primitive(b))
+        return js_loose_equal(js_to_primitive(a), js_to_primitive(b))
     if isinstance(a, bool) or isinstance(b, bool):
         if isinstance(a, bool) and isinstance(b, bool):
             return a is b
@@ -152,7 +153,7 @@ def js_loose_equal(a: Any, b: Any) -> bool:
 def js_less(a: Any, b: Any) -> bool | None:
     """JavaScript's abstract ``a < b``: text against text compares as text, anything else as
     numbers; None (JavaScript's undefined result) when either side is NaN."""
-    a, b = _primitive(a), _primitive(b)
+    a, b = js_to_primitive(a), js_to_primitive(b)
     if isinstance(a, str) and isinstance(b, str):
         return a < b
     x, y = js_to_number(a), js_to_number(b)

@@ -5,7 +5,8 @@ import math
 import pytest
 
 from flowred import UNDEFINED
-from flowred.jscompat import (js_array_join, js_loose_equal, js_lt, js_number_text, js_to_number,
+from flowred.env import EnvScope
+from flowred.jscompat import (js_array_join, js_loose_equal, js_lt, js_number_text, js_to_number, js_to_primitive,
                               js_to_string)
 
 
@@ -59,3 +60,18 @@ def test_array_join_is_javascripts_join(items, sep, text):
 def test_comparisons_follow_javascript():
     assert js_loose_equal("1", 1) and js_loose_equal(None, UNDEFINED) and not js_loose_equal(None, 0)
     assert js_lt("10", 9) is False and js_lt("10", "9") is True  # numbers vs text comparison
+
+
+def test_env_substitution_writes_values_as_javascripts_String():
+    # Node-RED's evaluateEnvProperty: "${L}" with L = [1, null, 2.0] gives "1,,2", null gives "null"
+    scope = EnvScope([{"name": "L", "value": "[1,null,2.0]", "type": "json"},
+                      {"name": "N", "value": "null", "type": "json"},
+                      {"name": "O", "value": '{"a":1}', "type": "json"},
+                      {"name": "F", "value": "1e-7", "type": "num"},
+                      {"name": "B", "value": "true", "type": "bool"}])
+    assert scope.substitute("${L}|${N}|${O}|${F}|${B}|${FLOWRED_UNSET_VARIABLE}") == \
+        "1,,2|null|[object Object]|1e-7|true|"
+
+
+def test_to_primitive_turns_objects_into_text_only():
+    assert [js_to_primitive(v) for v in ({"a": 1}, [1, 2], b"x", 5, None)] == ["[object Object]", "1,2", "x", 5, None]
