@@ -13,10 +13,10 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from flowred import PENDING, UNDEFINED, Node, NodeConfig, NodeError, all_scalar, register
-from flowred.jscompat import js_number, js_parse_float, js_string
+from flowred.jscompat import js_parse_float, js_to_number as js_number, js_to_string as js_string  # the codec code's names
 
-from .json_node import to_json
-from .split import parse_int
+from flowred.nodes.common import parse_int, to_json, unescape_controls as _unescape
+from flowred.fields import OrDefault, Text, TruthyFlag
 
 __all__ = ["CsvConfig", "CsvNode"]
 
@@ -44,18 +44,6 @@ _LEGACY_NUMBER_START = frozenset("-.0123456789")
 _RFC_NUMBER_START = frozenset("+-.0123456789I \t\n\r\x0b\x0c\xa0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff"
                               + "".join(map(chr, range(0x2000, 0x200b))))
 _OBJECTS = (dict, list, tuple, bytes, bytearray, _dt.datetime)  # JavaScript's typeof "object"
-
-
-def _unescape(text: str) -> str:
-    """The ``\\t``, ``\\n`` and ``\\r`` the editor writes in ``sep`` and ``ret`` as characters."""
-    return text.replace("\\t", "\t").replace("\\n", "\n").replace("\\r", "\r")
-
-
-def _flag(value: Any) -> bool:
-    """A checkbox value: true/false, or the "" a node that was never edited has."""
-    if isinstance(value, str):
-        return value.strip().lower() == "true"
-    return bool(value)
 
 
 def _number(value: int | float) -> int | float:
@@ -318,36 +306,21 @@ class CsvConfig(NodeConfig):
     """
 
     spec: Literal["", "rfc"] = Field("", json_schema_extra={"default": "rfc"})
-    sep: str = ","
-    hdrin: bool = False
+    sep: OrDefault[str] = ","
+    hdrin: TruthyFlag = False
     hdrout: Literal["none", "all", "once"] = "none"
     multi: Literal["one", "mult"] = "one"
-    ret: str = Field("", json_schema_extra={"default": "\\r\\n"})
-    temp: str = ""
+    ret: Text = Field("", json_schema_extra={"default": "\\r\\n"})
+    temp: Text = ""
     skip: int = 0
-    strings: bool = True
-    include_empty_strings: bool = False
-    include_null_values: bool = False
+    strings: TruthyFlag = True
+    include_empty_strings: TruthyFlag = False
+    include_null_values: TruthyFlag = False
 
     @field_validator("spec", mode="before")
     @classmethod
     def _spec(cls, v: Any) -> str:
         return "rfc" if v == "rfc" else ""
-
-    @field_validator("sep", mode="before")
-    @classmethod
-    def _sep(cls, v: Any) -> Any:
-        return v or ","
-
-    @field_validator("ret", "temp", mode="before")
-    @classmethod
-    def _str(cls, v: Any) -> Any:
-        return "" if v is None else v
-
-    @field_validator("hdrin", "strings", "include_empty_strings", "include_null_values", mode="before")
-    @classmethod
-    def _flags(cls, v: Any) -> bool:
-        return _flag(v)
 
     @field_validator("hdrout", mode="before")
     @classmethod

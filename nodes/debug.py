@@ -11,6 +11,7 @@ from pydantic import field_validator
 
 from flowred import (JsonataError, Node, NodeConfig, NodeError, UNDEFINED, admin_route, compile_jsonata,
                      evaluate_jsonata, get_msg_property, register)
+from flowred.fields import EmptyDefault, Flag
 
 STATUS_LENGTH = 32  # Node-RED's debugStatusLength
 
@@ -24,9 +25,9 @@ class DebugConfig(NodeConfig):
     goes; ``statusType`` ``auto`` shows the value, ``counter`` counts msgs.
     """
 
-    active: bool = True
-    tosidebar: bool = True
-    console: bool = False
+    active: EmptyDefault[bool] = True
+    tosidebar: EmptyDefault[bool] = True
+    console: Flag = False
     tostatus: bool = False
     complete: str = "false"
     targetType: str | None = None
@@ -39,16 +40,6 @@ class DebugConfig(NodeConfig):
         if v is None or v is False or v == "":
             return "false"
         return "true" if v is True else str(v)
-
-    @field_validator("active", "tosidebar", mode="before")
-    @classmethod
-    def _default_true(cls, v: Any) -> Any:
-        return True if v is None else v
-
-    @field_validator("console", mode="before")
-    @classmethod
-    def _console(cls, v: Any) -> bool:
-        return v is True or v == "true"
 
 
 @register("debug", category="common", color="#87a980", inputs=1, outputs=0, icon="debug.svg")

@@ -16,8 +16,10 @@ from aiohttp import web
 from pydantic import field_validator
 
 from flowred import Node, NodeConfig, generate_id, register
+from flowred.nodes.common import node_headers
+from flowred.fields import Text
 
-__all__ = ["HttpInConfig", "HttpInNode", "HttpRequest", "HttpResponse", "node_headers", "parse_query"]
+__all__ = ["HttpInConfig", "HttpInNode", "HttpRequest", "HttpResponse", "parse_query"]
 
 METHODS = ("get", "post", "put", "delete", "patch")
 DEFAULT_TIMEOUT_MS = 120000  # Node.js' classic 120 s socket timeout
@@ -30,10 +32,10 @@ class HttpInConfig(NodeConfig):
     ``/`` is added). ``method``: get, post, put, delete or patch (default get). ``upload``:
     accept multipart file uploads on POST (``msg.req.files``). ``swaggerDoc`` is kept, unused."""
 
-    url: str = ""
+    url: Text = ""
     method: str = "get"
     upload: bool = False
-    swaggerDoc: str = ""
+    swaggerDoc: Text = ""
 
     @field_validator("method", mode="before")
     @classmethod
@@ -42,11 +44,6 @@ class HttpInConfig(NodeConfig):
         if method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {v!r}")
         return method
-
-    @field_validator("url", "swaggerDoc", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return "" if v is None else v
 
     @field_validator("upload", mode="before")
     @classmethod
@@ -185,28 +182,6 @@ def _request_fields(request: web.Request, params: dict, base_url: str) -> HttpRe
     )
 
 
-def node_headers(headers: Any) -> dict[str, Any]:
-    """HTTP headers as Node.js' ``message.headers``: lower-case names; ``set-cookie`` always a
-    list; repeated ``cookie`` joined by ``; ``; repeats of single-valued headers dropped; other
-    repeats joined by ``, ``."""
-    out: dict[str, Any] = {}
-    for name, value in headers.items():
-        key = name.lower()
-        if key == "set-cookie":
-            out.setdefault(key, []).append(value)
-        elif key not in out:
-            out[key] = value
-        elif key == "cookie":
-            out[key] += "; " + value
-        elif key not in _SINGLE_VALUED:
-            out[key] += ", " + value
-    return out
-
-
-_SINGLE_VALUED = frozenset((
-    "age", "authorization", "content-length", "content-type", "etag", "expires", "from", "host",
-    "if-modified-since", "if-unmodified-since", "last-modified", "location", "max-forwards",
-    "proxy-authorization", "referer", "retry-after", "server", "user-agent"))
 
 
 def parse_query(text: str) -> dict:

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 
 from flowred import (Node, NodeConfig, NodeError, TypedValue, TypedValueError, PropertyError, admin_route,
                      evaluate_value, register, set_msg_property, to_number)
+from flowred.fields import EmptyDefault
 
 MAX_REPEAT = 2147483  # seconds; Node-RED refuses longer intervals ("Interval too large")
 
@@ -31,7 +32,7 @@ class InjectConfig(NodeConfig):
     repeat: str = ""
     crontab: str = ""
     once: bool = False
-    onceDelay: float = 0.1
+    onceDelay: EmptyDefault[float] = 0.1
     topic: str = ""
     payload: Any = ""
     payloadType: str = "date"
@@ -50,11 +51,6 @@ class InjectConfig(NodeConfig):
         if seconds > MAX_REPEAT:
             raise ValueError(f"Interval too large: {seconds} s (at most {MAX_REPEAT} s)")
         return str(v)
-
-    @field_validator("onceDelay", mode="before")
-    @classmethod
-    def _once_delay(cls, v: Any) -> Any:
-        return 0.1 if v in (None, "") else v
 
     @field_validator("crontab")
     @classmethod

@@ -18,20 +18,14 @@ import asyncio
 import secrets
 from typing import Any
 
-from pydantic import field_validator
-
 from flowred import Node, NodeConfig, NodeError, clone_message, register
+from flowred.fields import EmptyDefault
 
 
 class LinkConfig(NodeConfig):
     """``links``: ids of the link nodes at the other end of the virtual wire."""
 
-    links: list[str] = []
-
-    @field_validator("links", mode="before")
-    @classmethod
-    def _links(cls, v: Any) -> Any:
-        return [] if v is None else v
+    links: EmptyDefault[list[str]] = []
 
 
 class LinkOutConfig(LinkConfig):
@@ -45,12 +39,7 @@ class LinkCallConfig(LinkConfig):
     ``timeout``: seconds to wait for the return (Node-RED writes it as a string)."""
 
     linkType: str = "static"
-    timeout: float = 30.0
-
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _timeout(cls, v: Any) -> Any:
-        return 30.0 if v in ("", None) else v
+    timeout: EmptyDefault[float] = 30.0
 
 
 @register("link in", category="common", color="#ddd", inputs=0, outputs=1)

@@ -16,8 +16,9 @@ from aiohttp import web
 from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, NodeError, clone_message, generate_id, register
-from flowred.jscompat import js_string
-from flowred.nodes.json_node import to_json
+from flowred.jscompat import js_to_string
+from flowred.nodes.common import to_json
+from flowred.fields import OrDefault, Text, TrimmedText
 
 __all__ = ["WebSocketListenerConfig", "WebSocketListenerNode", "WebSocketClientConfig", "WebSocketClientNode",
            "WebSocketInOutConfig", "WebSocketInNode", "WebSocketOutNode"]
@@ -73,11 +74,11 @@ class WebSocketClientConfig(NodeConfig):
     ``env`` the environment variable named by ``valueValue``, else is the value)."""
 
     path: str = ""
-    tls: str = Field("", description="The id of the tls-config config node for wss:// URLs.")
+    tls: TrimmedText = Field("", description="The id of the tls-config config node for wss:// URLs.")
     wholemsg: str = "false"
     hb: str = ""
-    subprotocol: str = ""
-    headers: list[dict] = []
+    subprotocol: TrimmedText = ""
+    headers: OrDefault[list[dict]] = []
 
     @field_validator("path", mode="before")
     @classmethod
@@ -104,28 +105,13 @@ class WebSocketClientConfig(NodeConfig):
                 raise ValueError(f"hb must be a number of seconds, got {v!r}") from None
         return text
 
-    @field_validator("tls", "subprotocol", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> str:
-        return "" if v is None else str(v).strip()
-
-    @field_validator("headers", mode="before")
-    @classmethod
-    def _headers(cls, v: Any) -> Any:
-        return v or []
-
 
 class WebSocketInOutConfig(NodeConfig):
     """``server``: a websocket-listener id; ``client``: a websocket-client id (used when set)."""
 
-    server: str = Field("", description="The id of the websocket-listener config node (listen on a path).")
-    client: str = Field("", description="The id of the websocket-client config node (connect to a URL); "
+    server: Text = Field("", description="The id of the websocket-listener config node (listen on a path).")
+    client: Text = Field("", description="The id of the websocket-client config node (connect to a URL); "
                                         "used when set.")
-
-    @field_validator("server", "client", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> str:
-        return "" if v is None else str(v)
 
 
 class _Peer:
@@ -369,7 +355,7 @@ class WebSocketClientNode(_Endpoint):
             else:
                 value = value_type
             if name:
-                headers[str(name)] = js_string(value) if value is not None else ""
+                headers[str(name)] = js_to_string(value) if value is not None else ""
         self._headers = headers
         self._session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(), trust_env=False)
         self._task = asyncio.get_running_loop().create_task(self._keep_connected())
@@ -544,7 +530,7 @@ class WebSocketOutNode(_InOut):
             elif payload is None or t is dict or t is list or isinstance(payload, (dict, list)):
                 data = to_json(payload)
             else:
-                data = js_string(payload)
+                data = js_to_string(payload)
         else:
             return
         if not data:

@@ -16,13 +16,13 @@ from typing import Any, Callable
 
 from defusedxml.common import DefusedXmlException, EntitiesForbidden
 from defusedxml.expatreader import DefusedExpatParser
-from pydantic import field_validator
 from xml.parsers import expat
 from xml.sax import SAXParseException
 from xml.sax.handler import ContentHandler, property_lexical_handler
 
 from flowred import UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register, set_msg_property
-from flowred.jscompat import js_string, js_truthy
+from flowred.jscompat import js_to_string as js_string, js_truthy
+from flowred.fields import OrDefault, Text
 
 __all__ = ["XmlConfig", "XmlNode", "parse_xml", "build_xml", "PARSER_DEFAULTS", "BUILDER_DEFAULTS"]
 
@@ -704,19 +704,9 @@ class XmlConfig(NodeConfig):
     ``"_"``).
     """
 
-    property: str = "payload"
-    attr: str = ""
-    chr: str = ""
-
-    @field_validator("property", mode="before")
-    @classmethod
-    def _property(cls, v: Any) -> Any:
-        return v or "payload"
-
-    @field_validator("attr", "chr", mode="before")
-    @classmethod
-    def _key(cls, v: Any) -> Any:
-        return "" if v is None else v
+    property: OrDefault[str] = "payload"
+    attr: Text = ""
+    chr: Text = ""
 
 
 @register("xml", category="parser", color="#DEBD5C", inputs=1, outputs=1, icon="parser-xml.svg")

@@ -14,7 +14,6 @@ import re
 from typing import Any
 
 import yaml
-from pydantic import field_validator
 from yaml.composer import Composer
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
@@ -25,8 +24,8 @@ from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
 from flowred import UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register, set_msg_property
-from flowred.encode import js_number
-from flowred.jscompat import js_string
+from flowred.jscompat import js_number_text as js_number, js_to_string as js_string
+from flowred.fields import OrDefault
 
 __all__ = ["YamlConfig", "YamlNode", "load_yaml", "dump_yaml"]
 
@@ -421,12 +420,7 @@ class YamlConfig(NodeConfig):
     """YAML node settings (Node-RED's defaults): ``property``, the msg property to convert
     (default ``payload``)."""
 
-    property: str = "payload"
-
-    @field_validator("property", mode="before")
-    @classmethod
-    def _property(cls, v: Any) -> Any:
-        return v or "payload"
+    property: OrDefault[str] = "payload"
 
 
 @register("yaml", category="parser", color="#DEBD5C", inputs=1, outputs=1, icon="parser-yaml.svg")

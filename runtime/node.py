@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar
 from .config import NodeConfig
 from .context import Context
 from .ids import generate_id
+from .jscompat import js_to_string
 from .values import clone_message
 
 if TYPE_CHECKING:
@@ -241,9 +242,9 @@ class Node:
         becomes ``{"text": str(value)}`` (Node.js ``status`` → ``Flow.handleStatus``).
         Published as ``status/<id>`` and given to the status nodes of its flow."""
         if not isinstance(status, dict):
-            status = {"text": _js_str(status)}
+            status = {"text": "" if status is None else js_to_string(status)}
         elif "text" in status and not isinstance(status["text"], str):
-            status = {**status, "text": _js_str(status["text"])}
+            status = {**status, "text": "" if status["text"] is None else js_to_string(status["text"])}
         self.flow.node_status(self, status)
 
     # -- context and environment -----------------------------------------------------------
@@ -334,13 +335,3 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.type}:{self.name or self.id}>"
-
-
-def _js_str(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return "" if v is None else str(v)
-
-
