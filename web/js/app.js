@@ -8,6 +8,7 @@ import {
 import { Comms } from "./comms.js";
 import { FlowModel, newId, prepareImport } from "./flows.js";
 import { FlowCanvas, nodeGeometry } from "./canvas.js";
+import { installPointer } from "./canvas-pointer.js";
 import { TabBar } from "./tabs.js";
 import { DebugSidebar } from "./sidebar.js";
 import { ConfigPanel } from "./confignodes.js";
@@ -25,6 +26,7 @@ const $ = (selector) => document.querySelector(selector);
 
 const model = new FlowModel();
 const canvas = new FlowCanvas($("#workspace-canvas"), model);
+installPointer(canvas);
 const tabBar = new TabBar($("#workspace-tabs"));
 const configPanel = new ConfigPanel($("#config-nodes"), model);
 const sidebar = new DebugSidebar({
