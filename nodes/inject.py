@@ -9,7 +9,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 
 from flowred import (Node, NodeConfig, NodeError, TypedValue, TypedValueError, PropertyError, admin_route,
                      evaluate_value, register, set_msg_property, to_number)
