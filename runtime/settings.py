@@ -180,8 +180,9 @@ class Settings(BaseModel):
         try:
             Settings(**data)
         except ValidationError as exc:  # named by key, without the values (adminAuth holds hashes)
-            raise ValueError(f"{path}: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                                      for e in exc.errors())) from None
+            problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+                        for e in exc.errors()]
+            raise ValueError(f"{path}: " + "; ".join(problems)) from None
         return data
 
 

@@ -154,9 +154,10 @@ def guard_middleware(settings) -> Callable:
         if request.body_exists:
             ctype = request.content_type if "Content-Type" in headers else ""
             if ctype != JSON and not (ctype == FORM and request.path in form_paths):
-                return api_error(415, "unsupported_media_type",
-                                 f"Content-Type {ctype or '(none)'!r} is not accepted: send the body as "
-                                 f"{JSON}")
+                refused = api_error(415, "unsupported_media_type",
+                                    f"Content-Type {ctype or '(none)'!r} is not accepted: send the body as {JSON}")
+                refused.force_close()  # the body stays unread: do not keep the connection for it
+                return refused
         return await handler(request)
 
     return guard
