@@ -38,12 +38,18 @@ async def run(cli: Path, home: Path, *args: str, answers: tuple[str, ...] = ()) 
     proc = await asyncio.create_subprocess_exec(
         str(cli), *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, env={**os.environ, "HOME": str(home)})
+    shown = b""
     for answer in answers:
-        await asyncio.sleep(0.5)  # the prompt reads one line at a time
+        seen = len(shown)
+        while len(shown) == seen or not shown.rstrip().endswith(b":"):  # wait for the next prompt
+            chunk = await asyncio.wait_for(proc.stdout.read(256), 60)  # (it reads one line at a time)
+            if not chunk:
+                break
+            shown += chunk
         proc.stdin.write(answer.encode() + b"\n")
         await proc.stdin.drain()
     out, err = await asyncio.wait_for(proc.communicate(b""), 60)
-    return proc.returncode, out.decode(), err.decode()
+    return proc.returncode, (shown + out).decode(), err.decode()
 
 
 def recorded(command: str) -> dict:
