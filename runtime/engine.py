@@ -93,12 +93,28 @@ class Engine:
         try:
             nodes, creds = self.storage.load()
             await self.deploy(nodes, creds, save=False, replace_credentials=True, start=not self.settings.safeMode)
+            self._credentials_notice(self.storage.notice_for(nodes, creds))
         except Exception as exc:
             self.load_error = str(exc)
             logger.error(f"Failed to load flows: {exc}")
             self.events.publish("notification/runtime-state",
                                 {"state": "stop", "error": "load-failed", "type": "error", "text": str(exc)},
                                 retain=True)
+
+    def _credentials_notice(self, notice: dict | None) -> None:
+        """Log and publish (retained, ``notification/credentials-error``) what storage says
+        about an unreadable credentials file; warn on each node left without credentials."""
+        self.storage.on_notice = self._credentials_notice
+        if notice is None:
+            if self.events.is_retained("notification/credentials-error"):
+                self.events.publish("notification/credentials-error", {}, retain=True)
+            return
+        logger.warning(notice["text"])
+        for nid in notice.get("nodes", ()):
+            node = self.nodes.get(nid)
+            if node is not None:
+                node.warn("started without its credentials: the credentials file could not be read")
+        self.events.publish("notification/credentials-error", notice, retain=True)
 
     async def deploy(self, nodes: list[dict], credentials: dict | None = None, *, save: bool = True,
                      replace_credentials: bool = False, mode: str = "full", start: bool = True) -> str:
