@@ -25,6 +25,8 @@ PENDING = object()
 """Returned by ``on_input`` when the node completes the msg later with ``self.done(msg)``
 (e.g. a delay node); returning anything else completes it at once."""
 
+DROPPED_MSG = "msg dropped: the flows were redeployed or stopped while it was in flight"
+
 
 class NodeError(Exception):
     """An error a node reports with details for catch nodes and the sidebar.
@@ -76,7 +78,8 @@ class Node:
     async def _close(self, removed: bool) -> None:
         self.closed = True
         for task in list(self._tasks):
-            task.cancel()
+            if task.cancel():  # Node-RED drops such a msg silently; say it, once per msg
+                self.warn(DROPPED_MSG)
         await self.close(removed)
 
     # -- input -----------------------------------------------------------------------------
