@@ -28,7 +28,8 @@ decrypt it) is not fatal: the flows load without those credentials, its valid ba
 ``.<name>_cred.json.backup`` is tried first, ``credentials_problem`` says what happened, and
 the next write keeps the unreadable file aside as ``<name>_cred.json.unreadable-<time>``
 instead of overwriting it (``on_notice`` is told). Node-RED instead overwrites it with an empty
-set at the next deploy.
+set at the next deploy. A flow file that does not parse is kept aside the same way
+(``<name>.unreadable-<time>``) by the next save, unless it was fixed in the meantime.
 """
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ class FlowStorage:
     After ``load()``, ``credentials_problem`` is None or the text saying why the credentials
     file could not be read (and whether its backup was used). ``on_notice`` (optional) is
     called with ``{"type": "warning", "error": ..., "text": ...}`` when a save sets an
-    unreadable credentials file aside.
+    unreadable credentials or flow file aside (and logs it itself when ``on_notice`` is None).
     """
 
     def __init__(self, flow_file: Path, user_dir: Path, credential_secret: str | bool | None = None):
@@ -65,6 +66,7 @@ class FlowStorage:
         self.on_notice: Callable[[dict[str, Any]], None] | None = None
         self._disk_creds: dict | None = None  # what the credentials file holds (None: not read yet)
         self._unreadable = False  # the credentials file on disk must be set aside, not overwritten
+        self._flows_unreadable = False  # the same for a flow file that did not parse
 
     @property
     def secret(self) -> str | bool:
@@ -90,12 +92,17 @@ class FlowStorage:
         An unreadable credentials file gives the credentials of its backup, or ``{}``, and sets
         ``credentials_problem``."""
         text = ""
-        if self.flow_file.exists():
-            text = read_flow_text(self.flow_file)
-            backup = _backup_path(self.flow_file)
-            if not text.strip() and backup.exists():
-                text = read_flow_text(backup)
-        nodes = parse_flow_text(text, str(self.flow_file))
+        self._flows_unreadable = False
+        try:
+            if self.flow_file.exists():
+                text = read_flow_text(self.flow_file)
+                backup = _backup_path(self.flow_file)
+                if not text.strip() and backup.exists():
+                    text = read_flow_text(backup)
+            nodes = parse_flow_text(text, str(self.flow_file))
+        except FlowFileError:
+            self._flows_unreadable = True
+            raise
         self.last_text = text
         return nodes, self._load_credentials()
 
@@ -103,6 +110,10 @@ class FlowStorage:
         """Write the flow file (and the credentials file when ``credentials`` is given), in the
         crash-safe order of the module docstring."""
         text = json.dumps(nodes, indent=4, ensure_ascii=False)
+        if self._flows_unreadable:
+            self._flows_unreadable = False
+            if not _parses(self.flow_file, lambda p: parse_flow_text(read_flow_text(p))):
+                self._set_aside(self.flow_file, "flows_set_aside", "flow file", "fix it and copy it back")
         if credentials is None:
             self.last_text = text
             _atomic_write(self.flow_file, text)
@@ -110,7 +121,12 @@ class FlowStorage:
         if self._disk_creds is None:
             self._load_credentials()
         if self._unreadable:
-            self._set_aside()
+            self._unreadable = False
+            if not _parses(self.cred_file, self._read_credentials):
+                self._set_aside(self.cred_file, "credentials_set_aside", "credentials file",
+                                f"rename it back to {self.cred_file.name} and set the credentialSecret it was "
+                                "written with")
+                self._disk_creds = {}
         disk = self._disk_creds or {}
         union = {**disk, **credentials}
         if union != disk:
@@ -177,26 +193,33 @@ class FlowStorage:
             _atomic_write(self.cred_file, json.dumps(body, indent=4, ensure_ascii=False))
         self._disk_creds = dict(creds)
 
-    def _set_aside(self) -> None:
-        """Rename the unreadable credentials file to ``<name>.unreadable-<time>`` and say so."""
-        self._unreadable, self._disk_creds = False, {}
-        if not self.cred_file.exists():
-            return
+    def _set_aside(self, path: Path, error: str, what: str, how: str) -> None:
+        """Rename the unreadable ``path`` to ``<name>.unreadable-<time>`` and say so."""
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        target = self.cred_file.with_name(f"{self.cred_file.name}.unreadable-{stamp}")
+        target = path.with_name(f"{path.name}.unreadable-{stamp}")
         n = 1
         while target.exists():
             n += 1
-            target = self.cred_file.with_name(f"{self.cred_file.name}.unreadable-{stamp}-{n}")
-        os.replace(self.cred_file, target)
+            target = path.with_name(f"{path.name}.unreadable-{stamp}-{n}")
+        os.replace(path, target)
         _fsync_dir(target.parent)
-        text = (f"The unreadable credentials file was kept as {target} and a new {self.cred_file.name} is "
-                f"written with the credentials FlowRed has. To use the old one again: stop FlowRed, rename it "
-                f"back to {self.cred_file.name} and set the credentialSecret it was written with.")
-        logger.warning(text)
-        if self.on_notice is not None:
-            self.on_notice({"type": "warning", "error": "credentials_set_aside", "text": text,
-                            "file": str(target)})
+        text = (f"The unreadable {what} was kept as {target} and a new {path.name} is written with what "
+                f"FlowRed has. To use the old one again: stop FlowRed, {how}.")
+        if self.on_notice is None:
+            logger.warning(text)
+        else:
+            self.on_notice({"type": "warning", "error": error, "text": text, "file": str(target)})
+
+
+def _parses(path: Path, read: Callable[[Path], Any]) -> bool:
+    """Whether ``path`` is missing or reads now (it may have been fixed by hand since)."""
+    try:
+        read(path)
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def read_flow_text(path: Path) -> str:

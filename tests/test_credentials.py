@@ -52,7 +52,7 @@ async def test_a_wrong_secret_is_a_clear_error_and_nothing_is_overwritten(start_
     rt = await start_runtime(None, credentialSecret="not-the-secret")
     comms = await rt.comms()
     # the flows load and start without the credentials (tests/test_nothing_lost.py has more)
-    [notice] = await comms.wait_for(lambda m: m["topic"] == "notification/credentials-error")
+    [notice] = await comms.wait_for(lambda m: m["topic"] == "notification/storage-warning")
     assert notice["data"]["error"] == "credentials_load_failed" and "credentials" in notice["data"]["text"]
     assert (await (await rt.http.get(rt.url + "/flows/state")).json()) == {"state": "start"}
     assert (tmp_path / "flows.json").read_text() == flows_text

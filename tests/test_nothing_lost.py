@@ -24,7 +24,7 @@ def _backup(tmp_path, name: str):
     return tmp_path / f".{name}.backup"
 
 
-async def _notice(comms, topic: str = "notification/credentials-error", text: str = "") -> dict:
+async def _notice(comms, topic: str = "notification/storage-warning", text: str = "") -> dict:
     found = await comms.wait_for(lambda m: m["topic"] == topic and text in m["data"].get("text", ""))
     return found[-1]["data"]
 
@@ -111,6 +111,27 @@ async def test_deploys_keep_node_red_style_backups_of_flows_and_credentials(star
     backup = node_red_decrypt(json.loads(_backup(tmp_path, "flows_cred.json").read_text()), SECRET)
     assert backup == {"sh1": {"secureApiKeyValue": "sk-1"}}
     assert not list(tmp_path.glob("*.$$$")) and not list(tmp_path.glob(".*.$$$"))
+
+
+async def test_a_malformed_flow_file_is_kept_aside_by_the_next_deploy_not_overwritten(start_runtime, tmp_path):
+    broken = '[{"id": "i1", "type": "inject",, }]'
+    rt = await start_runtime(broken)
+    comms = await rt.comms()
+    await rt.deploy(FLOWS[:1])
+    [aside] = list(tmp_path.glob("flows.json.unreadable-*"))
+    assert aside.read_text() == broken
+    assert aside.name in (await _notice(comms, text=aside.name))["text"]
+    assert not _backup(tmp_path, "flows.json").exists()  # a broken file is never a backup
+    await rt.deploy(FLOWS[:1])
+    assert list(tmp_path.glob("flows.json.unreadable-*")) == [aside]
+
+
+async def test_a_flow_file_fixed_by_hand_before_the_deploy_is_not_set_aside(start_runtime, tmp_path):
+    rt = await start_runtime('[{"id": "i1",')
+    (tmp_path / "flows.json").write_text(json.dumps(FLOWS[:1]))
+    await rt.deploy([])
+    assert not list(tmp_path.glob("flows.json.unreadable-*"))
+    assert json.loads(_backup(tmp_path, "flows.json").read_text()) == FLOWS[:1]
 
 
 # --- 3. the flow-file watcher ---------------------------------------------------------------
