@@ -110,7 +110,7 @@ async def test_kill_9_during_a_storm_of_deploys_never_loses_flows_or_credentials
                         deploys += 1
 
                 tasks = [asyncio.create_task(storm()) for _ in range(2)]
-                await asyncio.sleep(rng.uniform(0.05, 0.6))
+                await asyncio.sleep(rng.uniform(0.05, 0.5))
                 proc.kill()
                 kills += 1
                 await proc.wait()

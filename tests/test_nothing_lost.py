@@ -191,11 +191,11 @@ async def test_invalid_utf8_is_reported_with_its_byte_position_and_the_watcher_k
 # --- 4. a redeploy drops in-flight msgs, and says so --------------------------------------
 
 async def test_a_full_redeploy_during_an_http_request_warns_once_per_dropped_msg(start_runtime):
-    arrived = asyncio.Queue()
+    arrived, release = asyncio.Queue(), asyncio.Event()
 
     async def hang(request: web.Request) -> web.Response:
         await arrived.put(request.path)
-        await asyncio.sleep(60)
+        await release.wait()
         return web.Response(text="late")
 
     app = web.Application()
@@ -223,6 +223,7 @@ async def test_a_full_redeploy_during_an_http_request_warns_once_per_dropped_msg
         await asyncio.sleep(0.3)
         assert len([m for m in comms.topic("debug") if m.get("id") == "h1"]) == 2
     finally:
+        release.set()
         await runner.cleanup()
 
 
