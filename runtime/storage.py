@@ -44,7 +44,7 @@ from .credentials import CredentialsError, decrypt_credentials, encrypt_credenti
 from .loader import FlowFileError, parse_flow_text
 from .log import logger
 
-__all__ = ["FlowStorage"]
+__all__ = ["FlowStorage", "read_flow_text"]
 
 
 class FlowStorage:
@@ -75,9 +75,7 @@ class FlowStorage:
         if self._secret is not None:
             return self._secret
         path = self.user_dir / ".config.runtime.json"
-        data = {}
-        if path.exists():
-            data = json.loads(path.read_text() or "{}")
+        data = _read_config(path)
         if not data.get("_credentialSecret"):
             data["_credentialSecret"] = secrets.token_hex(32)
             data.setdefault("instanceId", secrets.token_hex(8))
@@ -209,6 +207,24 @@ class FlowStorage:
             logger.warning(text)
         else:
             self.on_notice({"type": "warning", "error": error, "text": text, "file": str(target)})
+
+
+def _read_config(path: Path) -> dict:
+    """``.config.runtime.json`` as a dict, from its backup when it is empty or broken; ``{}``
+    when neither exists. Raises CredentialsError rather than let a broken file holding the
+    generated secret be replaced by a new secret."""
+    backup = _backup_path(path)
+    for candidate in (path, backup):
+        try:
+            data = json.loads(candidate.read_text() or "null")
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            return data
+    if path.exists() and path.read_text().strip():
+        raise CredentialsError(f"{path} holds the generated credentialSecret but cannot be read; fix it, "
+                               f"restore it from {backup.name}, or set credentialSecret")
+    return {}
 
 
 def _parses(path: Path, read: Callable[[Path], Any]) -> bool:

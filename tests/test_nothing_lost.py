@@ -102,6 +102,17 @@ async def test_no_readable_backup_either_reports_every_node_without_credentials(
     assert await (await rt.http.get(rt.url + "/flows")).json() == FLOWS + [host2]
 
 
+async def test_an_emptied_runtime_config_takes_the_generated_secret_from_its_backup(start_runtime, tmp_path):
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / ".config.runtime.json").write_text("")
+    _backup(user, ".config.runtime.json").write_text(json.dumps({"_credentialSecret": SECRET}))
+    (tmp_path / "flows.json").write_text(json.dumps(FLOWS))
+    (tmp_path / "flows_cred.json").write_text(json.dumps(node_red_encrypt({"sh1": {"secureApiKeyValue": "k"}}, SECRET)))
+    rt = await start_runtime(None)
+    assert await (await rt.http.get(rt.url + CRED_URL)).json() == {"has_secureApiKeyValue": True}
+
+
 async def test_deploys_keep_node_red_style_backups_of_flows_and_credentials(start_runtime, tmp_path):
     rt = await start_runtime([TEST_TAB], credentialSecret=SECRET)
     first = [TEST_TAB, {**HOST, "credentials": {"secureApiKeyValue": "sk-1"}}]
