@@ -125,6 +125,8 @@ class FlowStorage:
                                 f"rename it back to {self.cred_file.name} and set the credentialSecret it was "
                                 "written with")
                 self._disk_creds = {}
+            else:  # fixed by hand since the load
+                self._load_credentials()
         disk = self._disk_creds or {}
         union = {**disk, **credentials}
         if union != disk:
