@@ -31,7 +31,8 @@ class Emulator:
 
     ``base_url`` is the SDK's ``base_url`` (``http://HOST:PORT/v1``), ``port`` the bound TCP port,
     and ``requests`` the live list of recorded ``/v1/...`` requests (each ``{"method", "path",
-    "query", "headers", "body_raw", "body"}``), the same list the application appends to.
+    "query", "headers", "body_raw", "body"}``, the last ``MAX_REQUESTS``), the same list the
+    application appends to.
     """
 
     def __init__(self, runner: web.AppRunner, host: str, port: int) -> None:

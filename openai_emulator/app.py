@@ -15,8 +15,9 @@ OpenAI's body ``{"error": {"message", "type", "param", "code"}}``; every respons
 ``x-request-id: req_<hex>`` header. Request bodies are validated with pydantic models.
 
 Every ``/v1/...`` request is recorded in ``app[REQUESTS]`` as ``{"method", "path", "query",
-"headers" (lower-cased names), "body_raw", "body" (parsed JSON or None)}``; ``GET
-/__emulator/requests`` lists them and ``DELETE /__emulator/requests`` clears them (204).
+"headers" (lower-cased names), "body_raw", "body" (parsed JSON or None)}``, the last
+``MAX_REQUESTS`` only; ``GET /__emulator/requests`` lists them with API keys masked
+(``Bearer sk-...last4``, see ``mask_key``) and ``DELETE /__emulator/requests`` clears them (204).
 Faults (429, 5xx, slow answers, dropped connections) are described in :mod:`.faults`;
 ``POST /__emulator/faults`` queues one (JSON ``{status, delay, retry_after, times, path}``),
 ``DELETE /__emulator/faults`` clears the queue.
@@ -35,6 +36,9 @@ from .faults import DroppedConnection, Faults, apply, from_headers
 from .validation import API_KEYS
 
 REQUESTS = web.AppKey("requests", list[dict[str, Any]])
+MAX_REQUESTS = 1000
+"""How many recorded requests are kept (the oldest go first)."""
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "openai-api-key"})
 FAULTS = web.AppKey("faults", Faults)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -66,7 +70,10 @@ async def _v1_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     response."""
     if not request.path.startswith("/v1/"):
         return await handler(request)
-    request.app[REQUESTS].append(await _record(request))
+    log = request.app[REQUESTS]
+    log.append(await _record(request))
+    if len(log) > MAX_REQUESTS:
+        del log[:len(log) - MAX_REQUESTS]
     try:
         fault = from_headers(request) or request.app[FAULTS].take(request.path)
         if fault is not None:
@@ -106,8 +113,29 @@ async def invalid_url(request: web.Request) -> web.Response:
 
 
 async def list_requests(request: web.Request) -> web.Response:
-    """``GET /__emulator/requests``: the recorded ``/v1/...`` requests, oldest first."""
-    return web.json_response(request.app[REQUESTS])
+    """``GET /__emulator/requests``: the recorded ``/v1/...`` requests, oldest first, with the
+    API keys of SECRET_HEADERS masked."""
+    return web.json_response([{**r, "headers": {k: _mask_header(k, v) for k, v in r["headers"].items()}}
+                              for r in request.app[REQUESTS]])
+
+
+def mask_key(key: str) -> str:
+    """An API key as it may be shown: its alphabetic label segments, ``...`` and its last 4
+    characters (``sk-proj-AbC...wxyz`` → ``sk-proj-...wxyz``; a short key shows no tail)."""
+    prefix = ""
+    for seg in key.split("-")[:-1]:
+        if not (seg.isalpha() and len(seg) <= 12):
+            break
+        prefix += seg + "-"
+    rest = key[len(prefix):]
+    return prefix + "..." + (rest[-4:] if len(rest) > 8 else "")
+
+
+def _mask_header(name: str, value: str) -> str:
+    if name not in SECRET_HEADERS:
+        return value
+    scheme, sep, key = value.partition(" ")
+    return f"{scheme} {mask_key(key.strip())}" if sep and name.endswith("authorization") else mask_key(value)
 
 
 async def clear_requests(request: web.Request) -> web.Response:

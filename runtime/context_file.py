@@ -39,7 +39,10 @@ class LocalFileSystemStore(MemoryStore):
         self._task: asyncio.Task | None = None
 
     def open(self) -> None:
-        """Read every context file into memory and start the flush timer."""
+        """Read every context file into memory and start the flush timer. Pending writes are
+        flushed first, so opening again (a ``reload`` deploy) loses none of them."""
+        if self._dirty:
+            self.flush()
         if self.directory.is_dir():
             for folder in self.directory.iterdir():
                 if not folder.is_dir():

@@ -95,15 +95,32 @@ class Engine:
             from .watch import watch_flow_file
 
             self._watcher = asyncio.get_running_loop().create_task(watch_flow_file(self))
+        self.storage.on_notice = self._storage_notice
         try:
             nodes, creds = self.storage.load()
             await self.deploy(nodes, creds, save=False, replace_credentials=True, start=not self.settings.safeMode)
+            self._storage_notice(self.storage.notice_for(nodes, creds))
         except Exception as exc:
             self.load_error = str(exc)
             logger.error(f"Failed to load flows: {exc}")
             self.events.publish("notification/runtime-state",
                                 {"state": "stop", "error": "load-failed", "type": "error", "text": str(exc)},
                                 retain=True)
+
+    def _storage_notice(self, notice: dict | None) -> None:
+        """Log and publish (retained, ``notification/storage-warning``) what storage says about
+        an unreadable credentials or flow file; warn on each node left without credentials.
+        None clears a notice retained by an earlier load."""
+        if notice is None:
+            if self.events.is_retained("notification/storage-warning"):
+                self.events.publish("notification/storage-warning", {}, retain=True)
+            return
+        logger.warning(notice["text"])
+        for nid in notice.get("nodes", ()):
+            node = self.nodes.get(nid)
+            if node is not None:
+                node.warn("started without its credentials: the credentials file could not be read")
+        self.events.publish("notification/storage-warning", notice, retain=True)
 
     async def deploy(self, nodes: list[dict], credentials: dict | None = None, *, save: bool = True,
                      replace_credentials: bool = False, mode: str = "full", start: bool = True) -> str:

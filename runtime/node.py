@@ -32,6 +32,8 @@ PENDING = object()
 """Returned by ``on_input`` when the node completes the msg later with ``self.done(msg)``
 (e.g. a delay node); returning anything else completes it at once."""
 
+DROPPED_MSG = "msg dropped: the flows were redeployed or stopped while it was in flight"
+
 
 class NodeError(Exception):
     """An error a node reports with details for catch nodes and the sidebar.
@@ -85,7 +87,8 @@ class Node:
     async def _close(self, removed: bool) -> None:
         self.closed = True
         for task in list(self._tasks):
-            task.cancel()
+            if task.cancel():  # Node-RED drops such a msg silently; say it, once per msg
+                self.warn(DROPPED_MSG)
         undo, self._undo = self._undo, []
         for take_back in reversed(undo):
             take_back()
