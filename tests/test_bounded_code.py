@@ -301,3 +301,16 @@ async def test_exec_output_over_max_buffer_kills_the_command(server):
     outs = await srv.got("d1", 3)
     assert outs[2]["msg"]["payload"] == len("small\n")
     assert (await srv.got("d3", 3))[2]["msg"]["payload"] == {"code": 0}
+
+
+async def test_exec_max_buffer_follows_the_setting(start_runtime):
+    exec_node = make_node("ex", "exec", [["d1"], [], ["d3"]], command="head -c", addpay="payload", append="/dev/zero",
+                          useSpawn="false", timer="", winHide=False, oldrc=False)
+    rt = await start_runtime([TEST_TAB, feeder("f1", "ex"), exec_node, full_debug("d1"), full_debug("d3")],
+                             execMaxBufferSize=1000)
+    comms = await rt.comms()
+    await rt.inject("f1", {"payload": 1000})
+    await rt.inject("f1", {"payload": 1001})
+    rcs = [json.loads(d["msg"])["payload"] for d in await comms.debug(2, node_id="d3")]
+    assert rcs == [{"code": 0}, {"code": "ERR_CHILD_PROCESS_STDIO_MAXBUFFER",
+                                 "message": "stdout maxBuffer length exceeded"}]
