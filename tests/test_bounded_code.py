@@ -210,7 +210,6 @@ async def test_function_memory_bomb_ends_its_msg_and_the_node_is_rebuilt(server)
 
 
 PY_BOMBS = """
-import time
 if msg['payload'] == 'loop':
     while True:
         try:
@@ -222,14 +221,18 @@ if msg['payload'] == 'hoard':
     kept = []
     while True:
         try:
-            kept.append(b'x' * 10_000_000)
+            while True:
+                kept.append(b'x' * 10_000_000)
         except BaseException:
-            time.sleep(0.01)
+            pass
+msg['payload'] = ['ok', flow.get('starts'), started]
+return msg
+"""
+PY_ALLOC = """
 if msg['payload'] == 'alloc':
     kept = []
     while True:
         kept.append(b'x' * 10_000_000)
-msg['payload'] = ['ok', flow.get('starts'), started]
 return msg
 """
 
@@ -239,6 +242,7 @@ async def test_python_function_bombs_are_killed_and_the_runtime_keeps_serving(se
              pyfunction("pb", PY_BOMBS, timeout=1,
                         initialize="started = 'yes'\nflow.set('starts', (flow.get('starts') or 0) + 1)"),
              pyfunction("po", "msg['payload'] += 1\nreturn msg", wires=(("d2",),)),
+             feeder("f3", "pa"), pyfunction("pa", PY_ALLOC, timeout=60),
              full_debug("d1"), full_debug("d2"), catch_all("c1", "dc"), full_debug("dc")]
     srv = await server(flows)
     await srv.inject("f1", {"payload": "before"})
@@ -267,12 +271,13 @@ async def test_python_function_bombs_are_killed_and_the_runtime_keeps_serving(se
         after = (await srv.got("d1", n + 1))[n]
         assert after["msg"]["payload"] == ["ok", n + 1, "yes"]  # a new worker, On Start run again
 
-    await srv.inject("f1", {"payload": "alloc", "topic": "alloc"})
-    err = (await srv.got("dc", 3))[2]
-    assert err["msg"]["error"]["message"].startswith("MemoryError")
-    await srv.inject("f1", {"payload": "after"})
+    await srv.inject("f3", {"payload": "alloc", "topic": "alloc"})
+    err = (await srv.got("dc", 3, timeout=60))[2]
+    assert err["msg"]["error"]["message"] == "MemoryError (line 5)"  # at pythonFunctionMemoryLimit
+    assert err["msg"]["topic"] == "alloc" and err["msg"]["error"]["source"]["id"] == "pa"
+    await srv.inject("f3", {"payload": "small"})
     after = (await srv.got("d1", 4))[3]
-    assert after["msg"]["payload"][0] == "ok"
+    assert after["msg"]["payload"] == "small"
     srv.check_alive()
     assert srv.peak < 2 * 1024 ** 3
 
