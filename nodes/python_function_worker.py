@@ -323,7 +323,17 @@ class Worker:
         return None
 
 
+def _die_with_parent():
+    """Linux: have the kernel kill this process when the runtime process dies, so that code
+    stuck in a loop does not outlive it (elsewhere the worker ends when its stdin closes)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+
+
 def main():
+    _die_with_parent()
     rfd, wfd = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)

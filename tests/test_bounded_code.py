@@ -281,6 +281,16 @@ async def test_python_function_bombs_are_killed_and_the_runtime_keeps_serving(se
     srv.check_alive()
     assert srv.peak < 2 * 1024 ** 3
 
+    # a worker stuck in a loop does not outlive a runtime that is killed
+    await srv.inject("f1", {"payload": "loop"})
+    await asyncio.sleep(0.3)
+    workers = psutil.Process(srv.proc.pid).children()
+    assert len(workers) == 3
+    srv.proc.kill()
+    await srv.proc.wait()
+    _, alive = await asyncio.to_thread(psutil.wait_procs, workers, 10)
+    assert not alive
+
 
 async def test_exec_output_over_max_buffer_kills_the_command(server):
     count = make_node("fl", "function", [["d1"]], func="msg.payload = msg.payload.length;\nreturn msg;",
