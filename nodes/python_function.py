@@ -384,8 +384,35 @@ class PythonFunctionNode(Node):
         if not ok:
             raise NodeError(self._failure(value, timed_out, worker))
         if value is not None:
-            self.send(value)
+            out = self.results(value, msg.get("_msgid") or generate_id())
+            if out is not None:
+                self.send(out)
         return PENDING if self._user_done else None
+
+    def results(self, msgs: Any, msgid: str) -> list | None:
+        """Node-RED's sendResults for what the code returned (a copy already): ``msgs`` as a
+        list per output, each msg with ``_msgid`` set; None when there is nothing to send.
+        Entries that are not msgs are reported and skipped."""
+        if not isinstance(msgs, (list, tuple)):
+            msgs = (msgs,)
+        out: list = []
+        count = 0
+        for entry in msgs:
+            if entry is None:
+                out.append(None)
+                continue
+            port = []
+            for m in entry if isinstance(entry, (list, tuple)) else (entry,):
+                if m is None:
+                    continue
+                if not isinstance(m, dict):
+                    self.error(f"Function tried to send a message of type {type(m).__name__}")
+                    continue
+                m["_msgid"] = msgid
+                port.append(m)
+                count += 1
+            out.append(port)
+        return out if count else None
 
     def _failure(self, text: str | None, timed_out: bool, worker: _Worker) -> str:
         if timed_out:

@@ -7,7 +7,7 @@ big-endian length and a pickle. Runtime → worker:
 
 * ``("init", setup)``: once, first: the code, names, time limit, memory limit and ``sys.path``;
   runs On Start and answers ``("result", ok, error_text, timed_out)``.
-* ``("run", msg)``: run the body on ``msg``; answers ``("result", True, outputs_or_None, False)``
+* ``("run", msg)``: run the body on ``msg``; answers ``("result", True, returned_value, False)``
   or ``("result", False, error_text, timed_out)``.
 * ``("fin",)``: run On Stop, answers like ``run``. ``("exit",)`` (or EOF): end the process.
 * ``("reply", rid, ok, value)``: the answer to request ``rid``.
@@ -298,9 +298,7 @@ class Worker:
             return ("result", False, _describe(exc, filename, where), False)
         finally:
             self.kind = ""
-        if kind == "run":
-            return ("result", True, self.results(value, self.msgid), False)
-        return ("result", True, None, False)
+        return ("result", True, value if kind == "run" else None, False)
 
     def handle(self, frame):
         kind = frame[0]
@@ -356,7 +354,10 @@ def main():
     while (frame := chan.jobs.get())[0] != "exit":
         reply = worker.handle(frame)
         if reply is not None:
-            chan.write(reply)
+            try:
+                chan.write(reply)
+            except Exception as exc:  # noqa: BLE001 - a returned value that cannot be pickled
+                chan.write(("result", False, f"Function returned a value that cannot be sent: {exc}", False))
 
 
 if __name__ == "__main__":

@@ -182,7 +182,8 @@ return msg;
 
 async def test_function_memory_bomb_ends_its_msg_and_the_node_is_rebuilt(server):
     flows = [TEST_TAB, feeder("f1", "fb"), feeder("f2", "fo"),
-             function("fb", JS_BOMB, initialize='flow.set("starts", (flow.get("starts") || 0) + 1);'),
+             function("fb", JS_BOMB, timeout=60,  # the heap limit, not the time limit, stops it
+                      initialize='flow.set("starts", (flow.get("starts") || 0) + 1);'),
              function("fo", "msg.payload = msg.payload + 1;\nreturn msg;", wires=(("d2",),)),
              full_debug("d1"), full_debug("d2"), catch_all("c1", "dc"), full_debug("dc")]
     srv = await server(flows)
