@@ -27,6 +27,7 @@ SANDBOX_JS = resources.files(__package__).joinpath("function_sandbox.js").read_t
 DEFAULT_LIMIT = 10.0  # seconds any one run may take when the node sets no timeout
 DEFAULT_HEAP_MIB = 128  # MiB of V8 heap per isolate when the settings name none (functionHeapLimit)
 OOM_DRAIN_WAIT = 5.0  # seconds to ask an isolate that ran out of memory which job it was running
+OOM_POLL = 0.25  # seconds between looks at whether code running outside a run (after an await) hit the limit
 BATCH_BUDGET = 0.02   # seconds after which a batch starts no new msg (function_sandbox.js)
 MAX_BATCH = 500       # msgs handed to V8 in one call
 MAX_REFS = 10000      # msg.req/msg.res objects kept for msgs still inside the node
@@ -108,6 +109,7 @@ class FunctionNode(Node):
         super().__init__(config, flow)
         self._limit = config.timeout if config.timeout > 0 else DEFAULT_LIMIT
         self._heap_mib = int(getattr(self.engine.settings, "functionHeapLimit", DEFAULT_HEAP_MIB))
+        self._oom_poll: asyncio.TimerHandle | None = None
         self._v8: _Sandbox | None = None
         self._msgs: deque = deque()
         self._other: deque = deque()
@@ -139,6 +141,18 @@ class FunctionNode(Node):
         if not self._ready:
             self._other.append(("i",))
             self._kick()
+        if self._heap_mib:
+            self._oom_poll = asyncio.get_running_loop().call_later(OOM_POLL, self._poll_memory)
+
+    def _poll_memory(self) -> None:
+        """Code that runs after an ``await`` runs outside any run: look whether it went over the
+        heap limit (V8 stopped it), and if so let the worker start over."""
+        if self._v8 is None:
+            return
+        if self._worker is None and self._v8.out_of_memory():
+            self._drain_wanted = True
+            self._kick()
+        self._oom_poll = asyncio.get_running_loop().call_later(OOM_POLL, self._poll_memory)
 
     def _sandbox(self) -> "_Sandbox":
         """A new isolate with the node's code defined in it (raises _CodeError, JSEvalException)."""
@@ -154,6 +168,8 @@ class FunctionNode(Node):
         return v8
 
     async def close(self, removed: bool) -> None:
+        if self._oom_poll is not None:
+            self._oom_poll.cancel()
         for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
@@ -200,6 +216,9 @@ class FunctionNode(Node):
             while self._v8 is not None:
                 if self._drain_wanted:
                     self._drain_wanted = False
+                    if self._v8.out_of_memory():
+                        await self._out_of_memory([], self._other)
+                        continue
                     try:
                         self._apply((await self._v8.drain())[1])
                     except JSEvalException:

@@ -180,11 +180,22 @@ return msg;
 """
 
 
+JS_ASYNC_BOMB = """
+await new Promise((resolve) => setTimeout(resolve, 10));
+if (msg.payload === "later") {
+    let a = [];
+    while (true) a.push(new Array(1e6).fill(1));
+}
+return msg;
+"""
+
+
 async def test_function_memory_bomb_ends_its_msg_and_the_node_is_rebuilt(server):
     flows = [TEST_TAB, feeder("f1", "fb"), feeder("f2", "fo"),
              function("fb", JS_BOMB, timeout=60,  # the heap limit, not the time limit, stops it
                       initialize='flow.set("starts", (flow.get("starts") || 0) + 1);'),
              function("fo", "msg.payload = msg.payload + 1;\nreturn msg;", wires=(("d2",),)),
+             feeder("f3", "fa"), function("fa", JS_ASYNC_BOMB, timeout=60),
              full_debug("d1"), full_debug("d2"), catch_all("c1", "dc"), full_debug("dc")]
     srv = await server(flows)
     await srv.inject("f1", {"payload": "before"})
@@ -206,6 +217,14 @@ async def test_function_memory_bomb_ends_its_msg_and_the_node_is_rebuilt(server)
     await srv.inject("f1", {"payload": "after"})
     after = await srv.got("d1", 2)
     assert after[1]["msg"]["payload"] == ["ok", 2]  # a new isolate, On Start run again
+
+    # the same after an await: the msg still gets the error
+    await srv.inject("f3", {"payload": "later", "topic": "async"})
+    errors = await srv.got("dc", 2)
+    assert errors[1]["msg"]["error"]["message"] == "Error: function node ran out of memory (limit 128 MiB)"
+    assert errors[1]["msg"]["topic"] == "async" and errors[1]["msg"]["error"]["source"]["id"] == "fa"
+    await srv.inject("f3", {"payload": "small"})
+    assert (await srv.got("d1", 3))[2]["msg"]["payload"] == "small"
     srv.check_alive()
     assert srv.peak < 2 * 1024 ** 3
 
@@ -223,7 +242,10 @@ if msg['payload'] == 'hoard':
     while True:
         try:
             while True:
-                kept.append(b'x' * 10_000_000)
+                try:
+                    kept.append(b'x' * 10_000_000)
+                except MemoryError:
+                    pass
         except BaseException:
             pass
 msg['payload'] = ['ok', flow.get('starts'), started]
