@@ -34,7 +34,6 @@ import datetime
 import decimal
 import io
 import itertools
-import os
 import pickle
 import re
 import struct

@@ -28,7 +28,6 @@ import io
 import os
 import pickle
 import queue
-import re
 import struct
 import sys
 import threading
