@@ -23,6 +23,9 @@ READ_SIZE = 65536
 """Bytes read at most per chunk in spawn mode (a Node.js pipe reads 64 KiB at a time)."""
 CLOSE_WAIT = 2.0
 """Seconds close() waits for killed children to be reaped."""
+MAX_BUFFER = 10000000
+"""Bytes of stdout or stderr exec mode keeps when the settings name no ``execMaxBufferSize``
+(Node-RED's default, child_process.exec's ``maxBuffer``)."""
 
 _TOKEN = re.compile(r'(?:[^\s"]+|"[^"]*")+')
 _QUOTED = re.compile(r'".*"')
@@ -132,7 +135,11 @@ class ExecNode(Node):
       ``message`` ``"Command failed: <line>\\n<stderr>"`` and ``code`` null plus ``signal``
       when it was killed; msgs 1 and 2 then carry the same object as ``msg.rc``. stderr is
       decoded byte per character (latin-1), as Node-RED's ``binary`` encoding does. Status:
-      cleared on success, ``error:<code>`` or ``killed`` (red) on failure.
+      cleared on success, ``error:<code>`` or ``killed`` (red) on failure. stdout and stderr are
+      each kept up to the ``execMaxBufferSize`` setting (10000000 bytes): a command that writes
+      more is killed (SIGTERM, its pipes closed) and, as Node.js's ``maxBuffer`` error, output 3
+      gets ``{code: "ERR_CHILD_PROCESS_STDIO_MAXBUFFER", message: "stdout maxBuffer length
+      exceeded"}`` (or ``stderr``), outputs 1 and 2 what was read up to the cap.
     * **spawn mode** (*while the command is running*): no shell; the line is split on spaces
       except inside double quotes (``"a b"`` is one argument, quotes removed). Each chunk of
       stdout / stderr is sent as it arrives on output 1 / 2 (a string, or a Buffer when the
@@ -165,6 +172,7 @@ class ExecNode(Node):
         self.use_spawn = js_loose_equal(config.useSpawn, "true")
         self.timeout = float(config.timer.strip() or 0)
         self.new_rc = js_string(config.oldrc if js_truthy(config.oldrc) else False) == "false"
+        self.max_buffer = int(getattr(self.engine.settings, "execMaxBufferSize", MAX_BUFFER) or MAX_BUFFER)
         self.children: dict[int, _Child] = {}
 
     # -- input ------------------------------------------------------------------------------
@@ -218,7 +226,8 @@ class ExecNode(Node):
     async def _exec(self, line: str, msg: dict) -> None:
         child = await self._start(SHELL, ["-c", line])
         proc = child.proc
-        done = await self._wait(child, proc.stdout.read(), proc.stderr.read(), proc.wait())
+        over: list[str] = []
+        done = await self._wait(child, self._collect(child, 1, over), self._collect(child, 2, over), proc.wait())
         if done is None:
             return
         out, err, _ = done
@@ -232,7 +241,12 @@ class ExecNode(Node):
         msg["payload"] = _text_or_bytes(out)
         self.status({})
         msg3 = None
-        if rc != 0:
+        if over:
+            msg3 = clone_message(msg)
+            msg3["payload"] = {"code": "ERR_CHILD_PROCESS_STDIO_MAXBUFFER",
+                               "message": f"{over[0]} maxBuffer length exceeded"}
+            self.status({"fill": "red", "shape": "dot", "text": "error:ERR_CHILD_PROCESS_STDIO_MAXBUFFER"})
+        elif rc != 0:
             result: dict[str, Any] = {"code": None if rc < 0 else rc, "message": f"Command failed: {line}\n{stderr}"}
             if rc < 0:
                 result["signal"] = _signal_name(-rc)
@@ -248,6 +262,28 @@ class ExecNode(Node):
             if msg2 is not None:
                 msg2["rc"] = dict(msg3["payload"])
         self.send([msg, msg2, msg3])
+
+    async def _collect(self, child: _Child, fd: int, over: list[str]) -> bytes:
+        """All of stdout (``fd`` 1) or stderr (2) of an exec-mode command, up to
+        ``max_buffer`` bytes. Past it, as Node.js's child_process.exec: the name of the stream
+        goes into ``over``, both pipes are closed (a writer still running gets SIGPIPE) and the
+        command gets SIGTERM; what was read up to the cap is returned."""
+        stream = child.proc.stdout if fd == 1 else child.proc.stderr
+        buf = bytearray()
+        while not over and (data := await stream.read(READ_SIZE)):
+            room = self.max_buffer - len(buf)
+            if len(data) > room:
+                buf += data[:room]
+                over.append("stdout" if fd == 1 else "stderr")
+                transport = getattr(child.proc, "_transport", None)
+                for pipe in (1, 2):
+                    pipe_transport = transport.get_pipe_transport(pipe) if transport is not None else None
+                    if pipe_transport is not None:
+                        pipe_transport.close()
+                child.kill()
+                break
+            buf += data
+        return bytes(buf)
 
     async def _spawn(self, line: str, msg: dict) -> None:
         args = split_arguments(line)

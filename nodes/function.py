@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 SANDBOX_JS = resources.files(__package__).joinpath("function_sandbox.js").read_text(encoding="utf-8")
 DEFAULT_LIMIT = 10.0  # seconds any one run may take when the node sets no timeout
+DEFAULT_HEAP_MIB = 128  # MiB of V8 heap per isolate when the settings name none (functionHeapLimit)
+OOM_DRAIN_WAIT = 5.0  # seconds to ask an isolate that ran out of memory which job it was running
+OOM_POLL = 0.25  # seconds between looks at whether code running outside a run (after an await) hit the limit
 BATCH_BUDGET = 0.02   # seconds after which a batch starts no new msg (function_sandbox.js)
 MAX_BATCH = 500       # msgs handed to V8 in one call
 MAX_REFS = 10000      # msg.req/msg.res objects kept for msgs still inside the node
@@ -82,6 +85,13 @@ class FunctionNode(Node):
     when none is set) is stopped and reported as ``"Error: Script execution timed out after
     <ms>ms"``. msgs are copied into JavaScript as JSON (``msg.req``/``msg.res`` stay the same
     objects; bytes appear as ``{type: "Buffer", data: [...]}``).
+
+    Each node's V8 heap is capped at the ``functionHeapLimit`` setting (MiB, default 128). Code
+    that goes past it is stopped and its msg gets ``"Error: function node ran out of memory
+    (limit 128 MiB)"`` (Node-RED's whole process would abort); the node then starts over in a
+    new isolate: its On Start code runs again, its timers and ``node.on("close")`` handlers are
+    dropped (On Stop does not run for the old isolate), msgs still waiting for the code (a
+    pending ``await``) get the same error, and queued msgs run in the new isolate.
     """
 
     Config = FunctionConfig
@@ -89,6 +99,8 @@ class FunctionNode(Node):
     def __init__(self, config: FunctionConfig, flow) -> None:
         super().__init__(config, flow)
         self._limit = config.timeout if config.timeout > 0 else DEFAULT_LIMIT
+        self._heap_mib = int(getattr(self.engine.settings, "functionHeapLimit", DEFAULT_HEAP_MIB))
+        self._oom_poll: asyncio.TimerHandle | None = None
         self._v8: _Sandbox | None = None
         self._msgs: deque = deque()
         self._other: deque = deque()
@@ -110,25 +122,45 @@ class FunctionNode(Node):
             self.error("Function node not allowed to load external modules")
             return
         try:
-            v8 = _Sandbox(self)
+            self._v8 = self._sandbox()
         except JSEvalException as exc:
             self.error(f"Function node could not start V8: {exc}")
             return
+        except _CodeError as exc:
+            self.error(str(exc))
+            return
+        if not self._ready:
+            self._other.append(("i",))
+            self._kick()
+        if self._heap_mib:
+            self._oom_poll = asyncio.get_running_loop().call_later(OOM_POLL, self._poll_memory)
+
+    def _poll_memory(self) -> None:
+        """Code that runs after an ``await`` runs outside any run: look whether it went over the
+        heap limit (V8 stopped it), and if so let the worker start over."""
+        if self._v8 is None:
+            return
+        if self._worker is None and self._v8.out_of_memory():
+            self._drain_wanted = True
+            self._kick()
+        self._oom_poll = asyncio.get_running_loop().call_later(OOM_POLL, self._poll_memory)
+
+    def _sandbox(self) -> "_Sandbox":
+        """A new isolate with the node's code defined in it (raises _CodeError, JSEvalException)."""
+        v8 = _Sandbox(self, self._heap_mib)
         try:
             for part, code in (("body", self.config.func), ("init", self.config.initialize),
                                ("fin", self.config.finalize)):
                 if code.strip() or part == "body":
                     v8.define(part, code, is_async=part == "init" or bool(_AWAIT.search(code)))
-        except _CodeError as exc:
+        except BaseException:
             v8.close()
-            self.error(str(exc))
-            return
-        self._v8 = v8
-        if not self._ready:
-            self._other.append(("i",))
-            self._kick()
+            raise
+        return v8
 
     async def close(self, removed: bool) -> None:
+        if self._oom_poll is not None:
+            self._oom_poll.cancel()
         for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
@@ -175,7 +207,15 @@ class FunctionNode(Node):
             while self._v8 is not None:
                 if self._drain_wanted:
                     self._drain_wanted = False
-                    self._apply((await self._v8.drain())[1])
+                    if self._v8.out_of_memory():
+                        await self._out_of_memory([], self._other)
+                        continue
+                    try:
+                        self._apply((await self._v8.drain())[1])
+                    except JSEvalException:
+                        if not self._v8.out_of_memory():
+                            raise
+                        await self._out_of_memory([], self._other)
                 elif self._other:
                     await self._run_batch(self._other)
                 elif self._msgs and self._ready:
@@ -197,11 +237,51 @@ class FunctionNode(Node):
                 queue.extendleft(reversed(batch[ran + 1:]))
             return
         except JSEvalException as exc:
+            if self._v8.out_of_memory():
+                await self._out_of_memory(batch, queue)
+                return
             for job in batch:
                 self._fail(job, str(exc))
             return
         self._apply(effects)
         queue.extendleft(reversed(batch[ran:]))
+
+    async def _out_of_memory(self, batch: list, queue: deque) -> None:
+        """The isolate went over its heap limit running ``batch``: fail the job that was running,
+        keep the later ones queued, and start over in a new isolate."""
+        text = f"Error: function node ran out of memory (limit {self._heap_mib} MiB)"
+        ran = -1
+        try:
+            async with asyncio.timeout(OOM_DRAIN_WAIT):
+                ran, effects = await self._v8.drain_after_oom()
+            self._apply(effects)
+        except (JSEvalException, TimeoutError):
+            pass
+        if 0 <= ran < len(batch):
+            self._fail(batch[ran], text)
+            queue.extendleft(reversed(batch[ran + 1:]))
+        else:
+            for job in batch:
+                self._fail(job, text)
+        old, self._v8 = self._v8, None
+        old.close()
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        self._other.clear()
+        queued = {job[1] for job in self._msgs}
+        for seq in [seq for seq in self._inflight if seq not in queued]:
+            self.error(text, self._inflight.pop(seq))
+        if self._failed:
+            return
+        try:
+            self._v8 = self._sandbox()
+        except (JSEvalException, _CodeError) as exc:
+            self._init_failed(f"Function node could not restart V8: {exc}")
+            return
+        self._ready = not self.config.initialize.strip()
+        if not self._ready:
+            self._other.append(("i",))
 
     def _fail(self, job: tuple, text: str) -> None:
         kind = job[0]
@@ -382,9 +462,12 @@ class _Sandbox:
     effects a ``run`` returns.
     """
 
-    def __init__(self, node: FunctionNode) -> None:
+    def __init__(self, node: FunctionNode, heap_mib: int = 0) -> None:
         self._node = node
         self._mr = MiniRacer()
+        self._heap_limit = heap_mib * 1024 * 1024
+        if self._heap_limit:
+            self._mr.set_hard_memory_limit(self._heap_limit)
         self._mr.eval(SANDBOX_JS)
         self._bell: AbstractContextManager = self._mr._ctx._register_js_notification(self._on_bell)
         bell_fn = self._bell.__enter__()
@@ -421,6 +504,16 @@ class _Sandbox:
         """Effects queued since the last run; after a stopped run, the index of that job."""
         self._request, self._reply = [], None
         return orjson.loads(await self._mr.eval_cancelable("__flowred.drain()"))
+
+    def out_of_memory(self) -> bool:
+        """Whether the isolate went over its heap limit (V8 then stops the running code)."""
+        return self._mr.was_hard_memory_limit_reached()
+
+    async def drain_after_oom(self) -> tuple[int, list]:
+        """``drain`` once the code was stopped for memory: re-arms the limit first (V8 stops
+        any code while it is marked reached), so that the isolate can answer."""
+        self._mr.set_hard_memory_limit(self._heap_limit)
+        return await self.drain()
 
     def close(self) -> None:
         self._ctl = self._mem = None

@@ -7,39 +7,41 @@ Stop) and ``timeout`` (seconds).
 
 How the code runs, and why:
 
-* Each node owns one daemon worker thread; msgs are handled one at a time, in arrival order (as a
-  function node's code never runs twice at once), and the event loop keeps serving every other
-  node while user code runs: a slow or blocking body (``time.sleep``, a blocking HTTP call) only
-  holds up its own node.
-* Every run has a time limit (``timeout``; 0 means 10 s, as a thread cannot go unbounded
-  safely). When it passes, the run is stopped by raising an exception inside the worker thread
-  (``PyThreadState_SetAsyncExc``): this stops pure Python code at once, e.g. ``while True:
-  pass``. The exception derives from BaseException, so ``except Exception`` does not swallow it.
-  The msg's error reads ``Function timed out after N s``.
-* A thread blocked inside C code (``time.sleep``, socket reads) only sees that exception when the
-  call returns, and a bare ``except:`` can swallow it. If the run has not stopped 1 s after its
-  time limit, its thread is left behind (it is a daemon thread and discards anything it still
-  sends) and a fresh thread takes the following msgs. Such a thread still costs CPU or memory
-  until it ends; a process per node would avoid that, at the price of pickling every msg and
-  marshalling every context access across processes.
-* User code never touches runtime state from its thread: ``node.send``/``status``/``warn``/
-  ``error``/``done`` are handed to the event loop, and context ``get``/``set``/``keys`` run on
-  the event loop and wait for it. ``node.send`` clones what it sends at the call, so the code
-  may go on changing its msgs.
-* Cost: handing a msg to the thread and the result back takes about 0.05-0.2 ms, each context
-  call about as much; the body itself runs at full Python speed.
+* Each node owns one worker process (nodes/python_function_worker.py), started with the node
+  and kept between msgs; msgs are handled one at a time, in arrival order (as a function node's
+  code never runs twice at once). The runtime's event loop never runs user code, so neither a
+  blocking body nor a runaway one holds up other nodes, the Admin API or the editor.
+* Every run has a time limit (``timeout``; 0 means 10 s). When it passes, the worker raises an
+  exception in the run (a BaseException, so ``except Exception`` does not swallow it): pure
+  Python code stops at once and the msg's error reads ``Function timed out after N s``. Code
+  that does not stop within 1 s more (it catches the exception, or waits inside C code such as
+  ``time.sleep``) is killed with its whole process; a new process (On Start run again) takes
+  the next msg.
+* The worker's address space is capped at the ``pythonFunctionMemoryLimit`` setting (MiB,
+  default 512; 0: no cap): past it allocations raise ``MemoryError`` in the user's code. A
+  worker that dies (a crash, ``os._exit``) fails its msg and is started again for the next.
+* One msg costs one round trip: the msg is pickled to the worker, and what the code sent and
+  returned is pickled back (so ``node.send`` copies at the call). Context ``get``/``set``/
+  ``keys`` and ``env.get`` ask the runtime and wait for its answer. Values that are not plain
+  data (``msg.req``, ``msg.res``, other objects) stay in the runtime: the code sees a dict of
+  their items (``msg['req']['headers']``) and sending them on passes the original object.
 """
 from __future__ import annotations
 
 import ast
 import asyncio
-import builtins
-import concurrent.futures
-import ctypes
-import queue
+import datetime
+import decimal
+import io
+import itertools
+import pickle
 import re
-import threading
-from typing import Any, Callable
+import struct
+import sys
+import uuid
+from collections import OrderedDict
+from importlib import resources
+from typing import Any
 
 from pydantic import field_validator
 
@@ -52,14 +54,20 @@ __all__ = ["PythonFunctionConfig", "PythonFunctionNode"]
 DEFAULT_TIMEOUT = 10.0
 """Seconds a run may take when ``timeout`` is 0 (Node-RED's "no timeout")."""
 GRACE = 1.0
-"""Seconds a stopped run may take to unwind before its thread is left behind."""
+"""Seconds a stopped run may take to unwind before its worker process is killed."""
+DEFAULT_MEMORY_MIB = 512
+"""MiB of address space of a worker when the settings name no ``pythonFunctionMemoryLimit``."""
+EXIT_WAIT = 2.0
+"""Seconds a worker may take to exit when its node stops, before it is killed."""
+MAX_REFS = 10000
+"""Objects kept for reference (``msg.req`` ...) while msgs holding them may come back."""
+WORKER_SOURCE = resources.files(__package__).joinpath("python_function_worker.py").read_text(encoding="utf-8")
 
 _USES_DONE = re.compile(r"node\.done\s*\(\s*\)")  # Node-RED's test for code that calls done itself
-_current = threading.local()  # .job: the _Job the current worker thread is running
-
-
-class _Timeout(BaseException):
-    """Raised inside a worker thread whose run is over its time limit."""
+_LEN = struct.Struct(">I")
+_PLAIN = frozenset({dict, list, str, int, float, bool, type(None), bytes, bytearray, tuple, set, frozenset,
+                    datetime.datetime, datetime.date, datetime.time, datetime.timedelta, decimal.Decimal,
+                    uuid.UUID})
 
 
 def _compile(source: str, filename: str, params: tuple[str, ...] | None) -> Any:
@@ -75,18 +83,6 @@ def _compile(source: str, filename: str, params: tuple[str, ...] | None) -> Any:
         return compile(tree, filename, "exec")
     except SyntaxError as exc:
         raise ValueError(f"SyntaxError: {exc.msg} (line {exc.lineno})") from None
-
-
-def _describe(exc: BaseException, filename: str, kind: str = "") -> str:
-    """``Type: text (line n)``: the user's line where ``exc`` was raised (the innermost one)."""
-    line = None
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == filename:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return f"{text} ({kind}line {line})" if line else text
 
 
 class PythonFunctionConfig(NodeConfig):
@@ -124,210 +120,153 @@ class PythonFunctionConfig(NodeConfig):
         return v
 
 
-class _Job:
-    """One run of user code in a worker thread."""
-
-    __slots__ = ("fn", "args", "msg", "kind", "loop", "future", "tid", "running", "killed", "abandoned")
-
-    def __init__(self, fn: Callable, args: tuple, msg: dict | None, kind: str) -> None:
-        self.fn, self.args, self.msg, self.kind = fn, args, msg, kind
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.future: asyncio.Future | None = None
-        self.tid = 0
-        self.running = self.killed = self.abandoned = False
-
-    def settle(self, outcome: tuple[bool, Any]) -> None:
-        if not self.future.done():
-            self.future.set_result(outcome)
+class _WorkerDied(Exception):
+    """The worker process ended (or was killed) before it answered."""
 
 
-class _Runner:
-    """Runs jobs one after another in a daemon thread, each within a time limit (see the module
-    docstring). ``run`` returns ``(True, result)`` or ``(False, exception)``; a job that was
-    stopped has ``killed`` set (and ``abandoned`` when its thread was left behind)."""
+class _Worker:
+    """One worker process of a node and the channel to it (the protocol is described in
+    nodes/python_function_worker.py). ``call(frame, limit)`` sends a job and returns its
+    ``(ok, value, timed_out)``; events and requests of the code are handled as they arrive."""
 
-    def __init__(self, name: str) -> None:
-        self._name = name
-        self._guard = threading.Lock()
-        self._queue = self._spawn()
+    def __init__(self, node: "PythonFunctionNode") -> None:
+        self._node = node
+        self._proc: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task | None = None
+        self._pending: asyncio.Future | None = None
+        self.msg: dict | None = None  # the msg of the running job, for node.done()
+        self.dead = False  # killed, or its channel closed
 
-    def _spawn(self) -> queue.SimpleQueue:
-        jobs: queue.SimpleQueue = queue.SimpleQueue()
-        threading.Thread(target=self._work, args=(jobs,), name=self._name, daemon=True).start()
-        return jobs
+    async def start(self, setup: dict) -> None:
+        self._proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", WORKER_SOURCE, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            limit=1 << 20)
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+        self._write(("init", setup))
 
-    async def run(self, job: _Job, timeout: float) -> tuple[bool, Any]:
+    @property
+    def alive(self) -> bool:
+        return not self.dead and self._proc is not None and self._proc.returncode is None
+
+    async def call(self, frame: tuple | None, limit: float, msg: dict | None = None) -> tuple[bool, Any, bool]:
+        """Send ``frame`` (None: wait for the On Start answer) and wait at most ``limit`` s for
+        its result. Raises TimeoutError (the worker is then killed) or _WorkerDied."""
         loop = asyncio.get_running_loop()
-        job.loop, job.future = loop, loop.create_future()
-        self._queue.put(job)
-        timer = loop.call_later(timeout, self._expire, job)
+        self._pending = loop.create_future()
+        self.msg = msg
+        if frame is not None:
+            self._write(frame)
         try:
-            return await job.future
+            async with asyncio.timeout(limit):
+                return await self._pending
+        except TimeoutError:
+            self.kill()
+            raise
         except asyncio.CancelledError:
-            self.kill(job)
+            self.kill()
             raise
         finally:
-            timer.cancel()
+            self._pending = None
+            self.msg = None
 
-    def kill(self, job: _Job) -> None:
-        """Stop ``job``: raise _Timeout in its thread if it runs, else keep it from starting."""
-        with self._guard:
-            if job.killed:
-                return
-            job.killed = True
-            if job.running:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(job.tid), ctypes.py_object(_Timeout))
+    def kill(self) -> None:
+        self.dead = True
+        if self._proc is not None and self._proc.returncode is None:
+            try:
+                self._proc.kill()
+            except ProcessLookupError:
+                pass
 
-    def stop(self) -> None:
-        """End the worker thread once its queued jobs are done."""
-        self._queue.put(None)
-
-    def _expire(self, job: _Job) -> None:
-        self.kill(job)
-        job.loop.call_later(GRACE, self._abandon, job)
-
-    def _abandon(self, job: _Job) -> None:
-        if job.future.done():
+    async def stop(self) -> None:
+        """End the process: ask it to exit, kill it when it does not."""
+        if self._proc is None:
             return
-        job.abandoned = True
-        self._queue.put(None)
-        self._queue = self._spawn()
-        job.future.set_result((False, None))
-
-    def _work(self, jobs: queue.SimpleQueue) -> None:
-        tid = threading.get_ident()
-        while (job := jobs.get()) is not None:
-            outcome = self._execute(job, tid)
+        if self._proc.returncode is None and not self.dead:
             try:
-                job.loop.call_soon_threadsafe(job.settle, outcome)
-            except RuntimeError:  # the event loop is closed: nobody waits any more
-                return
+                self._write(("exit",))
+                self._proc.stdin.close()
+                async with asyncio.timeout(EXIT_WAIT):
+                    await self._proc.wait()
+            except (TimeoutError, OSError, RuntimeError):
+                pass
+        if self._proc.returncode is None:
+            self.kill()
+            await self._proc.wait()
+        self.dead = True
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
 
-    def _execute(self, job: _Job, tid: int) -> tuple[bool, Any]:
-        _current.job = job
+    # -- the channel -----------------------------------------------------------------------
+    def _write(self, frame: tuple) -> None:
+        buf = io.BytesIO()
+        buf.write(b"\0\0\0\0")
+        self._node.pickler(buf).dump(frame)
+        data = buf.getbuffer()
+        data[:4] = _LEN.pack(len(data) - 4)
+        self._proc.stdin.write(data)
+
+    async def _read(self) -> None:
+        stream = self._proc.stdout
+        node = self._node
         try:
-            try:
-                with self._guard:
-                    if job.killed:
-                        return (False, None)
-                    job.tid, job.running = tid, True
+            while True:
+                head = await stream.readexactly(4)
+                body = await stream.readexactly(_LEN.unpack(head)[0])
                 try:
-                    return (True, job.fn(*job.args))
-                except _Timeout:
-                    raise
-                except BaseException as exc:  # noqa: BLE001 - user code may raise anything, SystemExit too
-                    return (False, exc)
-                finally:
-                    with self._guard:
-                        job.running = False
-                        if job.killed:  # drop a _Timeout still pending for this thread
-                            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), None)
-            except _Timeout:
-                job.running = False
-                return (False, None)
+                    frame = node.unpickler(body).load()
+                except Exception as exc:  # noqa: BLE001 - a value the runtime cannot rebuild
+                    node.error(f"Function sent a value the runtime cannot read: {exc}")
+                    continue
+                kind = frame[0]
+                if kind == "result":
+                    if self._pending is not None and not self._pending.done():
+                        self._pending.set_result(frame[1:])
+                elif kind in ("ctx", "env"):
+                    self._answer(frame)
+                else:
+                    node.event(frame, self.msg)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
         finally:
-            _current.job = None
+            self.dead = True
+            if self._pending is not None and not self._pending.done():
+                self._pending.set_exception(_WorkerDied())
 
-
-def _on_loop(loop: asyncio.AbstractEventLoop, fn: Callable, *args: Any) -> Any:
-    """Run ``fn(*args)`` on the event loop and wait for its result (or exception); the wait
-    wakes up often so that a timed-out run can be stopped meanwhile."""
-    done: concurrent.futures.Future = concurrent.futures.Future()
-
-    def call() -> None:
+    def _answer(self, frame: tuple) -> None:
         try:
-            done.set_result(fn(*args))
-        except Exception as exc:  # noqa: BLE001 - handed to the calling thread
-            done.set_exception(exc)
-
-    loop.call_soon_threadsafe(call)
-    while True:
+            value = self._node.serve(frame)
+            reply = ("reply", frame[1], True, value)
+        except Exception as exc:  # noqa: BLE001 - reported to the code as a RuntimeError
+            reply = ("reply", frame[1], False, str(exc) or type(exc).__name__)
         try:
-            return done.result(timeout=0.05)
-        except concurrent.futures.TimeoutError:
-            continue
+            self._write(reply)
+        except (pickle.PicklingError, TypeError) as exc:
+            self._write(("reply", frame[1], False, f"cannot pass the value: {exc}"))
 
 
-class ContextApi:
-    """``context``, ``flow`` and ``global_`` in user code: ``get(key, store=None)`` (None when
-    missing), ``set(key, value, store=None)``, ``keys(store=None)``. Keys are property paths
-    (``"a.b[0]"``) and may name a store as ``"#:(file)::key"``. ``context.flow`` and
-    ``context.global_`` give the other two."""
+class _Pickler(pickle.Pickler):
+    """Pickles msgs for a worker: plain data by value, anything else by reference."""
 
-    __slots__ = ("_ctx", "_loop", "flow", "global_")
-
-    def __init__(self, ctx: Any, loop: asyncio.AbstractEventLoop) -> None:
-        self._ctx, self._loop = ctx, loop
-
-    def get(self, key: str, store: str | None = None) -> Any:
-        value = _on_loop(self._loop, self._ctx.get, key, store)
-        return None if value is UNDEFINED else value
-
-    def set(self, key: str, value: Any, store: str | None = None) -> None:
-        _on_loop(self._loop, self._ctx.set, key, value, store)
-
-    def keys(self, store: str | None = None) -> list[str]:
-        return _on_loop(self._loop, self._ctx.keys, store)
-
-
-class EnvApi:
-    """``env`` in user code: ``env.get("NAME")`` as Node-RED's (node, tab, process env)."""
-
-    __slots__ = ("_node",)
-
-    def __init__(self, node: Node) -> None:
+    def __init__(self, file: Any, node: "PythonFunctionNode") -> None:
+        super().__init__(file, pickle.HIGHEST_PROTOCOL)
         self._node = node
 
-    def get(self, name: str) -> Any:
-        return self._node.get_env(name)
+    def persistent_id(self, obj: Any) -> Any:
+        if type(obj) in _PLAIN:
+            return None
+        return self._node.keep(obj)
 
 
-class NodeApi:
-    """``node`` in user code: ``id``, ``name``, ``path``, ``outputCount``, and ``send(msgs,
-    clone=True)``, ``done(error=None)``, ``error(err, msg=None)``, ``warn(text)``, ``log(text)``,
-    ``status(status)``."""
+class _Unpickler(pickle.Unpickler):
+    """Reads what a worker sent: references become the original objects again."""
 
-    def __init__(self, node: "PythonFunctionNode", loop: asyncio.AbstractEventLoop) -> None:
-        self._node, self._loop = node, loop
-        self.id, self.name, self.path = node.id, node.name, f"{node.flow.path}/{node.id}"
-        self.outputCount = len(node.config.wires)
+    def __init__(self, data: bytes, node: "PythonFunctionNode") -> None:
+        super().__init__(io.BytesIO(data))
+        self._node = node
 
-    def send(self, msgs: Any, clone: bool = True) -> None:
-        """Send now: a msg, or a list with one entry per output (a msg, a list of msgs, None).
-        Each msg gets the input msg's ``_msgid``; with ``clone`` (the default) copies are sent."""
-        job = getattr(_current, "job", None)
-        if job is not None and job.killed:
-            return
-        if job is not None and job.kind == "finalize":
-            self.error("Cannot send from close function")
-            return
-        msgid = job.msg.get("_msgid") if job is not None and job.msg is not None else None
-        out = self._node.results(msgs, msgid or generate_id(), clone, self._post)
-        if out is not None:
-            self._post(self._node.send, out)
-
-    def done(self, error: Any = None) -> None:
-        """Finish the current msg (for code that calls ``node.done()`` itself)."""
-        job = getattr(_current, "job", None)
-        if job is not None and job.msg is not None and not job.killed:
-            self._post(self._node.done, job.msg, error)
-
-    def error(self, err: Any, msg: dict | None = None) -> None:
-        """Report an error; with ``msg`` (as it is now), catch nodes get it."""
-        self._post(self._node.error, err, clone_message(msg) if isinstance(msg, dict) else msg)
-
-    def warn(self, text: Any) -> None:
-        self._post(self._node.warn, text)
-
-    def log(self, text: Any) -> None:
-        self._post(self._node.log, text)
-
-    def status(self, status: Any) -> None:
-        self._node.clear_status = True
-        self._post(self._node.status, status)
-
-    def _post(self, fn: Callable, *args: Any) -> None:
-        self._loop.call_soon_threadsafe(fn, *args)
+    def persistent_load(self, pid: Any) -> Any:
+        return self._node.kept(pid)
 
 
 @register("python-function", category="function", color="#fdd0a2", inputs=1, outputs=1, icon="function.svg")
@@ -347,12 +286,17 @@ class PythonFunctionNode(Node):
     * *On Start* (``initialize``) runs once before the first msg, in the namespace shared with
       the body and *On Stop* (``finalize``), which runs when the node stops.
 
-    Each run may take ``timeout`` seconds (0: 10 s); msgs are handled one at a time on the
-    node's own thread, so the rest of the flows keeps running meanwhile.
+    The code runs in the node's own worker process, so the rest of the flows keeps running
+    meanwhile; msgs are handled one at a time. Each run may take ``timeout`` seconds (0: 10 s);
+    the process may use ``pythonFunctionMemoryLimit`` MiB (setting, default 512). Values other
+    than plain data (``msg.req``, ``msg.res``) stay in the runtime and reach the code as dicts
+    of their items; ``print`` writes to the runtime's stderr.
 
     Errors: an exception in the code is reported with the msg as ``Type: text (line n)`` (catch
-    nodes get it); a run over its time limit as ``Function timed out after n s``; a syntax error
-    stops the deploy. If *On Start* fails, msgs are ignored until the next deploy.
+    nodes get it; ``MemoryError`` past the memory cap); a run over its time limit as
+    ``Function timed out after n s`` — when the code does not stop then, its process is killed
+    and a new one, with On Start run again, takes the next msg; a syntax error stops the deploy.
+    If *On Start* fails, msgs are ignored until the next deploy.
     """
 
     Config = PythonFunctionConfig
@@ -362,76 +306,75 @@ class PythonFunctionNode(Node):
         self.timeout = config.timeout or DEFAULT_TIMEOUT
         self.clear_status = False
         self._user_done = bool(_USES_DONE.search(config.func))
-        self._files = {kind: f"<python-function {self.id} {kind}>" for kind in ("func", "initialize", "finalize")}
-        self._codes = {"func": _compile(config.func, self._files["func"], ("msg",)),
-                       "initialize": _compile(config.initialize, self._files["initialize"], None)
-                       if config.initialize.strip() else None,
-                       "finalize": _compile(config.finalize, self._files["finalize"], ())
-                       if config.finalize.strip() else None}
+        self._memory = int(getattr(self.engine.settings, "pythonFunctionMemoryLimit", DEFAULT_MEMORY_MIB))
+        self._setup = {"id": self.id, "name": self.name, "path": f"{flow.path}/{self.id}",
+                       "outputCount": len(config.wires), "func": config.func, "initialize": config.initialize,
+                       "finalize": config.finalize, "timeout": self.timeout, "memory": self._memory,
+                       "sys_path": list(sys.path),
+                       "files": {kind: f"<python-function {self.id} {kind}>"
+                                 for kind in ("func", "initialize", "finalize")}}
         self._serial = asyncio.Lock()
-        self._runner = _Runner(f"python-function {self.id}")
+        self._worker: _Worker | None = None
         self._failed = False
-        self._init_task: asyncio.Task | None = None
-        self._namespace: dict[str, Any] = {}
-        self._body: Callable[[dict], Any] = lambda msg: None
+        self._closing = False
+        self._boot: asyncio.Task | None = None
+        self._refs: OrderedDict[int, Any] = OrderedDict()
+        self._ref_ids = itertools.count(1)
 
     def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        ctx = self.context()
-        context = ContextApi(ctx, loop)
-        context.flow, context.global_ = ContextApi(ctx.flow, loop), ContextApi(ctx.global_, loop)
-        self._namespace = {"__builtins__": builtins, "__name__": f"python_function_{self.id}",
-                           "node": NodeApi(self, loop), "context": context, "flow": context.flow,
-                           "global_": context.global_, "env": EnvApi(self)}
-        self._body = self._define(self._codes["func"])
-        if self._codes["initialize"] is not None:
-            self._init_task = loop.create_task(self._initialize())
+        self._boot = asyncio.get_running_loop().create_task(self._boot_worker())
 
-    def _define(self, code: Any) -> Callable:
-        exec(code, self._namespace)  # noqa: S102 - running the user's code is this node's purpose
-        return self._namespace.pop("__flowred_code__")
-
-    async def _initialize(self) -> None:
+    async def _boot_worker(self) -> None:
         async with self._serial:
-            code = self._codes["initialize"]
-            job = _Job(exec, (code, self._namespace), None, "initialize")
-            ok, value = await self._runner.run(job, self.timeout)
-            if not ok:
-                self._failed = True
-                self.error(self._failure(job, value, "initialize", "setup:"))
+            await self._ensure_worker()
+
+    async def _ensure_worker(self) -> _Worker | None:
+        """The running worker; a new one (On Start run in it) when there is none. Call with
+        ``_serial`` held. None when On Start failed (reported; the node is then idle)."""
+        if self._worker is not None:
+            if self._worker.alive:
+                return self._worker
+            old, self._worker = self._worker, None
+            await old.stop()
+        if self._failed or self._closing:
+            return None
+        worker = _Worker(self)
+        try:
+            await worker.start(self._setup)
+            ok, value, timed_out = await worker.call(None, self.timeout + GRACE)
+        except (TimeoutError, _WorkerDied, OSError) as exc:
+            ok, value, timed_out = False, None, isinstance(exc, TimeoutError)
+            if isinstance(exc, OSError):
+                value = f"Function could not start its worker process: {exc}"
+        if not ok:
+            self._failed = True
+            self.error(self._failure(value, timed_out, worker))
+            await worker.stop()
+            return None
+        self._worker = worker
+        return worker
 
     async def on_input(self, msg: dict) -> Any:
         async with self._serial:
-            if self._failed:
+            worker = await self._ensure_worker()
+            if worker is None:
                 return PENDING
-            job = _Job(self._body, (msg,), msg, "func")
-            ok, value = await self._runner.run(job, self.timeout)
-        if not ok or job.killed:
-            raise NodeError(self._failure(job, value, "func"))
+            try:
+                ok, value, timed_out = await worker.call(("run", msg), self.timeout + GRACE, msg)
+            except (TimeoutError, _WorkerDied) as exc:
+                raise NodeError(self._failure(None, isinstance(exc, TimeoutError), worker)) from None
+        if not ok:
+            raise NodeError(self._failure(value, timed_out, worker))
         if value is not None:
-            out = self.results(value, msg.get("_msgid") or generate_id(), False, self._call)
+            out = self.results(value, msg.get("_msgid") or generate_id())
             if out is not None:
                 self.send(out)
         return PENDING if self._user_done else None
 
-    def _failure(self, job: _Job, exc: Any, kind: str, where: str = "") -> str:
-        if job.killed:
-            text = f"Function timed out after {self.timeout:g} s"
-            if job.abandoned:
-                text += " (its thread did not stop and was left running)"
-            return text
-        return _describe(exc, self._files[kind], where)
-
-    @staticmethod
-    def _call(fn: Callable, *args: Any) -> None:
-        fn(*args)
-
-    def results(self, msgs: Any, msgid: str, clone: bool, post: Callable) -> list | None:
-        """Node-RED's sendResults: ``msgs`` as a list per output, each msg (cloned when
-        ``clone``) with ``_msgid`` set; None when there is nothing to send. Non-msg entries are
-        reported through ``post`` and skipped."""
-        if msgs is None:
-            return None
+    def results(self, msgs: Any, msgid: str) -> list | None:
+        """Node-RED's sendResults for what the code returned (a copy already): ``msgs`` as a
+        list per output, each msg with ``_msgid`` set; None when there is nothing to send.
+        Entries that are not msgs are reported and skipped."""
         if not isinstance(msgs, (list, tuple)):
             msgs = (msgs,)
         out: list = []
@@ -445,24 +388,97 @@ class PythonFunctionNode(Node):
                 if m is None:
                     continue
                 if not isinstance(m, dict):
-                    post(self.error, f"Function tried to send a message of type {type(m).__name__}")
+                    self.error(f"Function tried to send a message of type {type(m).__name__}")
                     continue
-                if clone:
-                    m = clone_message(m)
                 m["_msgid"] = msgid
                 port.append(m)
                 count += 1
             out.append(port)
         return out if count else None
 
+    def _failure(self, text: str | None, timed_out: bool, worker: _Worker) -> str:
+        if timed_out:
+            base = f"Function timed out after {self.timeout:g} s"
+            if not worker.alive:
+                base += " (it did not stop: its worker process was killed, not left running, and a new one takes the next msg)"
+            return base
+        if text is None:
+            return "Function worker process ended; a new one takes the next msg"
+        return text
+
+    # -- what the code does ----------------------------------------------------------------
+    def event(self, frame: tuple, msg: dict | None) -> None:
+        """Apply one event of the code: ``send``, ``done``, ``error``, ``warn``, ``log``,
+        ``status``; ``msg`` is the msg being handled (None between msgs)."""
+        kind = frame[0]
+        if kind == "send":
+            self.send(frame[1])
+        elif kind == "done":
+            if msg is not None:
+                self.done(msg, frame[1])
+        elif kind == "error":
+            self.error(frame[1], frame[2])
+        elif kind == "warn":
+            self.warn(frame[1])
+        elif kind == "log":
+            self.log(frame[1])
+        elif kind == "status":
+            self.clear_status = True
+            self.status(frame[1])
+
+    def serve(self, frame: tuple) -> Any:
+        """Answer a request of the code: ``("env", rid, name)`` or ``("ctx", rid, scope, op,
+        key, value, store)`` with scope ``node``/``flow``/``global`` and op ``get`` (None when
+        missing), ``set`` or ``keys``."""
+        if frame[0] == "env":
+            return self.get_env(frame[2])
+        _, _, scope, op, key, value, store = frame
+        ctx = self.context()
+        ctx = {"node": ctx, "flow": ctx.flow, "global": ctx.global_}[scope]
+        if op == "get":
+            value = ctx.get(key, store)
+            return None if value is UNDEFINED else value
+        if op == "set":
+            ctx.set(key, value, store)
+            return None
+        return ctx.keys(store)
+
+    # -- values by reference ---------------------------------------------------------------
+    def pickler(self, file: Any) -> pickle.Pickler:
+        return _Pickler(file, self)
+
+    def unpickler(self, data: bytes) -> pickle.Unpickler:
+        return _Unpickler(data, self)
+
+    def keep(self, obj: Any) -> tuple[int, dict | None]:
+        """Keep ``obj`` in the runtime; the reference the worker gets (with a copy of its
+        items when it is a dict)."""
+        ref = next(self._ref_ids)
+        self._refs[ref] = obj
+        if len(self._refs) > MAX_REFS:
+            self._refs.popitem(last=False)
+        return (ref, dict(obj) if isinstance(obj, dict) else None)
+
+    def kept(self, ref: Any) -> Any:
+        """The object kept as ``ref`` (None when it was dropped meanwhile)."""
+        return self._refs.get(ref)
+
     async def close(self, removed: bool) -> None:
-        if self._init_task is not None:
-            self._init_task.cancel()
-        if self._codes["finalize"] is not None and self._namespace:
-            job = _Job(self._define(self._codes["finalize"]), (), None, "finalize")
-            ok, value = await self._runner.run(job, self.timeout)
-            if not ok:
-                self.error(self._failure(job, value, "finalize", "cleanup:"))
-        self._runner.stop()
+        self._closing = True
+        if self._boot is not None and not self._boot.done():
+            self._boot.cancel()
+            await asyncio.gather(self._boot, return_exceptions=True)
+        async with self._serial:
+            worker, self._worker = self._worker, None
+            if worker is not None and worker.alive and self.config.finalize.strip():
+                try:
+                    ok, value, timed_out = await worker.call(("fin",), self.timeout + GRACE)
+                except (TimeoutError, _WorkerDied) as exc:
+                    ok, value, timed_out = False, None, isinstance(exc, TimeoutError)
+                if not ok:
+                    self.error(self._failure(value, timed_out, worker))
+            if worker is not None:
+                await worker.stop()
+        self._refs.clear()
         if self.clear_status:
             self.status({})

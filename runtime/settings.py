@@ -138,6 +138,15 @@ class Settings(BaseModel):
         default = (self.adminAuth.get("default") or {}).get("permissions")
         return not (default == "*" or (isinstance(default, list) and "*" in default))
 
+    # Limits on user code (nodes/function.py, nodes/python_function.py, nodes/exec_node.py):
+    # ``functionHeapLimit``: MiB of V8 heap each function node's isolate may use, 0 = V8's own
+    # limit; ``pythonFunctionMemoryLimit``: MiB of address space of each python-function worker
+    # process (RLIMIT_AS), 0 = no limit; ``execMaxBufferSize``: bytes of stdout or stderr an exec
+    # node in exec mode keeps before it kills the command (Node-RED's setting, default 10000000).
+    functionHeapLimit: int = Field(128, ge=0)
+    pythonFunctionMemoryLimit: int = Field(512, ge=0)
+    execMaxBufferSize: int = Field(10000000, gt=0)
+
     def public(self, version: str) -> dict:
         """The ``GET /settings`` body (Node-RED's shape, only the keys FlowRed knows)."""
         out: dict[str, Any] = {
