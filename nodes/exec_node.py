@@ -172,7 +172,7 @@ class ExecNode(Node):
         self.use_spawn = js_loose_equal(config.useSpawn, "true")
         self.timeout = float(config.timer.strip() or 0)
         self.new_rc = js_string(config.oldrc if js_truthy(config.oldrc) else False) == "false"
-        self.max_buffer = int(getattr(self.engine.settings, "execMaxBufferSize", MAX_BUFFER) or MAX_BUFFER)
+        self.max_buffer = int(self.setting("execMaxBufferSize", MAX_BUFFER) or MAX_BUFFER)
         self.children: dict[int, _Child] = {}
 
     # -- input ------------------------------------------------------------------------------

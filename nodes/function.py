@@ -99,7 +99,7 @@ class FunctionNode(Node):
     def __init__(self, config: FunctionConfig, flow) -> None:
         super().__init__(config, flow)
         self._limit = config.timeout if config.timeout > 0 else DEFAULT_LIMIT
-        self._heap_mib = int(getattr(self.engine.settings, "functionHeapLimit", DEFAULT_HEAP_MIB))
+        self._heap_mib = int(self.setting("functionHeapLimit", DEFAULT_HEAP_MIB))
         self._oom_poll: asyncio.TimerHandle | None = None
         self._v8: _Sandbox | None = None
         self._msgs: deque = deque()

@@ -45,8 +45,7 @@ from typing import Any
 
 from pydantic import field_validator
 
-from flowred import (PENDING, UNDEFINED, Node, NodeConfig, NodeError, clone_message,
-                     generate_id, register)
+from flowred import (PENDING, UNDEFINED, Node, NodeConfig, NodeError, generate_id, register)
 from flowred.fields import NonNegative, Text
 
 __all__ = ["PythonFunctionConfig", "PythonFunctionNode"]
@@ -306,7 +305,7 @@ class PythonFunctionNode(Node):
         self.timeout = config.timeout or DEFAULT_TIMEOUT
         self.clear_status = False
         self._user_done = bool(_USES_DONE.search(config.func))
-        self._memory = int(getattr(self.engine.settings, "pythonFunctionMemoryLimit", DEFAULT_MEMORY_MIB))
+        self._memory = int(self.setting("pythonFunctionMemoryLimit", DEFAULT_MEMORY_MIB))
         self._setup = {"id": self.id, "name": self.name, "path": f"{flow.path}/{self.id}",
                        "outputCount": len(config.wires), "func": config.func, "initialize": config.initialize,
                        "finalize": config.finalize, "timeout": self.timeout, "memory": self._memory,

@@ -36,6 +36,8 @@ itself; each is a pure helper that holds no runtime state."""
 ALLOWED_PRIVATE: dict[str, set[str]] = {
     # py-mini-racer has no public way for JavaScript to call Python synchronously
     "nodes/function.py": {"_ctx", "_register_js_notification"},
+    # the worker process's pickler reads the reference its own RuntimeObject class keeps
+    "nodes/python_function_worker.py": {"_ref"},
 }
 """Private attributes of third-party objects a node module may use, per file, with why."""
 
