@@ -16,7 +16,9 @@ Routes: ``GET /auth/login`` (``{}`` when auth is off, else the login prompts),
 ``POST /auth/token`` (``client_id``, ``grant_type=password``, ``scope``, ``username``,
 ``password``, form or JSON → ``{access_token, expires_in, token_type: "Bearer"}``; 401
 ``{"error": "invalid_grant"}`` for bad credentials; after 10 failures from one address within
-60 s, 429 until the window passes), ``POST /auth/revoke`` (``token``).
+60 s, 429 until the window passes), ``POST /auth/revoke`` (``token``). A body that is neither
+(malformed JSON, not an object, a field not a string) is 400 ``{"code": "invalid_request",
+"message", "error": "invalid_request"}``: the Admin API's error shape with OAuth2's ``error``.
 """
 from __future__ import annotations
 
@@ -26,6 +28,10 @@ from typing import Any
 
 import bcrypt
 from aiohttp import web
+from pydantic import BaseModel
+
+from .errors import BadJson, api_error, read_json
+from .models import RevokeRequest, TokenRequest
 
 __all__ = ["AdminAuth", "add_auth_routes"]
 
@@ -104,6 +110,28 @@ def bearer(request: web.Request) -> str | None:
     return header[7:].strip() if header.lower().startswith("bearer ") else None
 
 
+async def _read_body(request: web.Request, model: type[BaseModel]) -> Any:
+    """The JSON or form body of an /auth request as ``model``; raises BadJson with a 400 (413
+    when too large) ``{code, message, error}``."""
+    if request.content_type == "application/json":
+        data = await read_json(request, {})
+    else:
+        try:
+            data = dict(await request.post())
+        except web.HTTPRequestEntityTooLarge as exc:
+            raise BadJson(api_error(413, "too_large", exc.text or "Request body too large")) from None
+        except (ValueError, AssertionError) as exc:  # malformed form or multipart body
+            raise BadJson(api_error(400, "invalid_request", f"Malformed form body: {exc}",
+                                    error="invalid_request")) from None
+    if not isinstance(data, dict):
+        raise BadJson(api_error(400, "invalid_request", "the body must be an object", error="invalid_request"))
+    try:
+        return model.model_validate(data)
+    except ValueError as exc:
+        raise BadJson(api_error(400, "invalid_request", f"Invalid {model.__name__}: {exc.errors(include_url=False)[0]['msg']}"
+                                if hasattr(exc, "errors") else str(exc), error="invalid_request")) from None
+
+
 def add_auth_routes(app: web.Application, auth: AdminAuth, root: str, open_paths: set[str]) -> None:
     """Mount the /auth routes and a middleware that checks every Admin API route; the paths
     in ``open_paths`` (the editor page, /comms, /auth/*) and routes not of the Admin API
@@ -113,25 +141,29 @@ def add_auth_routes(app: web.Application, auth: AdminAuth, root: str, open_paths
         return web.json_response({"type": "credentials", "prompts": PROMPTS} if auth.enabled else {})
 
     async def token(request: web.Request) -> web.Response:
-        if request.content_type == "application/json":
-            body = await request.json()
-        else:
-            body = dict(await request.post())
-        if body.get("grant_type", "password") != "password":
-            return web.json_response({"error": "unsupported_grant_type"}, status=400)
+        try:
+            body = await _read_body(request, TokenRequest)
+        except BadJson as bad:
+            return bad.response
+        if body.grant_type != "password":
+            return api_error(400, "unsupported_grant_type", "only grant_type=password is supported",
+                             error="unsupported_grant_type")
         client = request.remote or ""
         if auth.throttled(client):
             return web.json_response({"error": "too_many_requests"}, status=429,
                                      headers={"Retry-After": str(int(FAILURE_WINDOW))})
-        result = auth.login(str(body.get("username", "")), str(body.get("password", "")))
+        result = auth.login(body.username, body.password)
         if result is None:
             auth.failed(client)
             return web.json_response({"error": "invalid_grant"}, status=401)
         return web.json_response(result)
 
     async def revoke(request: web.Request) -> web.Response:
-        body = await request.json() if request.content_type == "application/json" else dict(await request.post())
-        auth.revoke(str(body.get("token", "")))
+        try:
+            body = await _read_body(request, RevokeRequest)
+        except BadJson as bad:
+            return bad.response
+        auth.revoke(body.token)
         return web.json_response({})
 
     @web.middleware
