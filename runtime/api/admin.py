@@ -18,6 +18,7 @@ from .context_api import add_context_routes
 from .editor_api import add_editor_routes
 from .flow_api import add_flow_routes
 from .nodes_api import add_node_routes
+from .openapi import add_openapi_route
 from .errors import BadJson, api_error, read_json
 from .models import DeployV2, parse_model
 
@@ -91,6 +92,7 @@ def add_admin_routes(app: web.Application, engine, root: str, version: str) -> N
     add_node_routes(app, engine, root, version)
     add_editor_routes(app, engine, root)
     add_flow_routes(app, engine, root)
+    add_openapi_route(app, root, version)
     for route in admin_routes():
         app.router.add_route(route.method, root + route.path, _node_route(engine, route.handler))
 

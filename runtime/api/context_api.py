@@ -90,8 +90,8 @@ def add_context_routes(app: web.Application, engine, root: str) -> None:
     scoped = root + "/context/{scope:flow|node}/{id}"
     for prefix in (base, scoped):
         app.router.add_get(prefix, get_context)
-        app.router.add_get(prefix + "/{key:.+}", get_context)
-        app.router.add_delete(prefix + "/{key:.+}", delete_context)
+        app.router.add_get(prefix + r"/{key:[\s\S]+}", get_context)
+        app.router.add_delete(prefix + r"/{key:[\s\S]+}", delete_context)
 
 
 def parse_key(key: str) -> str:

@@ -89,7 +89,7 @@ def add_node_routes(app: web.Application, engine, root: str, version: str) -> No
         return web.json_response([type_info(t) for t in all_types()])
 
     app.router.add_get(root + "/nodes", get_nodes)
-    app.router.add_get(root + "/nodes/{ident:.+}", get_set)
-    app.router.add_put(root + "/nodes/{ident:.+}", put_set)
+    app.router.add_get(root + r"/nodes/{ident:[\s\S]+}", get_set)
+    app.router.add_put(root + r"/nodes/{ident:[\s\S]+}", put_set)
     app.router.add_get(root + "/node-types", get_types)
 
