@@ -42,6 +42,8 @@ async def test_malformed_bodies_are_400_json(start_runtime, method, path):
     assert (await refused(rt, method, path, '{"a": NaN}'))["code"] == "invalid_json"
     assert (await refused(rt, method, path, '[{"a": -Infinity}]'))["code"] == "invalid_json"
     assert (await refused(rt, method, path, '{"a": 1'))["code"] == "invalid_json"
+    assert (await refused(rt, method, path, '{"a": [1e999]}'))["code"] == "invalid_json"
+    assert (await refused(rt, method, path, '{"a": 1' + "0" * 5000 + "}"))["code"] == "invalid_json"
 
 
 async def test_a_body_over_the_size_limit_is_413_json(start_runtime):

@@ -3,6 +3,7 @@ malformed JSON (where Node-RED answers with an HTML page)."""
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -32,14 +33,17 @@ def _no_constant(name: str) -> Any:
 
 def check_json_value(value: Any) -> str | None:
     """Why an already-parsed JSON value cannot be stored and read back (nesting deeper than
-    ``MAX_DEPTH``, a lone UTF-16 surrogate in a string or key), else None. Iterative: any depth
-    is safe to check."""
+    ``MAX_DEPTH``, a lone UTF-16 surrogate in a string or key, a number too big for a float
+    such as ``1e999``), else None. Iterative: any depth is safe to check."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, str):
             if _SURROGATE.search(item):
                 return "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff)"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "a number is out of range"
         elif isinstance(item, (dict, list)):
             if depth > MAX_DEPTH:
                 return f"nested deeper than {MAX_DEPTH} levels"

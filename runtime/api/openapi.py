@@ -129,13 +129,13 @@ def _node_route_ops() -> list[Op]:
     return ops
 
 
-def _schema(body: Any, refs: dict) -> dict:
+def _schema(body: Any) -> dict:
     """A JSON schema for ``body`` (model, schema dict holding models, or {}), models as $refs."""
     if isinstance(body, type) and issubclass(body, BaseModel):
         return {"$ref": _REF.format(model=body.__name__)}
     if isinstance(body, dict):
-        return {k: (_schema(v, refs) if isinstance(v, (dict, type)) else
-                    [_schema(x, refs) for x in v] if isinstance(v, list) and k in ("oneOf", "anyOf") else v)
+        return {k: (_schema(v) if isinstance(v, (dict, type)) else
+                    [_schema(x) for x in v] if isinstance(v, list) and k in ("oneOf", "anyOf") else v)
                 for k, v in body.items()}
     return body
 
@@ -159,10 +159,10 @@ def _models(ops: list[Op]) -> list[type[BaseModel]]:
     return list(found.values())
 
 
-def _content(body: Any, refs: dict, form: bool = False) -> dict:
+def _content(body: Any, form: bool = False) -> dict:
     if isinstance(body, str):
         return {body: {"schema": {"type": "string"}}}
-    schema = _schema(body, refs)
+    schema = _schema(body)
     out = {"application/json": {"schema": schema}}
     if form:
         out["application/x-www-form-urlencoded"] = {"schema": schema}
@@ -184,11 +184,11 @@ def openapi_document(version: str, root: str = "/") -> dict:
         if params:
             entry["parameters"] = params
         if op.body is not None:
-            entry["requestBody"] = {"required": False, "content": _content(op.body, refs, op.form)}
+            entry["requestBody"] = {"required": False, "content": _content(op.body, op.form)}
         for status, (text, body) in sorted(op.responses.items()):
             resp: dict[str, Any] = {"description": text}
             if body is not None:
-                resp["content"] = _content(body, refs)
+                resp["content"] = _content(body)
             entry["responses"][str(status)] = resp
         paths.setdefault(op.path, {})[op.method.lower()] = entry
     return {"openapi": "3.1.0",
