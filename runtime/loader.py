@@ -274,6 +274,9 @@ def _add_node(parsed: ParsedFlows, node: dict, owner: str, scope: EnvScope, cls:
     except ValidationError as exc:
         issues.extend(_issues(exc, node))
         return
+    except Exception as exc:  # a config validator that raises (e.g. TypeError) instead of reporting
+        issues.append(FlowIssue(f"invalid node: {type(exc).__name__}: {exc}", nid, node["type"]))
+        return
     parsed.owner[nid] = owner
     if "_alias" in node:
         parsed.aliases[nid] = node["_alias"]

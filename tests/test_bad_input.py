@@ -134,3 +134,10 @@ async def test_a_numeric_node_id_posted_to_one_flow_does_not_break_the_next_star
     again = await start_runtime((rt.tmp / "flows.json").read_text())
     assert again.engine.load_error is None and len(again.engine.get_flows()) == len(FLOWS)
     assert resp.status == 400 and body["code"] == "invalid_flow" and "node 5 at index 0 (debug) field 'id'" in body["message"]
+
+
+async def test_a_node_config_validator_that_raises_is_an_invalid_node_not_a_500(start_runtime):
+    rt = await start_runtime(FLOWS)
+    node = make_node("f1", "file", filename={"not": "a string"})
+    err = await refused(rt, "POST", "/flows", json.dumps(FLOWS + [node]))
+    assert err["code"] == "invalid_flow" and err["errors"][0]["id"] == "f1"
