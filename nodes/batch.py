@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import ValidationInfo, field_validator, model_validator
 
 from flowred import PENDING, UNDEFINED, Node, NodeConfig, NodeError, clone_message, generate_id, register
-from flowred.jscompat import js_number, js_string, js_truthy
+from flowred.jscompat import js_to_number, js_to_string, js_truthy
 
 __all__ = ["BatchConfig", "BatchNode"]
 
@@ -67,7 +67,7 @@ class BatchConfig(NodeConfig):
     @field_validator("count", mode="before")
     @classmethod
     def _count(cls, v: Any, info: ValidationInfo) -> int:
-        n = js_number(v) if js_truthy(v) else 1  # Node-RED: Number(count || 1)
+        n = js_to_number(v) if js_truthy(v) else 1  # Node-RED: Number(count || 1)
         if _whole(n):
             return int(n)
         if info.data.get("mode") == "count":
@@ -77,7 +77,7 @@ class BatchConfig(NodeConfig):
     @field_validator("overlap", mode="before")
     @classmethod
     def _overlap(cls, v: Any, info: ValidationInfo) -> int:
-        n = js_number(v) if js_truthy(v) else 0  # Node-RED: Number(overlap || 0)
+        n = js_to_number(v) if js_truthy(v) else 0  # Node-RED: Number(overlap || 0)
         if _whole(n) and n >= 0:
             return int(n)
         if info.data.get("mode") == "count":
@@ -87,7 +87,7 @@ class BatchConfig(NodeConfig):
     @field_validator("interval", mode="before")
     @classmethod
     def _interval(cls, v: Any, info: ValidationInfo) -> float:
-        n = js_number(v) if js_truthy(v) else 0  # Node-RED: Number(interval || "0")
+        n = js_to_number(v) if js_truthy(v) else 0  # Node-RED: Number(interval || "0")
         if isinstance(n, (int, float)) and math.isfinite(n) and n > 0:
             return n
         if info.data.get("mode") == "interval":
@@ -129,7 +129,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def _key(value: Any) -> Any:
     """The key a value has in a JavaScript object (``String(value)``)."""
-    return value if type(value) is str else js_string(value)
+    return value if type(value) is str else js_to_string(value)
 
 
 class _Group:
@@ -186,7 +186,7 @@ class BatchNode(Node):
         self._interval = config.interval
         self._allow_empty = config.allowEmptySequence
         self._topics = [t.get("topic", UNDEFINED) for t in config.topics]
-        self._max_kept = int(getattr(self.engine.settings, "nodeMessageBufferMaxLength", 0) or 0)
+        self._max_kept = self.setting("nodeMessageBufferMaxLength", 0)
         self._pending: list[dict] = []                    # count and interval modes
         self._by_topic: dict[Any, dict[Any, _Group]] = {}  # concat: topic key -> parts.id key -> group
         self._pending_count = 0

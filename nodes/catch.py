@@ -4,24 +4,16 @@ As Node-RED's catch node (nodes/core/common/25-catch.js) and Flow.handleError.
 """
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import field_validator
-
 from flowred import Node, NodeConfig, register
+from flowred.nodes.common import NodeScope
 
 
 class CatchConfig(NodeConfig):
     """``scope``: None (every node of the flow), a list of node ids, or ``"group"`` (the nodes
     of its group). ``uncaught``: only errors no other catch node handled."""
 
-    scope: list[str] | str | None = None
+    scope: NodeScope = None
     uncaught: bool = False
-
-    @field_validator("scope", mode="before")
-    @classmethod
-    def _scope(cls, v: Any) -> Any:
-        return None if v in ("", "all") else v
 
 
 @register("catch", category="common", color="#e49191", inputs=0, outputs=1)
@@ -32,11 +24,7 @@ class CatchNode(Node):
     Config = CatchConfig
 
     def start(self) -> None:
-        self.flow.catch_nodes.append(self)
-
-    async def close(self, removed: bool) -> None:
-        if self in self.flow.catch_nodes:
-            self.flow.catch_nodes.remove(self)
+        self.watch("error")
 
     def on_input(self, msg: dict) -> None:
         self.send(msg)

@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 from typing import Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flowred import (UNDEFINED, JsonataError, Node, NodeConfig, NodeError, PropertyError, TypedValueError,
                      clone_message, compile_jsonata, evaluate_jsonata, evaluate_value, get_property,
@@ -18,10 +18,9 @@ from flowred import (UNDEFINED, JsonataError, Node, NodeConfig, NodeError, Prope
 from flowred.context import parse_context_key
 from flowred.typed import substitute_env
 
-from flowred.jscompat import js_number, js_regex, js_string
+from flowred.jscompat import js_to_number, js_regex, js_to_string
+from flowred.fields import Flag
 
-TO_TYPES = {"str", "num", "bool", "json", "bin", "date", "env", "msg", "flow", "global", "jsonata"}
-FROM_TYPES = {"str", "re", "num", "bool", "env", "msg", "flow", "global"}
 PROPERTY_TYPES = {"msg", "flow", "global"}
 
 
@@ -38,12 +37,12 @@ class ChangeRule(BaseModel):
 
     t: Literal["set", "change", "delete", "move"]
     p: str = ""
-    pt: str = "msg"
+    pt: Literal["msg", "flow", "global"] = "msg"
     to: Any = ""
-    tot: str = "str"
+    tot: Literal["str", "num", "bool", "json", "bin", "date", "env", "msg", "flow", "global", "jsonata"] = "str"
     from_: Any = Field("", alias="from")
-    fromt: str = "str"
-    dc: bool = False
+    fromt: Literal["str", "re", "num", "bool", "env", "msg", "flow", "global"] = "str"
+    dc: Flag = False
 
     @model_validator(mode="before")
     @classmethod
@@ -66,37 +65,11 @@ class ChangeRule(BaseModel):
         rule["from"] = "" if rule.get("from") is None else rule["from"]
         return rule
 
-    @field_validator("pt")
-    @classmethod
-    def _pt(cls, v: str) -> str:
-        if v not in PROPERTY_TYPES:
-            raise ValueError(f"property type must be msg, flow or global, not {v!r}")
-        return v
-
-    @field_validator("tot")
-    @classmethod
-    def _tot(cls, v: str) -> str:
-        if v not in TO_TYPES:
-            raise ValueError(f"unknown value type {v!r}")
-        return v
-
-    @field_validator("fromt")
-    @classmethod
-    def _fromt(cls, v: str) -> str:
-        if v not in FROM_TYPES:
-            raise ValueError(f"unknown search type {v!r}")
-        return v
-
     @model_validator(mode="after")
     def _move_target(self) -> "ChangeRule":
         if self.t == "move" and self.tot not in PROPERTY_TYPES:
             raise ValueError(f"a move needs a msg, flow or global destination, not {self.tot!r}")
         return self
-
-    @field_validator("dc", mode="before")
-    @classmethod
-    def _dc(cls, v: Any) -> bool:
-        return v is True or v == "true"
 
 
 class ChangeConfig(NodeConfig):
@@ -175,7 +148,7 @@ def _value_getter(to: Any, tot: str, node: Node) -> Callable[[dict], Any]:
     """A function msg → the value of ``to`` as type ``tot``. Raises NodeError (with Node-RED's
     wording) when ``to`` can never give a value: bad JSON, bad JSONata, bad property."""
     if tot in ("msg", "flow", "global"):
-        return _location(js_string(to), tot, node).get
+        return _location(js_to_string(to), tot, node).get
     if tot == "json":
         text = to if isinstance(to, str) else json.dumps(to)
         try:
@@ -186,7 +159,7 @@ def _value_getter(to: Any, tot: str, node: Node) -> Callable[[dict], Any]:
             return lambda msg: json.loads(text)
         return lambda msg: value
     if tot == "jsonata":
-        expr = js_string(to)
+        expr = js_to_string(to)
         try:
             compile_jsonata(expr)
         except JsonataError as exc:
@@ -202,18 +175,18 @@ def _value_getter(to: Any, tot: str, node: Node) -> Callable[[dict], Any]:
         evaluate_value(to, "date", node, None)  # an unsupported format fails here, once
         return lambda msg: evaluate_value(to, "date", node, msg)
     if tot == "num":
-        value = js_number(to)
+        value = js_to_number(to)
     elif tot == "bool":
-        value = to if isinstance(to, bool) else js_string(to).lower() == "true"
+        value = to if isinstance(to, bool) else js_to_string(to).lower() == "true"
     elif tot == "env":
-        value = substitute_env(js_string(to), node)
+        value = substitute_env(js_to_string(to), node)
     elif tot == "bin":
         try:
             value = evaluate_value(to, "bin", node, None)
         except (TypedValueError, ValueError):
             raise NodeError("Invalid 'to' JSON property") from None
     else:
-        value = js_string(to)
+        value = js_to_string(to)
     return lambda msg: value
 
 
@@ -226,9 +199,9 @@ def _escaped(text: str) -> re.Pattern:
 def _classify_from(value: Any) -> tuple[str, Any, re.Pattern]:
     """Node-RED's type of a search value read from the msg or context, with its pattern."""
     if isinstance(value, bool):
-        return "bool", value, _escaped(js_string(value))
+        return "bool", value, _escaped(js_to_string(value))
     if isinstance(value, (int, float)):
-        return "num", value, _escaped(js_string(value))
+        return "num", value, _escaped(js_to_string(value))
     if isinstance(value, re.Pattern):
         return "re", value, value
     if isinstance(value, str):
@@ -368,15 +341,15 @@ class _Change:
         from_type, from_value, pattern = self.search(msg)
         current = self.target.get(msg)
         if isinstance(current, str):
-            if from_type != "re" and current == js_string(from_value):
+            if from_type != "re" and current == js_to_string(from_value):
                 _assign(node, self.target, msg, value)
             else:
-                _assign(node, self.target, msg, pattern.sub(_replacer(pattern, js_string(value)), current))
+                _assign(node, self.target, msg, pattern.sub(_replacer(pattern, js_to_string(value)), current))
         elif isinstance(current, bool):
-            if from_type == "bool" and js_string(current) == js_string(from_value):
+            if from_type == "bool" and js_to_string(current) == js_to_string(from_value):
                 _assign(node, self.target, msg, value)
         elif isinstance(current, (int, float)):
-            if from_type == "num" and current == js_number(from_value):
+            if from_type == "num" and current == js_to_number(from_value):
                 _assign(node, self.target, msg, value)
 
 
@@ -394,11 +367,11 @@ def _assign(node: "ChangeNode", target: Any, msg: dict, value: Any) -> None:
 def _search(rule: ChangeRule, node: Node) -> Callable[[dict], tuple[str, Any, re.Pattern]]:
     """The search value of a change rule: fixed (compiled once) or read per msg."""
     if rule.fromt in ("msg", "flow", "global"):
-        get = _location(js_string(rule.from_), rule.fromt, node).get
+        get = _location(js_to_string(rule.from_), rule.fromt, node).get
         return lambda msg: _classify_from(get(msg))
-    text = js_string(rule.from_)
+    text = js_to_string(rule.from_)
     if rule.fromt == "env":
-        text = js_string(substitute_env(text, node))
+        text = js_to_string(substitute_env(text, node))
     if rule.fromt == "re":
         try:
             pattern = js_regex(text)
@@ -419,7 +392,7 @@ def _compile(rule: ChangeRule, node: Node) -> Any:
         if rule.t == "delete":
             return _Delete(target)
         if rule.t == "move":
-            return _Move(target, _location(js_string(rule.to), rule.tot, node))
+            return _Move(target, _location(js_to_string(rule.to), rule.tot, node))
         value = _value_getter(rule.to, rule.tot, node)
         if rule.t == "set":
             if (type(target) is _MsgProperty and len(target.keys) == 1 and type(target.keys[0]) is str

@@ -21,10 +21,7 @@ class CompleteNode(Node):
     Config = CompleteConfig
 
     def start(self) -> None:
-        for node_id in self.config.scope:
-            node = self.engine.get_node(node_id)
-            if node is not None:
-                node.add_completer(self)
+        self.watch("complete")
 
     def on_input(self, msg: dict) -> None:
         self.send(msg)

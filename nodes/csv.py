@@ -2,25 +2,29 @@
 
 As Node-RED's CSV node (nodes/core/parsers/70-CSV.js, 70-CSV.html and its RFC 4180 parser
 lib/csv): ``spec`` "rfc" selects the RFC 4180 parser of Node-RED 4, anything else the legacy
-parser that flows from before Node-RED 4 use.
+parser that flows from before Node-RED 4 use. The parsers and writer themselves are in
+flowred.nodes.codecs.csv_text; this module holds the node: settings, sequences, header state,
+warnings.
 """
 from __future__ import annotations
 
-import datetime as _dt
-import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from flowred import PENDING, UNDEFINED, Node, NodeConfig, NodeError, all_scalar, register
-from flowred.jscompat import js_number, js_parse_float, js_string
+from flowred import PENDING, Node, NodeConfig, NodeError, all_scalar, register
+from flowred.jscompat import js_to_string
 
-from .json_node import to_json
-from .split import parse_int
+from flowred.nodes.common import parse_int, unescape_controls as _unescape
+from flowred.fields import OrDefault, Text, TruthyFlag
+
+from .codecs.csv_text import (LINE_BREAK, OBJECT_TYPES, CsvSyntaxError as _CsvSyntaxError, LegacyReader, RfcReader,
+                               blank_template, has_template, js_keys, legacy_column_list, legacy_columns,
+                               legacy_array_line, legacy_header_line, legacy_object_line, own_values, rfc_array_line,
+                               rfc_column_list, rfc_header_line, rfc_object_line, rfc_objects,
+                               rfc_template as _rfc_template)
 
 __all__ = ["CsvConfig", "CsvNode"]
-
-QUOTE = '"'
 
 # Node-RED's texts (locales/en-US/messages.json, csv.errors)
 NOT_CSV = "This node only handles CSV strings or js objects."
@@ -28,274 +32,12 @@ NO_TEMPLATE = "No columns template specified for object -> CSV."
 BAD_CSV = "Malformed CSV data - output probably corrupt."
 BAD_TEMPLATE = "Malformed columns template."
 
-_LINE_BREAK = re.compile(r"[\r\n]")
-# A text the legacy parser reads as a number (then with parseFloat), as 70-CSV.js's ``reg``.
-_LEGACY_NUMBER = re.compile(r"-?(?![eE])(?!0[0-9])[0-9]*\.?[0-9]*(?:[eE]-?\+?)?[0-9]+\Z")
-# A text the RFC 4180 parser reads as a number: what JavaScript's Number() reads, except
-# texts starting (after spaces) with "+", "0<digit>" or "-0<digit>" (lib/csv).
-_JS_SPACE = "[ \t\n\r\x0b\x0c\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*"
-_RFC_NUMBER = re.compile(
-    r"(?! *(?:\+|-0[0-9]|0[0-9]))" + _JS_SPACE
-    + r"(?:(?P<int>-?[0-9]+)|(?P<float>[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
-    + r"|(?P<other>[+-]?Infinity|0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+))?" + _JS_SPACE + r"\Z")
-_SAFE_INTEGER = 2 ** 53
-# the characters a number can start with (a quick test before the patterns)
-_LEGACY_NUMBER_START = frozenset("-.0123456789")
-_RFC_NUMBER_START = frozenset("+-.0123456789I \t\n\r\x0b\x0c\xa0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff"
-                              + "".join(map(chr, range(0x2000, 0x200b))))
-_OBJECTS = (dict, list, tuple, bytes, bytearray, _dt.datetime)  # JavaScript's typeof "object"
-
-
-def _unescape(text: str) -> str:
-    """The ``\\t``, ``\\n`` and ``\\r`` the editor writes in ``sep`` and ``ret`` as characters."""
-    return text.replace("\\t", "\t").replace("\\n", "\n").replace("\\r", "\r")
-
-
-def _flag(value: Any) -> bool:
-    """A checkbox value: true/false, or the "" a node that was never edited has."""
-    if isinstance(value, str):
-        return value.strip().lower() == "true"
-    return bool(value)
-
-
-def _number(value: int | float) -> int | float:
-    """A JavaScript number as Python keeps it: whole values as ints (as JSON gives them),
-    integers beyond 2**53 as floats (JavaScript keeps no more digits)."""
-    if type(value) is float:
-        return int(value) if value.is_integer() and abs(value) <= _SAFE_INTEGER else value
-    return value if abs(value) <= _SAFE_INTEGER else float(value)
-
-
-def _legacy_number(text: str) -> int | float | None:
-    """A trimmed field as the legacy parser reads it: ``parseFloat`` when it looks like a
-    number, else None."""
-    if text[:1] not in _LEGACY_NUMBER_START or not _LEGACY_NUMBER.match(text):
-        return None
-    if "e" in text or "E" in text:
-        return _number(js_parse_float(text))  # "1e-+5" is 1, as parseFloat reads it
-    return _number(float(text) if "." in text else int(text))
-
-
-def _rfc_number(text: str) -> str | int | float:
-    """A non-empty field as the RFC 4180 parser reads it: ``Number(text)`` unless that is
-    NaN or the text is one kept as text (blank text is 0, as in JavaScript)."""
-    if text[0] not in _RFC_NUMBER_START:
-        return text
-    m = _RFC_NUMBER.match(text)
-    if m is None:
-        return text
-    if m["int"] is not None:
-        return _number(int(m["int"]))
-    if m["float"] is not None:
-        return _number(float(m["float"]))
-    if m["other"] is not None:
-        return _number(js_number(m["other"]))
-    return 0
-
 
 def _text(value: Any) -> str:
     """``msg.columns || ""`` as text."""
     if isinstance(value, str):
         return value
-    return js_string(value) if value else ""
-
-
-def _ensure_string(value: Any) -> str:
-    """``RED.util.ensureString``: text as it is, a buffer decoded, an object or null as JSON."""
-    if type(value) is str:
-        return value
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("utf-8", "replace")
-    if value is None or isinstance(value, _OBJECTS):
-        return to_json(value)
-    return js_string(value)
-
-
-def _keys(value: Any) -> list[str]:
-    """The keys ``for (key in value)`` visits: an object's keys, an array's indices."""
-    if isinstance(value, dict):
-        return list(value)
-    if isinstance(value, (list, tuple, str, bytes, bytearray)):
-        return [str(i) for i in range(len(value))]
-    return []
-
-
-def _get(value: Any, key: str) -> Any:
-    """``value[key]`` in JavaScript (UNDEFINED when missing); null has no properties."""
-    if isinstance(value, dict):
-        return value.get(key, UNDEFINED)
-    if value is None:
-        raise NodeError(f"Cannot read properties of null (reading '{key}')")
-    if isinstance(value, (list, tuple, str, bytes, bytearray)) and key.isascii() and key.isdigit():
-        i = int(key)
-        if str(i) == key and i < len(value):
-            return value[i]
-    return UNDEFINED
-
-
-def _blank(template: list) -> bool:
-    """No columns template: Node-RED's ``[""]``."""
-    return len(template) == 1 and template[0] == ""
-
-
-def _has_template(template: list) -> bool:
-    return len(template) > 0 and not _blank(template)
-
-
-# -- the legacy column template ------------------------------------------------------------
-
-def _legacy_columns(text: str, sep: str) -> list[str]:
-    """Column names as the legacy parser reads a template or header line: split at ``sep``
-    outside double quotes, every quote removed, each name trimmed. ``[""]`` when empty."""
-    splitter = re.compile(re.escape(sep) + r'(?=(?:(?:[^"]*"){2})*[^"]*\Z)')
-    return [name.replace(QUOTE, "").strip() for name in splitter.split(text.strip())]
-
-
-def _legacy_column_list(template: list[str]) -> str:
-    """``msg.columns`` of the legacy parser: names with a comma in double quotes."""
-    return ",".join(f'"{v}"' if "," in v else v for v in template)
-
-
-# -- the RFC 4180 parser -------------------------------------------------------------------
-
-class _CsvSyntaxError(ValueError):
-    """CSV that the RFC 4180 parser rejects in strict mode (templates and header lines)."""
-
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(message)
-        self.position = position
-
-
-class _RfcReader:
-    """Node-RED's RFC 4180 parser (lib/csv ``parse``) for one separator: fields in double
-    quotes may hold separators, line breaks and doubled quotes; ``\\n``, ``\\r`` and ``\\r\\n``
-    end a record; blank lines give no record. An empty field is ``None``, an empty quoted
-    field ``""``. Strict mode raises _CsvSyntaxError for a quote inside an unquoted field, text
-    after a closing quote and a quote left open; otherwise such quotes are kept as text."""
-
-    def __init__(self, sep: str) -> None:
-        self.sep = sep
-        # a separator of more than one character never matches one character, as in lib/csv
-        self._special = re.compile('["\r\n' + (re.escape(sep) if len(sep) == 1 else "") + "]")
-        # a record without quotes is split at once (unless the separator is a line break or a
-        # quote, which the parser sees first)
-        self._split = sep not in ("\n", "\r", QUOTE)
-
-    def rows(self, text: str, cursor: int = 0, strict: bool = False,
-             first_only: bool = False) -> tuple[list[list[str | None]], int]:
-        """The records of ``text`` from ``cursor`` (only the first with ``first_only``) and the
-        position after the last one read."""
-        sep = self.sep
-        find = self._special.search
-        n = len(text)
-        rows: list[list[str | None]] = []
-        row: list[str | None] = []
-        cell: list[str] = []
-        new_cell, in_quote, closed = True, False, False
-        while cursor < n:
-            if in_quote:
-                end = text.find(QUOTE, cursor)
-                if end < 0:
-                    cell.append(text[cursor:])
-                    cursor = n
-                    break
-                if end > cursor:
-                    cell.append(text[cursor:end])
-                if text.startswith(QUOTE, end + 1):
-                    cell.append(QUOTE)
-                    cursor = end + 2
-                else:
-                    in_quote, closed = False, True
-                    cursor = end + 1
-                continue
-            if new_cell and not row and not cell and self._split:  # a record starts here
-                m = _LINE_BREAK.search(text, cursor)
-                end = m.start() if m else n
-                record = text[cursor:end]
-                if QUOTE not in record:
-                    fields = record.split(sep) if len(sep) == 1 else [record]
-                    if not fields[-1]:
-                        fields.pop()  # a field ended by the separator only is not a field
-                    if fields:
-                        rows.append([f or None for f in fields])
-                    if m is None:
-                        cursor = n
-                        break
-                    cursor = end + (2 if text.startswith("\n", end + 1) else 1)
-                    if first_only:
-                        break
-                    continue
-            m = find(text, cursor)
-            end = m.start() if m else n
-            if end > cursor:  # plain text
-                if closed:
-                    if strict:
-                        raise _CsvSyntaxError("Data found after closing quote", cursor)
-                    cell.append(QUOTE)  # the closing quote was text after all
-                    closed = False
-                cell.append(text[cursor:end])
-                new_cell = False
-                cursor = end
-                continue
-            c = text[cursor]
-            if c == sep:
-                row.append("".join(cell) or (None if new_cell else ""))
-                cell.clear()
-                new_cell, closed = True, False
-                cursor += 1
-            elif c == QUOTE:
-                cursor += 1
-                if new_cell:
-                    in_quote, new_cell, closed = True, False, False
-                elif strict:
-                    raise _CsvSyntaxError("Quote found in the middle of an unquoted field", cursor - 1)
-                elif cursor < n and text[cursor] not in ("\n", "\r", sep):
-                    cell.append(QUOTE)
-                    if text[cursor] == QUOTE:
-                        cursor += 1
-            else:  # a line break
-                if cell:
-                    row.append("".join(cell) or (None if new_cell else ""))
-                    cell.clear()
-                if row:
-                    rows.append(row)
-                    row = []
-                cursor += 2 if text.startswith("\n", cursor + 1) else 1
-                new_cell, closed = True, False
-                if first_only:
-                    break
-        if strict and in_quote:
-            raise _CsvSyntaxError("Missing quote, unclosed cell", cursor)
-        if cell:
-            row.append("".join(cell) or (None if new_cell else ""))
-        if row:
-            rows.append(row)
-        return rows, cursor
-
-
-_COMMA_READER = _RfcReader(",")
-
-
-def _rfc_template(text: str) -> list[str | None]:
-    """A comma-separated columns template read by the strict RFC 4180 parser (its first
-    record); ``[""]`` when there is none. Raises _CsvSyntaxError."""
-    rows, _ = _COMMA_READER.rows(text, strict=True)
-    return rows[0] if rows else [""]
-
-
-def _quote_cell(cell: str, sep: str) -> str:
-    """A field quoted as RFC 4180 wants it: in double quotes, quotes doubled, when it holds a
-    quote, the separator or a line break."""
-    if QUOTE in cell:
-        return '"' + cell.replace(QUOTE, '""') + '"'
-    if sep in cell or "\n" in cell or "\r" in cell:
-        return '"' + cell + '"'
-    return cell
-
-
-def _rfc_column_list(template: list) -> str:
-    """``msg.columns`` of the RFC 4180 parser: the named columns, quoted, joined by commas."""
-    return ",".join(_quote_cell(name, ",") for name in template if name)
+    return js_to_string(value) if value else ""
 
 
 # -- configuration -------------------------------------------------------------------------
@@ -318,36 +60,21 @@ class CsvConfig(NodeConfig):
     """
 
     spec: Literal["", "rfc"] = Field("", json_schema_extra={"default": "rfc"})
-    sep: str = ","
-    hdrin: bool = False
+    sep: OrDefault[str] = ","
+    hdrin: TruthyFlag = False
     hdrout: Literal["none", "all", "once"] = "none"
     multi: Literal["one", "mult"] = "one"
-    ret: str = Field("", json_schema_extra={"default": "\\r\\n"})
-    temp: str = ""
+    ret: Text = Field("", json_schema_extra={"default": "\\r\\n"})
+    temp: Text = ""
     skip: int = 0
-    strings: bool = True
-    include_empty_strings: bool = False
-    include_null_values: bool = False
+    strings: TruthyFlag = True
+    include_empty_strings: TruthyFlag = False
+    include_null_values: TruthyFlag = False
 
     @field_validator("spec", mode="before")
     @classmethod
     def _spec(cls, v: Any) -> str:
         return "rfc" if v == "rfc" else ""
-
-    @field_validator("sep", mode="before")
-    @classmethod
-    def _sep(cls, v: Any) -> Any:
-        return v or ","
-
-    @field_validator("ret", "temp", mode="before")
-    @classmethod
-    def _str(cls, v: Any) -> Any:
-        return "" if v is None else v
-
-    @field_validator("hdrin", "strings", "include_empty_strings", "include_null_values", mode="before")
-    @classmethod
-    def _flags(cls, v: Any) -> bool:
-        return _flag(v)
 
     @field_validator("hdrout", mode="before")
     @classmethod
@@ -450,13 +177,14 @@ class CsvNode(Node):
         self._status_shown = False
         if self._rfc:
             self._config_template: list = _rfc_template(config.temp)
-            self._reader = _RfcReader(self._sep)
+            self._reader = RfcReader(self._sep)
             self._from_csv, self._to_csv = self._rfc_from_csv, self._rfc_to_csv
         else:
-            self._config_template = _legacy_columns(config.temp, ",")
-            self._special = re.compile('["\r\n' + (re.escape(self._sep) if len(self._sep) == 1 else "") + "]")
+            self._config_template = legacy_columns(config.temp, ",")
+            self._legacy_reader = LegacyReader(self._sep, numbers=self._numbers, keep_empty=self._keep_empty,
+                                               keep_null=self._keep_null)
             self._from_csv, self._to_csv = self._legacy_from_csv, self._legacy_to_csv
-        self._no_template = _blank(self._config_template)
+        self._no_template = blank_template(self._config_template)
         # the template in use; as in Node-RED it outlives a msg (a header line read from the
         # first part of a sequence serves the later parts)
         self._template: list = list(self._config_template)
@@ -475,7 +203,7 @@ class CsvNode(Node):
         payload = msg["payload"]
         if type(payload) is str:
             return self._from_csv(msg, payload)
-        if payload is None or isinstance(payload, _OBJECTS):
+        if payload is None or isinstance(payload, OBJECT_TYPES):
             self._to_csv(msg, payload)
             return None
         if self._rfc:
@@ -517,14 +245,16 @@ class CsvNode(Node):
                     break
                 pos, count = nl + 1, count + 1
         if self._hdrin and first and pos < len(line):
-            m = _LINE_BREAK.search(line, pos)
+            m = LINE_BREAK.search(line, pos)
             end = m.start() if m and m.start() < len(line) - 1 else len(line) - 1
             header = line[pos:end] if end < len(line) - 1 else line[pos:]
-            self._template = _legacy_columns(header, self._sep)
-            self._named = not _blank(self._template)
+            self._template = legacy_columns(header, self._sep)
+            self._named = not blank_template(self._template)
             pos = end + 1
-        rows, last_row = self._legacy_rows(line, pos)
-        columns = _legacy_column_list([v for v in self._template if v])
+        rows, last_row, unclosed = self._legacy_reader.rows(line, pos, self._template, self._named)
+        if unclosed:
+            self.warn(BAD_CSV)
+        columns = legacy_column_list([v for v in self._template if v])
         if self._multi == "one":
             self._send_rows(msg, rows, columns, has_parts, parts, last)
             return None
@@ -538,101 +268,13 @@ class CsvNode(Node):
         self.send(msg)
         return None
 
-    def _legacy_rows(self, line: str, pos: int) -> tuple[list[dict], dict]:
-        """The legacy parser from ``pos``: the row objects and the last row (empty when the
-        text ends with a line break). A quote toggles quoting wherever it is; a field ends at
-        the separator or a line break outside quotes."""
-        sep = self._sep
-        put = self._legacy_put
-        column = self._legacy_column
-        template = self._template
-        named = self._named  # else column() names the columns (and may grow the template)
-        width = len(template)
-        end = len(line) - 1
-        rows: list[dict] = []
-        row: dict = {}
-        j = 0
-        cell: str | None = ""
-        inside = False
-        start = pos
-        for m in self._special.finditer(line, pos):
-            i = m.start()
-            if i > start:
-                cell += line[start:i]
-            start = i + 1
-            c = line[i]
-            if c == QUOTE:
-                inside = not inside
-                if inside and i and line[i - 1] == QUOTE:  # "" inside quotes is a quote
-                    cell += QUOTE
-            elif inside:
-                cell += c
-            elif c == sep:
-                name = (template[j] if j < width else None) if named else column(j)
-                if name:
-                    if i == 0:  # a text starting with a separator: 70-CSV.js fails reading line[-1]
-                        raise NodeError("Cannot read properties of undefined (reading 'includes')")
-                    if line[i - 1] == sep or line[i - 1] == "\n":
-                        cell = None
-                    put(row, name, cell)
-                j += 1
-                cell = None if i == end else ""
-            else:  # a line break
-                name = (template[j] if j < width else None) if named else column(j)
-                if name:
-                    if i and line[i - 1] == sep:
-                        cell = None
-                    put(row, name, cell)
-                if row:
-                    rows.append(row)
-                    row = {}
-                j = 0
-                cell = ""
-        if start <= end:
-            cell += line[start:]
-        if inside:
-            self.warn(BAD_CSV)
-        name = column(j)
-        if name:
-            put(row, name, cell)
-        if row:
-            rows.append(row)
-        return rows, row
-
-    def _legacy_column(self, j: int) -> str | None:
-        """The name of column ``j`` (None: dropped); without a template ``col<j+1>``, kept in
-        the template as Node-RED keeps it."""
-        template = self._template
-        if not self._named:
-            name = f"col{j + 1}"
-            if j < len(template):
-                template[j] = name
-            else:
-                template.append(name)
-            return name
-        return template[j] if j < len(template) else None
-
-    def _legacy_put(self, row: dict, name: str, value: str | None) -> None:
-        if value is None:
-            if self._keep_null:
-                row[name] = None
-            return
-        if not value:
-            if self._keep_empty:
-                row[name] = ""
-        elif self._numbers:
-            number = _legacy_number(value.strip())
-            row[name] = value if number is None else number
-        else:
-            row[name] = value
-
     def _rfc_from_csv(self, msg: dict, text: str) -> Any:
         has_parts, parts, index, first, last = self._sequence(msg)
         cursor = 0
         if self._skip and first and index is not None and index < self._skip:
             count = index
             cursor = len(text)
-            for m in _LINE_BREAK.finditer(text):  # \r and \n each count as a line
+            for m in LINE_BREAK.finditer(text):  # \r and \n each count as a line
                 count += 1
                 if count >= self._skip:
                     cursor = m.end()
@@ -651,12 +293,13 @@ class CsvNode(Node):
             self._template = header[0] if header else []
         rows, _ = self._reader.rows(text, cursor)
         template = self._template
-        if _has_template(template):
+        if has_template(template):
             names = template
         else:
             names = [f"col{i + 1}" for i in range(len(rows[0]))] if rows else []
-        data = self._rfc_objects(rows, names)
-        columns = _rfc_column_list(names)
+        data = rfc_objects(rows, names, numbers=self._numbers, keep_empty=self._keep_empty,
+                           keep_null=self._keep_null)
+        columns = rfc_column_list(names)
         if self._multi == "one":
             self._send_rows(msg, data, columns, has_parts, parts, last)
             return None
@@ -668,28 +311,6 @@ class CsvNode(Node):
         msg["columns"] = columns
         self.send(msg)
         return None
-
-    def _rfc_objects(self, rows: list[list], names: list) -> list[dict]:
-        keep_null, keep_empty, numbers = self._keep_null, self._keep_empty, self._numbers
-        named = [(j, name) for j, name in enumerate(names) if name]
-        out = []
-        for row in rows:
-            width = len(row)
-            obj = {}
-            for j, name in named:
-                v = row[j] if j < width else None
-                if v is None:
-                    if not keep_null:
-                        continue
-                elif v == "":
-                    if not keep_empty:
-                        continue
-                elif numbers:
-                    v = _rfc_number(v)
-                obj[name] = v
-            if obj:
-                out.append(obj)
-        return out
 
     def _send_rows(self, msg: dict, rows: list[dict], columns: str, has_parts: bool, parts: dict,
                    last: bool) -> None:
@@ -754,89 +375,52 @@ class CsvNode(Node):
         sep = self._sep
         lines = []
         if self._hdrout != "none" and not self._hdr_sent:
-            if _blank(self._template):
+            if blank_template(self._template):
                 self._template = self._columns_or_keys(msg, rows, legacy=True)
-            lines.append(sep.join(f'"{v}"' if sep in v else v for v in self._template))
+            lines.append(legacy_header_line(self._template, sep))
             if self._hdrout == "once":
                 self._hdr_sent = True
         s = 0
         while s < len(rows):
             row = rows[s]
-            if isinstance(row, list) or (row is not None and not isinstance(row, _OBJECTS)):
+            if isinstance(row, list) or (row is not None and not isinstance(row, OBJECT_TYPES)):
                 if not isinstance(row, list):  # an array of values is one line
                     rows = [rows]
                     if s:
                         raise NodeError("Cannot read properties of undefined (reading 'length')")
                     row = rows[0]
-                lines.append(sep.join(self._legacy_value(v) for v in row))
+                lines.append(legacy_array_line(row, sep))
             else:
-                if _blank(self._template) and "columns" in msg:
-                    self._template = _legacy_columns(_text(msg["columns"]), ",")
-                    self._named = not _blank(self._template)
-                if _blank(self._template):
+                if blank_template(self._template) and "columns" in msg:
+                    self._template = legacy_columns(_text(msg["columns"]), ",")
+                    self._named = not blank_template(self._template)
+                if blank_template(self._template):
                     self._warn_no_template()
-                    lines.append(sep.join(self._own_values(rows[0], row, legacy=True)))
+                    lines.append(sep.join(own_values(rows[0], row, sep, legacy=True)))
                 else:
-                    lines.append(sep.join(self._legacy_field(_get(row, name)) if name else ""
-                                          for name in self._template))
+                    lines.append(legacy_object_line(row, self._template, sep))
             s += 1
         msg["payload"] = self._ret.join(lines) + self._ret
-        msg["columns"] = _legacy_column_list(self._template)
+        msg["columns"] = legacy_column_list(self._template)
         self.send(msg)
-
-    def _legacy_value(self, value: Any) -> str:
-        """A value of an array row, as the legacy parser writes it."""
-        if value is None:
-            raise NodeError("Cannot read properties of null (reading 'toString')")
-        return self._legacy_field("" if value is UNDEFINED else js_string(value))
-
-    def _legacy_field(self, value: Any) -> str:
-        text = "" if value is UNDEFINED else _ensure_string(value)
-        if QUOTE in text:
-            return '"' + text.replace(QUOTE, '""') + '"'
-        if self._sep in text or "\n" in text:
-            return '"' + text + '"'
-        return text
 
     def _warn_no_template(self) -> None:
         if not self._warned:
             self._warned = True
             self.warn(NO_TEMPLATE)
 
-    def _own_values(self, first: Any, row: Any, legacy: bool) -> list[str]:
-        """A row without a template: the values of the first row's properties that this row
-        has and that are not objects."""
-        sep = self._sep
-        out = []
-        for key in _keys(first):
-            if row is None:
-                raise NodeError("Cannot read properties of null (reading 'hasOwnProperty')")
-            value = _get(row, key)
-            if value is UNDEFINED or value is None or isinstance(value, _OBJECTS):
-                continue
-            text = js_string(value)
-            if not legacy:
-                out.append(_quote_cell(text, sep))
-            elif QUOTE in text:
-                out.append('"' + text.replace(QUOTE, '""') + '"')
-            elif sep in text or "\n" in key:  # as 70-CSV.js: the key, not the value, is checked
-                out.append('"' + text + '"')
-            else:
-                out.append(text)
-        return out
-
     def _columns_or_keys(self, msg: dict, rows: list, legacy: bool) -> list:
         """The header's column names when there is no template: ``msg.columns``, else the
         properties of the first row."""
         if "columns" in msg:
             if legacy:
-                names = _legacy_columns(_text(msg["columns"]), ",")
-                self._named = not _blank(names)
+                names = legacy_columns(_text(msg["columns"]), ",")
+                self._named = not blank_template(names)
                 return names
             return self._parse_columns(msg)
         if not rows or rows[0] is None:
             raise NodeError("Cannot convert undefined or null to object")
-        return _keys(rows[0])
+        return js_keys(rows[0])
 
     def _parse_columns(self, msg: dict) -> list:
         try:
@@ -848,7 +432,7 @@ class CsvNode(Node):
         if isinstance(payload, list):
             rows = payload
             arrays = bool(rows) and isinstance(rows[0], list)
-            if rows and not arrays and rows[0] is not None and not isinstance(rows[0], _OBJECTS):
+            if rows and not arrays and rows[0] is not None and not isinstance(rows[0], OBJECT_TYPES):
                 rows, arrays = [rows], True  # an array of values is one line
         else:
             rows, arrays = [payload], False
@@ -857,44 +441,23 @@ class CsvNode(Node):
         sep = self._sep
         lines = []
         if self._hdrout != "none" and not self._hdr_sent:
-            if not _has_template(self._template):
+            if not has_template(self._template):
                 self._template = self._columns_or_keys(msg, rows, legacy=False)
-            lines.append(",".join(_quote_cell(name or "", ",") for name in self._template))
+            lines.append(rfc_header_line(self._template))
             if self._hdrout == "once":
                 self._hdr_sent = True
         for row in rows:
             template = self._template
             if arrays:
-                if isinstance(row, (str, bytes, bytearray)):
-                    row = list(row)
-                if _has_template(template):
-                    cells = [_quote_cell(self._array_cell(row, t), sep) if name else ""
-                             for t, name in enumerate(template)]
-                else:
-                    if row is None:
-                        raise NodeError("Cannot read properties of null (reading 'length')")
-                    width = len(row) if isinstance(row, (list, tuple)) else 0
-                    cells = [_quote_cell(self._array_cell(row, t), sep) for t in range(width)]
+                lines.append(rfc_array_line(row, template, sep))
+                continue
+            if not has_template(template) and "columns" in msg:
+                template = self._template = self._parse_columns(msg)
+            if not has_template(template):
+                self._warn_no_template()
+                lines.append(sep.join(own_values(rows[0], row, sep, legacy=False)))
             else:
-                if not _has_template(template) and "columns" in msg:
-                    template = self._template = self._parse_columns(msg)
-                if not _has_template(template):
-                    self._warn_no_template()
-                    cells = self._own_values(rows[0], row, legacy=False)
-                else:
-                    cells = []
-                    for name in template:
-                        if not name:
-                            cells.append("")
-                            continue
-                        value = _get(row, name)
-                        cells.append(_quote_cell("" if value is UNDEFINED else _ensure_string(value), sep))
-            lines.append(sep.join(cells))
+                lines.append(rfc_object_line(row, template, sep))
         msg["payload"] = self._ret.join(lines) + self._ret
-        msg["columns"] = _rfc_column_list(self._template)
+        msg["columns"] = rfc_column_list(self._template)
         self.send(msg)
-
-    @staticmethod
-    def _array_cell(row: Any, t: int) -> str:
-        value = _get(row, str(t)) if not isinstance(row, list) else (row[t] if t < len(row) else UNDEFINED)
-        return "" if value is UNDEFINED else _ensure_string(value)

@@ -11,7 +11,7 @@ from pydantic import field_validator
 
 from flowred import (JsonataError, Node, NodeConfig, NodeError, UNDEFINED, admin_route, compile_jsonata,
                      evaluate_jsonata, get_msg_property, register)
-from flowred.encode import encode_object
+from flowred.fields import EmptyDefault, Flag
 
 STATUS_LENGTH = 32  # Node-RED's debugStatusLength
 
@@ -25,9 +25,9 @@ class DebugConfig(NodeConfig):
     goes; ``statusType`` ``auto`` shows the value, ``counter`` counts msgs.
     """
 
-    active: bool = True
-    tosidebar: bool = True
-    console: bool = False
+    active: EmptyDefault[bool] = True
+    tosidebar: EmptyDefault[bool] = True
+    console: Flag = False
     tostatus: bool = False
     complete: str = "false"
     targetType: str | None = None
@@ -40,16 +40,6 @@ class DebugConfig(NodeConfig):
         if v is None or v is False or v == "":
             return "false"
         return "true" if v is True else str(v)
-
-    @field_validator("active", "tosidebar", mode="before")
-    @classmethod
-    def _default_true(cls, v: Any) -> Any:
-        return True if v is None else v
-
-    @field_validator("console", mode="before")
-    @classmethod
-    def _console(cls, v: Any) -> bool:
-        return v is True or v == "true"
 
 
 @register("debug", category="common", color="#87a980", inputs=1, outputs=0, icon="debug.svg")
@@ -73,9 +63,7 @@ class DebugNode(Node):
             except JsonataError as exc:
                 raise NodeError(str(exc)) from None
             self._jsonata, self.property = config.complete, None
-        self._max = self.engine.settings.debugMaxLength
-        self._events = self.engine.events
-        self._trace = self.engine.trace
+        self._sidebar = self.debug_sidebar()
         self._count = 0
         self._last_status: Any = None
 
@@ -92,7 +80,8 @@ class DebugNode(Node):
             value = evaluate_jsonata(self._jsonata, msg, self)
         else:
             value = msg if prop is None else get_msg_property(msg, prop)
-        if cfg.tosidebar and self._events.has_listeners:
+        sidebar = self._sidebar
+        if cfg.tosidebar and sidebar.listening:
             data = {"id": self.id, "z": self.z, "path": self.flow.path, "name": self.name} if self.z else \
                 {"id": self.id, "path": self.flow.path, "name": self.name}
             if self.alias:
@@ -102,10 +91,10 @@ class DebugNode(Node):
                 data["topic"] = topic
             if prop is not None:
                 data["property"] = prop
-            if self._trace.enabled:  # lets the editor ask for the path this msg took
+            if sidebar.tracing:  # lets the editor ask for the path this msg took
                 data["_msgid"] = msg.get("_msgid")
             data["msg"] = value
-            self._events.publish("debug", encode_object(data, self._max))
+            sidebar.publish(data)
         if cfg.console:
             self.log(value if isinstance(value, str) else _inspect(value))
         if cfg.tostatus:
@@ -141,8 +130,8 @@ def _inspect(value: Any) -> str:
         return repr(value)
 
 
-def _set_active(engine, node_id: str, state: str) -> tuple[int, Any]:
-    node = engine.get_node(node_id)
+def _set_active(runtime, node_id: str, state: str) -> tuple[int, Any]:
+    node = runtime.get_node(node_id)
     if node is None or node.type != "debug" or state not in ("enable", "disable"):
         return 404, "Not Found"
     node.active = state == "enable"
@@ -150,14 +139,14 @@ def _set_active(engine, node_id: str, state: str) -> tuple[int, Any]:
 
 
 @admin_route("POST", "/debug/{id}/{state}", permission="debug.write")
-async def debug_toggle(engine, params: dict, body: Any) -> tuple[int, Any]:
+async def debug_toggle(runtime, params: dict, body: Any) -> tuple[int, Any]:
     """``POST /debug/:id/enable`` → 200 ``OK``; ``/disable`` → 201 ``Created`` (as Node-RED);
     an unknown id or state → 404."""
-    return _set_active(engine, params["id"], params["state"])
+    return _set_active(runtime, params["id"], params["state"])
 
 
 @admin_route("POST", "/debug/{state}", permission="debug.write")
-async def debug_toggle_many(engine, params: dict, body: Any) -> tuple[int, Any]:
+async def debug_toggle_many(runtime, params: dict, body: Any) -> tuple[int, Any]:
     """``POST /debug/enable|disable`` with ``{"nodes": [ids]}`` switches several debug nodes;
     without a ``nodes`` array → 400."""
     if params["state"] not in ("enable", "disable"):
@@ -165,5 +154,5 @@ async def debug_toggle_many(engine, params: dict, body: Any) -> tuple[int, Any]:
     if not isinstance(body, dict) or not isinstance(body.get("nodes"), list):
         return 400, {"code": "invalid_request", "message": "body must be {\"nodes\": [ids]}"}
     for nid in body["nodes"]:
-        _set_active(engine, str(nid), params["state"])
+        _set_active(runtime, str(nid), params["state"])
     return (200, "OK") if params["state"] == "enable" else (201, "Created")

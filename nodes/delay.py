@@ -10,18 +10,18 @@ import random
 import time
 from collections import deque
 from itertools import count
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
-from pydantic import ValidationInfo, field_validator, model_validator
+from pydantic import model_validator
 
-from flowred import PENDING, Node, NodeConfig, register, to_number
+from flowred import PENDING, Node, NodeConfig, register
 from flowred.jscompat import js_parse_float
+from flowred.fields import Bool, EmptyDefault, NonNegative, OrDefault
 
 __all__ = ["DelayConfig", "DelayNode", "js_parse_float"]
 
 UNIT_MS = {"milliseconds": 1, "seconds": 1000, "minutes": 60_000, "hours": 3_600_000, "days": 86_400_000}
 RATE_UNIT_MS = {"second": 1000, "minute": 60_000, "hour": 3_600_000, "day": 86_400_000}
-PAUSE_TYPES = ("delay", "delayv", "random", "rate", "burst", "queue", "timed")
 DEPTH_REPORT_S = 0.5  # Node-RED shows the queue length at most every 500 ms
 TOO_MANY = "too many pending messages in delay node"
 
@@ -39,46 +39,18 @@ class DelayConfig(NodeConfig):
     rate instead of queueing them. ``allowrate``: ``msg.rate`` (ms between msgs) may set the rate.
     """
 
-    pauseType: str = "delay"
-    timeout: float = 5
+    pauseType: OrDefault[Literal["delay", "delayv", "random", "rate", "burst", "queue", "timed"]] = "delay"
+    timeout: NonNegative[float] = 5
     timeoutUnits: str = "seconds"
-    rate: float = 1
-    nbRateUnits: float = 1
+    rate: NonNegative[float] = 1
+    nbRateUnits: NonNegative[float] = 1
     rateUnits: str = "second"
-    randomFirst: float = 1
-    randomLast: float = 5
+    randomFirst: NonNegative[float] = 1
+    randomLast: NonNegative[float] = 5
     randomUnits: str = "seconds"
-    drop: bool = False
-    allowrate: bool = False
-    outputs: int = 1
-
-    @field_validator("timeout", "rate", "nbRateUnits", "randomFirst", "randomLast", mode="before")
-    @classmethod
-    def _number(cls, v: Any, info: ValidationInfo) -> Any:
-        if v is None:
-            return cls.model_fields[info.field_name].default
-        n = to_number(v)
-        if n < 0:
-            raise ValueError(f"must be a number >= 0, not {v!r}")
-        return n
-
-    @field_validator("drop", "allowrate", mode="before")
-    @classmethod
-    def _flag(cls, v: Any) -> Any:
-        return False if v in (None, "") else v
-
-    @field_validator("outputs", mode="before")
-    @classmethod
-    def _outputs(cls, v: Any) -> Any:
-        return 1 if v in (None, "") else v
-
-    @field_validator("pauseType", mode="before")
-    @classmethod
-    def _pause_type(cls, v: Any) -> Any:
-        v = v or "delay"
-        if v not in PAUSE_TYPES:
-            raise ValueError(f"pauseType must be one of {', '.join(PAUSE_TYPES)}, not {v!r}")
-        return v
+    drop: Bool = False
+    allowrate: Bool = False
+    outputs: EmptyDefault[int] = 1
 
     @model_validator(mode="after")
     def _positive_rate(self) -> "DelayConfig":
@@ -122,7 +94,7 @@ class DelayNode(Node):
         self.random_span = config.randomLast * scale - self.random_first
         self.allow_rate = config.allowrate
         self.second_output = config.outputs == 2
-        self.max_kept = getattr(self.engine.settings, "nodeMessageBufferMaxLength", 0) or 0
+        self.max_kept = self.setting("nodeMessageBufferMaxLength", 0)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._held: dict[int, tuple[asyncio.TimerHandle, dict]] = {}  # delay modes, in arrival order
         self._keys = count()

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import field_validator
 
 from flowred import UNDEFINED, Node, NodeConfig, NodeError, clone_message, get_msg_property, register
-from flowred.jscompat import js_loose_equal, js_string, js_truthy
+from flowred.jscompat import js_loose_equal, js_to_string as js_string, js_truthy
 
 __all__ = ["ExecConfig", "ExecNode", "split_arguments"]
 

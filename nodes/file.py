@@ -12,15 +12,16 @@ import codecs
 import errno as _errno
 import os
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from pydantic import field_validator, model_validator
 
 from flowred import (UNDEFINED, Node, NodeConfig, NodeError, clone_message, compile_jsonata,
                      evaluate_value, generate_id, register)
-from flowred.jscompat import js_string
+from flowred.jscompat import js_to_string
 
-from .json_node import to_json
+from flowred.nodes.common import to_json
+from flowred.fields import Text, TruthyFlag
 
 __all__ = ["FileConfig", "FileNode", "FileInConfig", "FileInNode", "ENCODINGS", "encode", "decode"]
 
@@ -165,7 +166,6 @@ def _check_encoding(v: str, extra: tuple[str, ...]) -> str:
 # -- file names and errors -----------------------------------------------------------------
 
 _ENV_ONLY = re.compile(r"^\$\{([^}]+)\}$")
-FILENAME_TYPES = ("str", "msg", "flow", "global", "env", "jsonata")
 
 
 def _upgrade_filename(data: Any) -> Any:
@@ -239,14 +239,14 @@ class _FileBase(Node):
         self._ftype = config.filenameType
         if self._ftype == "jsonata":
             compile_jsonata(self._filename)
-        self._workdir = getattr(self.engine.settings, "fileWorkingDirectory", None) or None
+        self._workdir = self.setting("fileWorkingDirectory") or None
         self._status_shown = False
 
     def _name(self, msg: dict) -> str:
         value = evaluate_value(self._filename, self._ftype, self, msg)
         if value is UNDEFINED or value is None or value == "" or value is False or value == 0:
             return ""
-        return value if isinstance(value, str) else js_string(value)
+        return value if isinstance(value, str) else js_to_string(value)
 
     def _full(self, filename: str) -> str:
         """Relative names resolve against the ``fileWorkingDirectory`` setting when there is
@@ -270,27 +270,8 @@ class _FileBase(Node):
 class _FileNameConfig(NodeConfig):
     """What both file nodes share: ``filename`` read as ``filenameType``, and the flags."""
 
-    filename: str = ""
-    filenameType: str = "str"
-
-    @field_validator("filename", mode="before")
-    @classmethod
-    def _filename(cls, v: Any) -> Any:
-        return "" if v is None else v
-
-    @field_validator("filenameType")
-    @classmethod
-    def _ftype(cls, v: str) -> str:
-        if v not in FILENAME_TYPES:
-            raise ValueError(f"filenameType must be one of {', '.join(FILENAME_TYPES)}, not {v!r}")
-        return v
-
-    @staticmethod
-    def _bool(v: Any) -> bool:
-        """A flag as the editor or an old flow writes it: a bool or "true"/"false"."""
-        if isinstance(v, str):
-            return v.strip().lower() == "true"
-        return bool(v)
+    filename: Text = ""
+    filenameType: Literal["str", "msg", "flow", "global", "env", "jsonata"] = "str"
 
 
 class FileConfig(_FileNameConfig):
@@ -304,8 +285,8 @@ class FileConfig(_FileNameConfig):
     ``setbymsg`` (``msg.encoding``) or one of the editor's encodings.
     """
 
-    appendNewline: bool = True
-    createDir: bool = False
+    appendNewline: TruthyFlag = True
+    createDir: TruthyFlag = False
     overwriteFile: str = "false"
     encoding: str = "none"
 
@@ -313,11 +294,6 @@ class FileConfig(_FileNameConfig):
     @classmethod
     def _legacy(cls, data: Any) -> Any:
         return _upgrade_filename(data)
-
-    @field_validator("appendNewline", "createDir", mode="before")
-    @classmethod
-    def _flag(cls, v: Any) -> bool:
-        return cls._bool(v)
 
     @field_validator("overwriteFile", mode="before")
     @classmethod
@@ -399,7 +375,7 @@ class FileNode(_FileBase):
             data += os.linesep
         enc = (msg.get("encoding") or "none") if self._encoding == "setbymsg" else self._encoding
         try:
-            buf = encode(data, enc if isinstance(enc, str) else js_string(enc))
+            buf = encode(data, enc if isinstance(enc, str) else js_to_string(enc))
         except ValueError as exc:
             raise NodeError(str(exc)) from None
         overwrite = self._mode == "true"
@@ -421,7 +397,7 @@ def _payload_data(payload: Any) -> str | bytes:
             return to_json(payload)
         except (TypeError, ValueError) as exc:
             raise NodeError(f"failed to write to file: {exc}") from None
-    return js_string(payload)
+    return js_to_string(payload)
 
 
 def _makedirs(path: str) -> None:
@@ -450,10 +426,10 @@ class FileInConfig(_FileNameConfig):
     """
 
     format: str = "utf8"
-    chunk: bool = False
-    sendError: bool | None = False
+    chunk: TruthyFlag = False
+    sendError: TruthyFlag = False
     encoding: str = "none"
-    allProps: bool = False
+    allProps: TruthyFlag = False
 
     @model_validator(mode="before")
     @classmethod
@@ -474,11 +450,6 @@ class FileInConfig(_FileNameConfig):
         if v not in ("utf8", "lines", "", "stream"):
             raise ValueError(f'format must be "utf8", "lines", "" or "stream", not {v!r}')
         return v
-
-    @field_validator("chunk", "allProps", "sendError", mode="before")
-    @classmethod
-    def _flag(cls, v: Any) -> bool:
-        return cls._bool(v)
 
     @field_validator("encoding", mode="before")
     @classmethod

@@ -20,6 +20,7 @@ from py_mini_racer import JSEvalException, MiniRacer
 from pydantic import field_validator
 
 from flowred import PENDING, UNDEFINED, Node, NodeConfig, register
+from flowred.fields import EmptyDefault, Text
 
 logger = logging.getLogger(__name__)
 
@@ -48,28 +49,18 @@ class FunctionConfig(NodeConfig):
     ``noerr``: the editor's count of syntax errors, unused at runtime.
     """
 
-    func: str = "\nreturn msg;"
+    func: Text = "\nreturn msg;"
     outputs: int = 1
     timeout: float = 0
     noerr: int = 0
-    initialize: str = ""
-    finalize: str = ""
-    libs: list[dict] = []
+    initialize: Text = ""
+    finalize: Text = ""
+    libs: EmptyDefault[list[dict]] = []
 
     @field_validator("outputs", "noerr", "timeout", mode="before")
     @classmethod
     def _number(cls, v: Any) -> Any:
         return 0 if v in (None, "") else v
-
-    @field_validator("func", "initialize", "finalize", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return "" if v is None else v
-
-    @field_validator("libs", mode="before")
-    @classmethod
-    def _libs(cls, v: Any) -> Any:
-        return [] if v in (None, "") else v
 
 
 @register("function", category="function", color="#fdd0a2", inputs=1, outputs=1)

@@ -6,20 +6,20 @@ here BeautifulSoup with Python's html.parser and soupsieve's CSS selectors.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from bs4 import BeautifulSoup, CData, Comment, Declaration, Doctype, NavigableString, \
     ProcessingInstruction, Tag
-from pydantic import Field, field_validator
+from pydantic import Field
 from soupsieve import SelectorSyntaxError
 
 from flowred import (UNDEFINED, Node, NodeConfig, NodeError, clone_message, get_msg_property,
                      register, set_msg_property)
+from flowred.fields import OrDefault, Text
+from flowred.jscompat import js_to_string
 
 __all__ = ["HtmlConfig", "HtmlNode", "serialize"]
 
-RETS = ("html", "text", "attr", "compl")
-FORMATS = ("single", "multi")
 
 # Elements written without an end tag in HTML (dom-serializer's list, as cheerio writes them).
 _VOID = frozenset(("area", "base", "basefont", "br", "col", "command", "embed", "frame", "hr",
@@ -112,33 +112,12 @@ class HtmlConfig(NodeConfig):
     ``msg.parts``). ``chr``: the key of the inner HTML with ``compl`` (default ``_``).
     """
 
-    property: str = "payload"
-    outproperty: str = "payload"
-    tag: str = ""
-    ret: str = "html"
-    as_: str = Field("single", alias="as")
-    chr: str = "_"
-
-    @field_validator("tag", "chr", "property", "outproperty", mode="before")
-    @classmethod
-    def _str(cls, v: Any) -> str:
-        return "" if v is None else str(v)
-
-    @field_validator("ret", mode="before")
-    @classmethod
-    def _ret(cls, v: Any) -> str:
-        v = v or "html"
-        if v not in RETS:
-            raise ValueError(f'ret must be "html", "text", "attr" or "compl", not {v!r}')
-        return v
-
-    @field_validator("as_", mode="before")
-    @classmethod
-    def _as(cls, v: Any) -> str:
-        v = v or "single"
-        if v not in FORMATS:
-            raise ValueError(f'as must be "single" or "multi", not {v!r}')
-        return v
+    property: Text = "payload"
+    outproperty: Text = "payload"
+    tag: Text = ""
+    ret: OrDefault[Literal["html", "text", "attr", "compl"]] = "html"
+    as_: OrDefault[Literal["single", "multi"]] = Field("single", alias="as")
+    chr: Text = "_"
 
 
 @register("html", category="parser", color="#DEBD5C", inputs=1, outputs=1, icon="parser-html.svg")
@@ -202,9 +181,7 @@ class HtmlNode(Node):
         elif isinstance(value, (bool, int, float)) or value is None:
             if value is None:
                 raise NodeError("Cannot read properties of null (reading 'length')")
-            shown = ("true" if value else "false") if isinstance(value, bool) else \
-                (str(int(value)) if isinstance(value, float) and value.is_integer() else str(value))
-            raise NodeError(f"Cannot use 'in' operator to search for 'length' in {shown}")
+            raise NodeError(f"Cannot use 'in' operator to search for 'length' in {js_to_string(value)}")
         matches: list[Tag] = []
         if isinstance(value, str) and isinstance(tag, str) and tag:
             try:

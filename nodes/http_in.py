@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 import orjson
@@ -16,8 +16,10 @@ from aiohttp import web
 from pydantic import field_validator
 
 from flowred import Node, NodeConfig, generate_id, register
+from flowred.nodes.common import node_headers
+from flowred.fields import Text
 
-__all__ = ["HttpInConfig", "HttpInNode", "HttpRequest", "HttpResponse", "node_headers", "parse_query"]
+__all__ = ["HttpInConfig", "HttpInNode", "HttpRequest", "HttpResponse", "parse_query"]
 
 METHODS = ("get", "post", "put", "delete", "patch")
 DEFAULT_TIMEOUT_MS = 120000  # Node.js' classic 120 s socket timeout
@@ -30,10 +32,10 @@ class HttpInConfig(NodeConfig):
     ``/`` is added). ``method``: get, post, put, delete or patch (default get). ``upload``:
     accept multipart file uploads on POST (``msg.req.files``). ``swaggerDoc`` is kept, unused."""
 
-    url: str = ""
+    url: Text = ""
     method: str = "get"
     upload: bool = False
-    swaggerDoc: str = ""
+    swaggerDoc: Text = ""
 
     @field_validator("method", mode="before")
     @classmethod
@@ -42,11 +44,6 @@ class HttpInConfig(NodeConfig):
         if method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {v!r}")
         return method
-
-    @field_validator("url", "swaggerDoc", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return "" if v is None else v
 
     @field_validator("upload", mode="before")
     @classmethod
@@ -123,25 +120,20 @@ class HttpInNode(Node):
         url = config.url
         self.url = url if not url or url.startswith("/") else "/" + url
         self.method = config.method
-        settings = self.engine.settings
-        timeout = getattr(settings, "httpNodeTimeout", None)
+        timeout = self.setting("httpNodeTimeout")
         self._timeout = (float(timeout) if timeout else DEFAULT_TIMEOUT_MS) / 1000
-        self._base_url = settings.httpNodeRoot.rstrip("/")
+        self._base_url = self.setting("httpNodeRoot").rstrip("/")
         self._read_body = self.method != "get"
         self._multipart = config.upload and self.method == "post"
         self._pending: set[asyncio.Future] = set()
-        self._remove: Callable[[], None] | None = None
 
     def start(self) -> None:
         if not self.url:
             self.warn("missing path")
             return
-        self._remove = self.engine.http_routes.add(self.method, self.url, self._serve)
+        self.add_http_route(self.method, self.url, self._serve)  # removed on close
 
     async def close(self, removed: bool) -> None:
-        if self._remove is not None:
-            self._remove()
-            self._remove = None
         for future in list(self._pending):
             if not future.done():
                 future.set_result(web.Response(status=503, text="Service Unavailable"))
@@ -190,28 +182,6 @@ def _request_fields(request: web.Request, params: dict, base_url: str) -> HttpRe
     )
 
 
-def node_headers(headers: Any) -> dict[str, Any]:
-    """HTTP headers as Node.js' ``message.headers``: lower-case names; ``set-cookie`` always a
-    list; repeated ``cookie`` joined by ``; ``; repeats of single-valued headers dropped; other
-    repeats joined by ``, ``."""
-    out: dict[str, Any] = {}
-    for name, value in headers.items():
-        key = name.lower()
-        if key == "set-cookie":
-            out.setdefault(key, []).append(value)
-        elif key not in out:
-            out[key] = value
-        elif key == "cookie":
-            out[key] += "; " + value
-        elif key not in _SINGLE_VALUED:
-            out[key] += ", " + value
-    return out
-
-
-_SINGLE_VALUED = frozenset((
-    "age", "authorization", "content-length", "content-type", "etag", "expires", "from", "host",
-    "if-modified-since", "if-unmodified-since", "last-modified", "location", "max-forwards",
-    "proxy-authorization", "referer", "retry-after", "server", "user-agent"))
 
 
 def parse_query(text: str) -> dict:

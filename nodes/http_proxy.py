@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, register
+from flowred.fields import TrimmedText
 
 __all__ = ["HttpProxyConfig", "HttpProxyNode"]
 
@@ -18,13 +19,8 @@ class HttpProxyConfig(NodeConfig):
     directly (``example.com`` also covers its subdomains, ``*`` every host). Credentials:
     ``username``, ``password``."""
 
-    url: str = Field("", description="The proxy URL, e.g. http://proxy.example:3128.")
+    url: TrimmedText = Field("", description="The proxy URL, e.g. http://proxy.example:3128.")
     noproxy: list[str] = Field([], description="Hosts reached without the proxy.")
-
-    @field_validator("url", mode="before")
-    @classmethod
-    def _url(cls, v: Any) -> Any:
-        return "" if v is None else str(v).strip()
 
     @field_validator("noproxy", mode="before")
     @classmethod

@@ -25,13 +25,13 @@ from yarl import URL
 
 from flowred import (UNDEFINED, Node, NodeConfig, NodeError, PropertyError, TypedValueError, get_msg_property,
                      register, to_number)
-from flowred.encode import js_number
+from flowred.jscompat import js_number_text, js_to_string
 
-from .http_in import node_headers
+from flowred.nodes.common import REQUEST_MARKER, headers_hash, mustache_text, node_headers
+from flowred.fields import Bool, Text
 
-__all__ = ["HttpRequestConfig", "HttpRequestNode", "REQUEST_MARKER", "headers_hash"]
+__all__ = ["HttpRequestConfig", "HttpRequestNode"]
 
-REQUEST_MARKER = "x-node-red-request-node"
 DEFAULT_TIMEOUT_MS = 120000  # Node-RED's httpRequestTimeout default
 MAX_REDIRECTS = 21
 NO_RESPONSE = "No response from server"
@@ -62,14 +62,14 @@ class HttpRequestConfig(NodeConfig):
     ret: str = "txt"
     paytoqs: str = "ignore"
     url: str = ""
-    tls: str = Field("", description="The id of the tls-config config node for https requests (empty: "
+    tls: Text = Field("", description="The id of the tls-config config node for https requests (empty: "
                                      "the system's trusted certificates).")
-    persist: bool = False
-    proxy: str = Field("", description="The id of the http proxy config node (empty: the http_proxy, "
+    persist: Bool = False
+    proxy: Text = Field("", description="The id of the http proxy config node (empty: the http_proxy, "
                                        "https_proxy and no_proxy environment variables).")
-    insecureHTTPParser: bool = False
-    authType: str = ""
-    senderr: bool = False
+    insecureHTTPParser: Bool = False
+    authType: Text = ""
+    senderr: Bool = False
     headers: list[dict] = []
 
     @field_validator("method", mode="before")
@@ -98,16 +98,6 @@ class HttpRequestConfig(NodeConfig):
             _compile(url)
         return url
 
-    @field_validator("tls", "proxy", "authType", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return "" if v is None else v
-
-    @field_validator("persist", "insecureHTTPParser", "senderr", mode="before")
-    @classmethod
-    def _flag(cls, v: Any) -> Any:
-        return False if v in (None, "") else v
-
     @field_validator("headers", mode="before")
     @classmethod
     def _headers(cls, v: Any) -> Any:
@@ -119,13 +109,6 @@ def _compile(template: str) -> Any:
         return parse(template, raise_on_mismatch=True)
     except ParsingError as exc:
         raise ValueError(f"invalid mustache template in url: {exc}") from None
-
-
-def headers_hash(headers: dict) -> str:
-    """A short hash of response headers; an ``http response`` node skips ``msg.headers`` that
-    still carry it unchanged (Node-RED's ``x-node-red-request-node``)."""
-    data = orjson.dumps(headers, default=str, option=orjson.OPT_NON_STR_KEYS)
-    return hashlib.blake2b(data, digest_size=4).hexdigest()
 
 
 @register("http request", category="network", color="#e7e7ae", inputs=1, outputs=1, icon="white-globe.svg",
@@ -167,7 +150,7 @@ class HttpRequestNode(Node):
         self.url = config.url
         self.template = _compile(config.url) if "{{" in config.url else None
         self._render = RenderEngine(literal=str, escape=_mustache_escape, resolve_context=_lookup,
-                                    resolve_partial=lambda name: "", to_str=_js_string)
+                                    resolve_partial=lambda name: "", to_str=mustache_text)
         self.ret = config.ret
         self.paytoqs = config.paytoqs
         self.auth_type = config.authType or "basic"
@@ -175,7 +158,7 @@ class HttpRequestNode(Node):
         self.persist = config.persist
         self.header_rules = [(h.get("keyType"), h.get("keyValue"), h.get("valueType"), h.get("valueValue"))
                              for h in config.headers]
-        timeout = getattr(self.engine.settings, "httpRequestTimeout", None)
+        timeout = self.setting("httpRequestTimeout")
         try:
             timeout_ms = int(timeout) if timeout else DEFAULT_TIMEOUT_MS
         except (TypeError, ValueError):
@@ -236,7 +219,7 @@ class HttpRequestNode(Node):
         if not url:
             self.error("No url specified", msg)
             return
-        url = url if isinstance(url, str) else _js_string(url)
+        url = url if isinstance(url, str) else js_to_string(url)
         if "://" in url and not url.startswith("http"):
             self.warn("non-http transport requested")
             self.status({"fill": "red", "shape": "ring", "text": "non-http transport requested"})
@@ -359,7 +342,7 @@ class HttpRequestNode(Node):
             name = _rule_value(key_type, key_value, msg)
             if not name:
                 continue
-            _set_header(headers, _js_string(name), _rule_value(value_type, value_value, msg))
+            _set_header(headers, js_to_string(name), _rule_value(value_type, value_value, msg))
         return headers
 
     async def _fetch(self, method: str, target: URL, options: dict,
@@ -434,25 +417,6 @@ def _mustache_escape(text: str) -> str:
     return text.translate(_MUSTACHE_ESCAPES)
 
 
-def _js_string(value: Any) -> str:
-    """JavaScript's ``String(value)``."""
-    if isinstance(value, str):
-        return value
-    if value is None or value is UNDEFINED:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return js_number(value)
-    if isinstance(value, list):
-        return ",".join(_js_string(v) for v in value)
-    if isinstance(value, dict):
-        return "[object Object]"
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("utf-8", "replace")
-    return str(value)
-
-
 def _rule_value(kind: Any, value: Any, msg: dict) -> Any:
     """A header name or value of the node's list: ``other`` → the text, ``msg`` → a msg
     property (None when it is missing or the path is bad), else the type itself."""
@@ -488,9 +452,9 @@ def _header_pairs(headers: dict) -> list[tuple[str, str]]:
     out = []
     for name, value in headers.items():
         if isinstance(value, list):
-            out.extend((name, _js_string(v)) for v in value)
+            out.extend((name, js_to_string(v)) for v in value)
         else:
-            out.append((name, _js_string(value)))
+            out.append((name, js_to_string(value)))
     return out
 
 
@@ -500,16 +464,16 @@ def _merge_cookies(headers: dict, cookies: Any) -> None:
     pairs = []
     existing = headers.pop("cookie", None)
     if existing:
-        pairs.extend(p.strip() for p in _js_string(existing).split(";") if "=" in p)
+        pairs.extend(p.strip() for p in js_to_string(existing).split(";") if "=" in p)
     if isinstance(cookies, dict):
         for name, spec in cookies.items():
             if spec is None or (isinstance(spec, dict) and spec.get("value", "") is None):
                 continue
             if isinstance(spec, dict):
-                text = _js_string(spec.get("value"))
+                text = js_to_string(spec.get("value", UNDEFINED))
                 pairs.append(f"{name}={text if spec.get('encode') is False else quote(text, safe=_URI_SAFE)}")
             else:
-                pairs.append(f"{name}={quote(_js_string(spec), safe=_URI_SAFE)}")
+                pairs.append(f"{name}={quote(js_to_string(spec), safe=_URI_SAFE)}")
     if pairs:
         _set_header(headers, "Cookie", "; ".join(pairs))
 
@@ -523,7 +487,7 @@ def _body(payload: Any, headers: dict) -> Any:
     if isinstance(payload, (str, bytes, bytearray)):
         return payload.encode() if isinstance(payload, str) else bytes(payload)
     if isinstance(payload, (int, float)) and not isinstance(payload, bool):
-        return js_number(payload).encode()
+        return js_number_text(payload).encode()
     if ctype == "application/x-www-form-urlencoded":
         return _querystring(payload).encode()
     if ctype is None:
@@ -536,7 +500,7 @@ def _get_body(payload: Any) -> Any:
     if isinstance(payload, (str, bytes, bytearray)):
         return payload.encode() if isinstance(payload, str) else bytes(payload)
     if isinstance(payload, (int, float)) and not isinstance(payload, bool):
-        return js_number(payload).encode()
+        return js_number_text(payload).encode()
     if payload is None or isinstance(payload, (dict, list)):
         return orjson.dumps(payload, default=_json_default)
     return None
@@ -578,7 +542,7 @@ def _querystring(payload: Any) -> str:
         key = quote(str(name), safe=_URI_SAFE)
         for item in (value if isinstance(value, list) else [value]):
             if isinstance(item, (str, int, float)):
-                parts.append(f"{key}={quote(_js_string(item), safe=_URI_SAFE)}")
+                parts.append(f"{key}={quote(js_to_string(item), safe=_URI_SAFE)}")
             else:
                 parts.append(f"{key}=")
     return "&".join(parts)

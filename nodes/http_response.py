@@ -16,10 +16,13 @@ from multidict import CIMultiDict
 from pydantic import field_validator
 
 from flowred import UNDEFINED, Node, NodeConfig, NodeError, register
-from flowred.encode import js_number
+from flowred.jscompat import js_number_text, js_to_string
 
+from flowred.nodes.common import REQUEST_MARKER, headers_hash
+from flowred.fields import EmptyDefault
+
+# http in and http response are one feature: the response object http in puts in msg.res
 from .http_in import HttpResponse
-from .http_request import REQUEST_MARKER, headers_hash
 
 __all__ = ["HttpResponseConfig", "HttpResponseNode"]
 
@@ -32,7 +35,7 @@ class HttpResponseConfig(NodeConfig):
     ``headers``: header name → value, set on every response; they win over ``msg.headers``."""
 
     statusCode: str = ""
-    headers: dict[str, Any] = {}
+    headers: EmptyDefault[dict[str, Any]] = {}
 
     @field_validator("statusCode", mode="before")
     @classmethod
@@ -41,11 +44,6 @@ class HttpResponseConfig(NodeConfig):
         if text and not (text.isdigit() and 100 <= int(text) <= 999):
             raise ValueError(f"statusCode must be a number from 100 to 999, got {v!r}")
         return text
-
-    @field_validator("headers", mode="before")
-    @classmethod
-    def _headers(cls, v: Any) -> Any:
-        return {} if v in (None, "") else v
 
 
 @register("http response", category="network", color="#e7e7ae", inputs=1, outputs=0, icon="white-globe.svg")
@@ -120,35 +118,20 @@ def _header_list(merged: dict) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for key, (name, value) in by_name.items():
         if key == "content-type":
-            text = _js_text(value)
+            text = js_to_string(value)
             if "charset" not in text.lower() and _wants_charset(text):
                 text += "; charset=utf-8"
             out.append((name, text))
         elif isinstance(value, list):
-            out.extend((name, _js_text(v)) for v in value)
+            out.extend((name, js_to_string(v)) for v in value)
         else:
-            out.append((name, _js_text(value)))
+            out.append((name, js_to_string(value)))
     return out
 
 
 def _wants_charset(ctype: str) -> bool:
     base = ctype.partition(";")[0].strip().lower()
     return base.startswith("text/") or base in ("application/json", "application/javascript")
-
-
-def _js_text(value: Any) -> str:
-    """JavaScript's ``String(value)`` for header values."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return js_number(value)
-    if value is None:
-        return "null"
-    if value is UNDEFINED:
-        return "undefined"
-    return str(value)
 
 
 def _response(status: int, headers: list[tuple[str, str]], payload: Any) -> web.Response:
@@ -160,7 +143,7 @@ def _response(status: int, headers: list[tuple[str, str]], payload: Any) -> web.
     if isinstance(payload, (bytes, bytearray, memoryview)):
         body, default_type = bytes(payload), "application/octet-stream"
     elif isinstance(payload, str) or (isinstance(payload, (int, float)) and not isinstance(payload, bool)):
-        body = (payload if isinstance(payload, str) else js_number(payload)).encode()
+        body = (payload if isinstance(payload, str) else js_number_text(payload)).encode()
         default_type = "text/html; charset=utf-8"
         if ctype_index is not None:
             name, value = headers[ctype_index]
@@ -215,7 +198,7 @@ def _set_cookie(name: str, spec: Any) -> str:
     if isinstance(value, (dict, list)):
         text = "j:" + orjson.dumps(value, default=_json_default).decode()
     else:
-        text = _js_text(value)
+        text = js_to_string(value)
     if options.get("encode") is not False:
         text = quote(text, safe=_URI_SAFE)
     return _serialize_cookie(name, text, {"path": "/", **options})

@@ -9,10 +9,11 @@ import time
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 
 from flowred import (Node, NodeConfig, NodeError, TypedValue, TypedValueError, PropertyError, admin_route,
                      evaluate_value, register, set_msg_property, to_number)
+from flowred.fields import EmptyDefault
 
 MAX_REPEAT = 2147483  # seconds; Node-RED refuses longer intervals ("Interval too large")
 
@@ -31,7 +32,7 @@ class InjectConfig(NodeConfig):
     repeat: str = ""
     crontab: str = ""
     once: bool = False
-    onceDelay: float = 0.1
+    onceDelay: EmptyDefault[float] = 0.1
     topic: str = ""
     payload: Any = ""
     payloadType: str = "date"
@@ -50,11 +51,6 @@ class InjectConfig(NodeConfig):
         if seconds > MAX_REPEAT:
             raise ValueError(f"Interval too large: {seconds} s (at most {MAX_REPEAT} s)")
         return str(v)
-
-    @field_validator("onceDelay", mode="before")
-    @classmethod
-    def _once_delay(cls, v: Any) -> Any:
-        return 0.1 if v in (None, "") else v
 
     @field_validator("crontab")
     @classmethod
@@ -179,11 +175,11 @@ def _normalise_entries(entries: list) -> list[tuple[str, Any, str]]:
 
 
 @admin_route("POST", "/inject/{id}", permission="inject.write")
-async def inject_endpoint(engine, params: dict, body: Any) -> tuple[int, Any]:
+async def inject_endpoint(runtime, params: dict, body: Any) -> tuple[int, Any]:
     """``POST /inject/:id``: 200 ``OK``; 404 for an unknown, disabled or non-inject node.
     A JSON body is the msg to start from; its ``__user_inject_props__`` replace the node's
     props for this one injection (Node-RED's editor uses that for "inject now with")."""
-    node = engine.get_node(params["id"])
+    node = runtime.get_node(params["id"])
     if node is None or node.type != "inject":
         return 404, "Not Found"
     node.receive(dict(body) if isinstance(body, dict) else {})

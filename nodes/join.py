@@ -11,19 +11,18 @@ import asyncio
 import json
 import math
 from functools import cmp_to_key
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from flowred import (PENDING, UNDEFINED, Node, NodeConfig, NodeError,
-                     TypedValueError, clone_message, compile_jsonata, evaluate_jsonata, evaluate_value,
-                     get_property, parse_path, register, set_property, to_number)
-from flowred.encode import js_number
+                     clone_message, compile_jsonata, evaluate_jsonata, evaluate_value,
+                     get_property, parse_path, register, set_property)
+from flowred.jscompat import js_array_join, js_to_number, js_to_string
 
-from .split import unescape
+from flowred.nodes.common import unescape
+from flowred.fields import OrDefault, Text
 
-_MODES = ("auto", "custom", "reduce")
-_BUILDS = ("string", "buffer", "array", "object", "merged")
 
 
 class JoinConfig(NodeConfig):
@@ -42,46 +41,22 @@ class JoinConfig(NodeConfig):
     ``reduceFixup`` (JSONata on the result), ``reduceRight`` (last to first).
     """
 
-    mode: str = "auto"
-    build: str = "array"
-    property: str = "payload"
-    propertyType: str = "msg"
-    key: str = "topic"
-    joiner: str = ""
-    joinerType: str = "str"
+    mode: OrDefault[Literal["auto", "custom", "reduce"]] = "auto"
+    build: OrDefault[Literal["string", "buffer", "array", "object", "merged"]] = "array"
+    property: OrDefault[str] = "payload"
+    propertyType: OrDefault[str] = "msg"
+    key: OrDefault[str] = "topic"
+    joiner: Text = ""
+    joinerType: OrDefault[str] = "str"
     useparts: Any = None
     accumulate: bool | str = "false"
     timeout: float = 0
-    count: str = ""
+    count: Text = ""
     reduceRight: Any = False
     reduceExp: str | None = Field(default=None, validate_default=True)
     reduceInit: Any = None
     reduceInitType: str | None = None
     reduceFixup: str | None = None
-
-    @field_validator("mode", "build", "property", "propertyType", "key", "joinerType", mode="before")
-    @classmethod
-    def _or_default(cls, v: Any, info) -> Any:
-        return v or cls.model_fields[info.field_name].default
-
-    @field_validator("joiner", "count", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return "" if v is None else v
-
-    @field_validator("mode")
-    @classmethod
-    def _mode(cls, v: str) -> str:
-        if v not in _MODES:
-            raise ValueError(f"unknown join mode {v!r} (auto, custom or reduce)")
-        return v
-
-    @field_validator("build")
-    @classmethod
-    def _build(cls, v: str) -> str:
-        if v not in _BUILDS:
-            raise ValueError(f"unknown build type {v!r} ({', '.join(_BUILDS)})")
-        return v
 
     @field_validator("property", "key")
     @classmethod
@@ -206,7 +181,7 @@ class JoinNode(Node):
         self._right = bool(config.reduceRight)
         self._sequences: dict[Any, _Sequence] = {}
         self._pending_count = 0
-        self._max_pending = int(getattr(self.engine.settings, "nodeMessageBufferMaxLength", 0) or 0)
+        self._max_pending = self.setting("nodeMessageBufferMaxLength", 0)
 
     async def close(self, removed: bool) -> None:
         for group in self._groups.values():
@@ -300,7 +275,7 @@ class JoinNode(Node):
             group.held.append(msg)
 
         if ptype == "object":
-            group.payload[key if type(key) is str else js_string(key)] = prop
+            group.payload[key if type(key) is str else js_to_string(key)] = prop
             group.current = len(group.payload)
         elif ptype == "merged":
             if isinstance(prop, dict):
@@ -454,24 +429,6 @@ def _part(parts: Any, name: str) -> Any:
     return parts.get(name, UNDEFINED) if type(parts) is dict else UNDEFINED
 
 
-def js_to_number(v: Any) -> float:
-    """JavaScript ``Number(v)`` (NaN when it is not a number); an array counts as its text."""
-    if type(v) is int or type(v) is float:
-        return v
-    if v is None:
-        return 0
-    if isinstance(v, bool):
-        return int(v)
-    if v is UNDEFINED or isinstance(v, dict):
-        return math.nan
-    if isinstance(v, (list, bytes, bytearray)):
-        v = js_string(v)
-    try:
-        return to_number(v)
-    except TypedValueError:
-        return math.nan
-
-
 def _positive(v: Any) -> bool:
     """JavaScript ``v > 0`` for a count."""
     if type(v) is int:
@@ -527,32 +484,14 @@ def _typeof(v: Any) -> str:
     return "object"
 
 
-def js_string(v: Any) -> str:
-    """JavaScript's ``String(v)`` as ``Array.prototype.join`` applies it (null and undefined
-    give "")."""
-    if isinstance(v, str):
-        return v
-    if v is None or v is UNDEFINED:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return js_number(v)
-    if isinstance(v, list):
-        return ",".join(js_string(e) for e in v)
-    if isinstance(v, (bytes, bytearray)):
-        return bytes(v).decode(errors="replace")
-    if isinstance(v, dict):
-        return "[object Object]"
-    return str(v)
-
-
 def _join_strings(items: list, join_char: Any) -> str:
-    sep = join_char if isinstance(join_char, str) else js_string(join_char)
+    # a missing or null ``parts.ch`` joins with "" (Node-RED would throw calling its toString)
+    sep = join_char if isinstance(join_char, str) else \
+        "" if join_char is None or join_char is UNDEFINED else js_to_string(join_char)
     try:
         return sep.join(items)
     except TypeError:
-        return sep.join(js_string(v) for v in items)
+        return js_array_join(items, sep)
 
 
 def _to_bytes(v: Any) -> bytes:

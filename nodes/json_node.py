@@ -5,69 +5,20 @@ As Node-RED's JSON node (nodes/core/parsers/70-JSON.js, 70-JSON.html).
 from __future__ import annotations
 
 import datetime as _dt
-import json
-from typing import Any, Callable
-
-import orjson
-from pydantic import field_validator
+from typing import Any, Callable, Literal
 
 from flowred import (UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register,
                      set_msg_property)
+from flowred.nodes.common import parse_json, to_json
+from flowred.fields import OrDefault, TruthyFlag
 
 try:
     import jsonschema
 except ImportError:  # validation is optional, as the package is
     jsonschema = None
 
-__all__ = ["JsonConfig", "JsonNode", "parse_json", "json_error_text", "to_json"]
+__all__ = ["JsonConfig", "JsonNode"]
 
-ACTIONS = ("", "str", "obj")
-
-
-def json_error_text(exc: orjson.JSONDecodeError) -> str:
-    """A JSON parse error as one line with its place, the counterpart of JavaScript's
-    ``Unexpected token } in JSON at position 9``: ``Invalid JSON: trailing comma is not
-    allowed at line 1 column 10 (position 9)`` (position is 0-based, as JavaScript's)."""
-    return f"Invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} (position {exc.pos})"
-
-
-def parse_json(text: str | bytes) -> Any:
-    """``JSON.parse``: strict JSON (no NaN/Infinity); bytes are read as UTF-8. Numbers beyond
-    64-bit integers become floats, as in JavaScript. Raises NodeError with json_error_text."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        raise NodeError(json_error_text(exc)) from None
-
-
-def _js_json_default(value: Any) -> Any:
-    """What JSON.stringify writes for values JSON has no type for: a Buffer's
-    ``{"type":"Buffer","data":[...]}``, a Date's ISO string, an empty object for a Set."""
-    if isinstance(value, (bytes, bytearray)):
-        return {"type": "Buffer", "data": list(value)}
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-        return value.isoformat(timespec="milliseconds") + "Z"
-    if isinstance(value, (set, frozenset)):
-        return {}
-    if value is UNDEFINED:
-        return None
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
-
-
-def to_json(value: Any, indent: int = 0) -> str:
-    """``JSON.stringify(value, null, indent)``: compact, or ``indent`` spaces per level with
-    ``": "`` after keys; non-ASCII kept; NaN/Infinity written as ``null``; bytes, datetimes and
-    sets as JavaScript writes Buffers, Dates and Sets. Raises TypeError/ValueError (other
-    objects, integers over 64 bits) which callers report."""
-    data = orjson.dumps(value, default=_js_json_default, option=_OPTS)
-    if not indent:
-        return data.decode()
-    return json.dumps(orjson.loads(data), indent=indent, ensure_ascii=False)
 
 
 class JsonConfig(NodeConfig):
@@ -78,29 +29,9 @@ class JsonConfig(NodeConfig):
     write the JSON string indented by 4 spaces.
     """
 
-    property: str = "payload"
-    action: str = ""
-    pretty: bool = False
-
-    @field_validator("property", mode="before")
-    @classmethod
-    def _property(cls, v: Any) -> Any:
-        return v or "payload"
-
-    @field_validator("action", mode="before")
-    @classmethod
-    def _action(cls, v: Any) -> str:
-        v = v or ""
-        if v not in ACTIONS:
-            raise ValueError(f'action must be "", "str" or "obj", not {v!r}')
-        return v
-
-    @field_validator("pretty", mode="before")
-    @classmethod
-    def _pretty(cls, v: Any) -> bool:
-        if isinstance(v, str):
-            return v.strip().lower() == "true"
-        return bool(v)
+    property: OrDefault[str] = "payload"
+    action: OrDefault[Literal["", "str", "obj"]] = ""
+    pretty: TruthyFlag = False
 
 
 @register("json", category="parser", color="#DEBD5C", inputs=1, outputs=1, icon="parser-json.svg")

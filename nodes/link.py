@@ -18,20 +18,14 @@ import asyncio
 import secrets
 from typing import Any
 
-from pydantic import field_validator
-
 from flowred import Node, NodeConfig, NodeError, clone_message, register
+from flowred.fields import EmptyDefault
 
 
 class LinkConfig(NodeConfig):
     """``links``: ids of the link nodes at the other end of the virtual wire."""
 
-    links: list[str] = []
-
-    @field_validator("links", mode="before")
-    @classmethod
-    def _links(cls, v: Any) -> Any:
-        return [] if v is None else v
+    links: EmptyDefault[list[str]] = []
 
 
 class LinkOutConfig(LinkConfig):
@@ -45,12 +39,7 @@ class LinkCallConfig(LinkConfig):
     ``timeout``: seconds to wait for the return (Node-RED writes it as a string)."""
 
     linkType: str = "static"
-    timeout: float = 30.0
-
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _timeout(cls, v: Any) -> Any:
-        return 30.0 if v in ("", None) else v
+    timeout: EmptyDefault[float] = 30.0
 
 
 @register("link in", category="common", color="#ddd", inputs=0, outputs=1)
@@ -75,17 +64,31 @@ class LinkOutNode(Node):
         super().__init__(config, flow)
         self._targets = tuple(config.links)
         self._returns = config.mode == "return"
+        self._links: tuple[Node, ...] = ()
+        self._missing = True  # some target was not running when last looked up
+
+    def _find_links(self) -> tuple[Node, ...]:
+        """The running ``link in`` nodes of ``links`` (looked up as flow.getNode does)."""
+        found = tuple(n for n in map(self.get_node, self._targets) if n is not None and n.type == "link in")
+        self._missing = len(found) != len(self._targets)
+        self._links = found
+        return found
 
     def on_input(self, msg: dict) -> None:
         if self._returns:
             self._return(msg)
             return
-        nodes = self.engine.nodes
+        links = self._links
+        # looked up again while a target is missing or was stopped (a redeploy replaced it)
+        if self._missing:
+            links = self._find_links()
+        else:
+            for target in links:
+                if target.closed:
+                    links = self._find_links()
+                    break
         first = True
-        for target_id in self._targets:
-            target = nodes.get(target_id)
-            if target is None or target.type != "link in":
-                continue
+        for target in links:
             target.receive(msg if first else clone_message(msg))
             first = False
 
@@ -97,7 +100,7 @@ class LinkOutNode(Node):
         event = stack.pop()
         if not stack:
             del msg["_linkSource"]
-        caller = self.engine.nodes.get(event.get("node")) if isinstance(event, dict) else None
+        caller = self.get_node(event.get("node")) if isinstance(event, dict) else None
         if not isinstance(caller, LinkCallNode) or not caller.return_message(event.get("id"), msg):
             self.warn("The link-call node this msg came from is no longer waiting for it")
 
@@ -128,10 +131,9 @@ class LinkCallNode(Node):
         target.receive(msg)
 
     def _target(self, ref: Any) -> Node:
-        nodes = self.engine.nodes
-        node = nodes.get(ref) if isinstance(ref, str) else None
+        node = self.get_node(ref) if isinstance(ref, str) else None
         if node is None and isinstance(ref, str) and self._dynamic:
-            named = [n for n in nodes.values() if n.type == "link in" and n.name == ref]
+            named = self.find_nodes("link in", ref)
             if len(named) > 1:
                 raise NodeError(f"multiple link-in nodes named '{ref}'")
             node = named[0] if named else None

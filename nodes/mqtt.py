@@ -11,7 +11,7 @@ import collections
 import re
 import ssl
 import uuid
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 from urllib.parse import urlsplit
 
 import aiomqtt
@@ -19,8 +19,9 @@ import orjson
 from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, NodeError, generate_id, register
-from flowred.jscompat import js_string
-from flowred.nodes.json_node import to_json
+from flowred.jscompat import js_to_string
+from flowred.nodes.common import to_json
+from flowred.fields import Integer, OrDefault, Port, Text, TrimmedText, TruthyFlag
 
 __all__ = ["MqttBrokerConfig", "MqttBrokerNode", "MqttInConfig", "MqttInNode", "MqttOutConfig", "MqttOutNode"]
 
@@ -47,11 +48,10 @@ _DISCONNECTED = {"fill": "red", "shape": "ring", "text": "disconnected"}
 # a subscription filter as the editor validates it: '#', or levels of '+' or text, '#' last
 _FILTER_RE = re.compile(r"^(#$|(\+|[^+#]*)(/(\+|[^+#]*))*(/(\+|#|[^+#]*))?$)")
 _SHARE_RE = re.compile(r"^\$share/[^#+/]+/(.*)$")
-_DATATYPES = ("auto-detect", "auto", "buffer", "utf8", "json", "base64")
 
 
 def _text(v: Any) -> str:
-    return "" if v is None else js_string(v) if not isinstance(v, str) else v
+    return "" if v is None else js_to_string(v) if not isinstance(v, str) else v
 
 
 def _flag(v: Any) -> bool:
@@ -103,7 +103,7 @@ def encode_payload(payload: Any) -> bytes | str:
         return bytes(payload)
     if isinstance(payload, (dict, list)):
         return to_json(payload)
-    return js_string(payload)
+    return js_to_string(payload)
 
 
 class MqttBrokerConfig(NodeConfig):
@@ -117,75 +117,34 @@ class MqttBrokerConfig(NodeConfig):
     connect, before a clean disconnect, and by the broker when the connection is lost.
     Credentials ``user`` and ``password``."""
 
-    broker: str = ""
-    port: int | str = 1883
-    tls: str = Field("", description="The id of a tls-config node (used with usetls).")
-    clientid: str = ""
-    autoConnect: bool = True
-    usetls: bool = False
-    verifyservercert: bool = False
-    protocolVersion: str = "4"
-    keepalive: int = 60
-    cleansession: bool = True
-    autoUnsubscribe: bool = True
-    birthTopic: str = ""
-    birthQos: str = "0"
+    broker: TrimmedText = ""
+    port: Port = 1883
+    tls: TrimmedText = Field("", description="The id of a tls-config node (used with usetls).")
+    clientid: TrimmedText = ""
+    autoConnect: TruthyFlag = True
+    usetls: TruthyFlag = False
+    verifyservercert: TruthyFlag = False
+    protocolVersion: TrimmedText = "4"
+    keepalive: Integer[int] = 60
+    cleansession: TruthyFlag = True
+    autoUnsubscribe: TruthyFlag = True
+    birthTopic: TrimmedText = ""
+    birthQos: TrimmedText = "0"
     birthRetain: Any = "false"
-    birthPayload: str = ""
+    birthPayload: TrimmedText = ""
     birthMsg: dict = {}
-    closeTopic: str = ""
-    closeQos: str = "0"
+    closeTopic: TrimmedText = ""
+    closeQos: TrimmedText = "0"
     closeRetain: Any = "false"
-    closePayload: str = ""
+    closePayload: TrimmedText = ""
     closeMsg: dict = {}
-    willTopic: str = ""
-    willQos: str = "0"
+    willTopic: TrimmedText = ""
+    willQos: TrimmedText = "0"
     willRetain: Any = "false"
-    willPayload: str = ""
+    willPayload: TrimmedText = ""
     willMsg: dict = {}
     userProps: Any = ""
     sessionExpiry: Any = ""
-
-    @field_validator("broker", "tls", "clientid", "birthTopic", "birthPayload", "closeTopic", "closePayload",
-                     "willTopic", "willPayload", mode="before")
-    @classmethod
-    def _str(cls, v: Any) -> str:
-        return _text(v).strip() if v is not None else ""
-
-    @field_validator("birthQos", "closeQos", "willQos", "protocolVersion", mode="before")
-    @classmethod
-    def _num_text(cls, v: Any) -> str:
-        return "" if v is None else str(v).strip()
-
-    @field_validator("port", mode="before")
-    @classmethod
-    def _port(cls, v: Any) -> Any:
-        if v is None or v == "":
-            return 1883
-        try:
-            port = int(str(v).strip())
-        except ValueError:
-            raise ValueError(f"port must be a number, got {v!r}") from None
-        if not 0 < port < 65536:
-            raise ValueError(f"port must be 1-65535, got {v!r}")
-        return port
-
-    @field_validator("keepalive", mode="before")
-    @classmethod
-    def _keepalive(cls, v: Any) -> Any:
-        if v is None or v == "":
-            return 60
-        try:
-            return int(float(str(v).strip()))
-        except ValueError:
-            raise ValueError(f"keepalive must be a number of seconds, got {v!r}") from None
-
-    @field_validator("autoConnect", "usetls", "verifyservercert", "cleansession", "autoUnsubscribe", mode="before")
-    @classmethod
-    def _bool(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return v == "true"
-        return bool(v) if v is not None else False
 
     @field_validator("birthMsg", "closeMsg", "willMsg", mode="before")
     @classmethod
@@ -260,7 +219,7 @@ class MqttBrokerNode(Node):
         self.birth = self._message(c.birthTopic, c.birthPayload, c.birthQos, c.birthRetain)
         self.close_message = self._message(c.closeTopic, c.closePayload, c.closeQos, c.closeRetain)
         self.will = self._message(c.willTopic, c.willPayload, c.willQos, c.willRetain)
-        reconnect = getattr(self.engine.settings, "mqttReconnectTime", None)
+        reconnect = self.setting("mqttReconnectTime")
         self.reconnect_delay = reconnect / 1000 if isinstance(reconnect, (int, float)) and reconnect > 0 \
             else RECONNECT_DELAY
         self.connected = False
@@ -294,7 +253,8 @@ class MqttBrokerNode(Node):
         if not self._users and not self.closing:
             await self.disconnect()
 
-    def _show(self, status: dict) -> None:
+    def show_status(self, status: dict) -> None:
+        """Show ``status`` on every mqtt in/out node using this broker."""
         for node in list(self._users.values()):
             node.status(status)
 
@@ -368,7 +328,7 @@ class MqttBrokerNode(Node):
         """Connect, dispatch messages until the connection ends, wait, connect again."""
         while True:
             self.connecting = True
-            self._show(_CONNECTING)
+            self.show_status(_CONNECTING)
             try:
                 client = aiomqtt.Client(self.host, self.port, **self._client_options())
             except NodeError as exc:
@@ -394,7 +354,7 @@ class MqttBrokerNode(Node):
                     self.connected = False
                     self.client = None
                     if was:
-                        self._show(_DISCONNECTED)
+                        self.show_status(_DISCONNECTED)
             self.connecting = False
             await asyncio.sleep(self.reconnect_delay)
 
@@ -403,7 +363,7 @@ class MqttBrokerNode(Node):
             if subs:
                 await client.subscribe(topic, max(s.qos for s in subs.values()))
         self.log(CONNECTED_LOG.format(broker=self.label_url))
-        self._show(_CONNECTED)
+        self.show_status(_CONNECTED)
         if self.birth:
             b = self.birth
             await client.publish(b["topic"], b["payload"], b["qos"], b["retain"])
@@ -419,7 +379,7 @@ class MqttBrokerNode(Node):
         topic = message.topic.value
         payload = message.payload
         if type(payload) is not bytes:  # received payloads are bytes; be safe with others
-            payload = bytes(payload) if isinstance(payload, (bytes, bytearray)) else js_string(payload).encode()
+            payload = bytes(payload) if isinstance(payload, (bytes, bytearray)) else js_to_string(payload).encode()
         qos, retain = message.qos, bool(message.retain)
         for sub in self._routes:
             if sub.match(topic):
@@ -479,32 +439,14 @@ class MqttInConfig(NodeConfig):
     ``rap``, ``rh``: MQTT v5 subscription options; ``inputs``: 1 for dynamic subscriptions
     (``msg.action``)."""
 
-    topic: str = ""
-    qos: str = "2"
-    datatype: str = "utf8"
-    broker: str = ""
+    topic: Text = ""
+    qos: Text = "2"
+    datatype: OrDefault[Literal["auto-detect", "auto", "buffer", "utf8", "json", "base64"]] = "utf8"
+    broker: Text = ""
     nl: Any = False
     rap: Any = True
     rh: Any = 0
     inputs: int = 0
-
-    @field_validator("topic", "broker", mode="before")
-    @classmethod
-    def _str(cls, v: Any) -> str:
-        return _text(v)
-
-    @field_validator("qos", mode="before")
-    @classmethod
-    def _qos_text(cls, v: Any) -> str:
-        return "" if v is None else str(v)
-
-    @field_validator("datatype", mode="before")
-    @classmethod
-    def _datatype(cls, v: Any) -> str:
-        v = v or "utf8"
-        if v not in _DATATYPES:
-            raise ValueError(f"datatype must be one of {', '.join(_DATATYPES)}, got {v!r}")
-        return v
 
     @field_validator("inputs", mode="before")
     @classmethod
@@ -628,7 +570,7 @@ class MqttInNode(_Client):
             broker.connect()
         elif action == "disconnect":
             await broker.disconnect()
-            broker._show(_DISCONNECTED)
+            broker.show_status(_DISCONNECTED)
         elif action == "subscribe":
             topics = msg.get("topic")
             for item in topics if isinstance(topics, list) else [topics]:
@@ -667,25 +609,15 @@ class MqttOutConfig(NodeConfig):
     (empty: ``msg.retain``); ``broker``: the mqtt-broker id. The MQTT v5 fields
     (``respTopic``, ``contentType``, ``userProps``, ``correl``, ``expiry``) are kept."""
 
-    topic: str = ""
-    qos: str = ""
+    topic: Text = ""
+    qos: TrimmedText = ""
     retain: Any = ""
-    respTopic: str = ""
-    contentType: str = ""
+    respTopic: Text = ""
+    contentType: Text = ""
     userProps: Any = ""
     correl: Any = ""
     expiry: Any = ""
-    broker: str = ""
-
-    @field_validator("topic", "broker", "respTopic", "contentType", mode="before")
-    @classmethod
-    def _str(cls, v: Any) -> str:
-        return _text(v)
-
-    @field_validator("qos", mode="before")
-    @classmethod
-    def _qos_text(cls, v: Any) -> str:
-        return "" if v is None else str(v).strip()
+    broker: Text = ""
 
 
 @register("mqtt out", category="network", color=COLOR, inputs=1, outputs=0, icon="bridge.svg")

@@ -41,10 +41,11 @@ import re
 import threading
 from typing import Any, Callable
 
-from pydantic import ValidationInfo, field_validator
+from pydantic import field_validator
 
-from flowred import (PENDING, UNDEFINED, Node, NodeConfig, NodeError, TypedValueError, clone_message,
-                     generate_id, register, to_number)
+from flowred import (PENDING, UNDEFINED, Node, NodeConfig, NodeError, clone_message,
+                     generate_id, register)
+from flowred.fields import NonNegative, Text
 
 __all__ = ["PythonFunctionConfig", "PythonFunctionNode"]
 
@@ -98,16 +99,11 @@ class PythonFunctionConfig(NodeConfig):
     10 s.
     """
 
-    func: str = "\nreturn msg"
-    outputs: int = 1
-    initialize: str = ""
-    finalize: str = ""
-    timeout: float = 0
-
-    @field_validator("func", "initialize", "finalize", mode="before")
-    @classmethod
-    def _code(cls, v: Any) -> Any:
-        return "" if v is None else v
+    func: Text = "\nreturn msg"
+    outputs: NonNegative[int] = 1
+    initialize: Text = ""
+    finalize: Text = ""
+    timeout: NonNegative[float] = 0
 
     @field_validator("func")
     @classmethod
@@ -126,19 +122,6 @@ class PythonFunctionConfig(NodeConfig):
     def _finalize_compiles(cls, v: str) -> str:
         _compile(v, "<finalize>", ())
         return v
-
-    @field_validator("outputs", "timeout", mode="before")
-    @classmethod
-    def _number(cls, v: Any, info: ValidationInfo) -> Any:
-        if v is None or v == "":
-            return 1 if info.field_name == "outputs" else 0
-        try:
-            n = to_number(v)
-        except TypedValueError:
-            raise ValueError(f"must be a number, got {v!r}") from None
-        if n < 0:
-            raise ValueError("must not be negative")
-        return n
 
 
 class _Job:

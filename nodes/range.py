@@ -5,12 +5,12 @@ As Node-RED's range node (nodes/core/function/16-range.js, 16-range.html).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from pydantic import field_validator
 
 from flowred import (UNDEFINED, Node, NodeConfig, NodeError, PropertyError, TypedValueError, get_property,
                      parse_path, register, set_property, to_number)
+from flowred.fields import Bool, Number, OrDefault
 
 
 class RangeConfig(NodeConfig):
@@ -23,31 +23,13 @@ class RangeConfig(NodeConfig):
     ``property``: the msg property read and written (default ``payload``).
     """
 
-    minin: float = 0
-    maxin: float = 0
-    minout: float = 0
-    maxout: float = 0
+    minin: Number[float] = 0
+    maxin: Number[float] = 0
+    minout: Number[float] = 0
+    maxout: Number[float] = 0
     action: str = "scale"
-    round: bool = False
-    property: str = "payload"
-
-    @field_validator("minin", "maxin", "minout", "maxout", mode="before")
-    @classmethod
-    def _number(cls, v: Any) -> Any:
-        try:
-            return to_number(v)
-        except TypedValueError as exc:
-            raise ValueError(str(exc)) from None
-
-    @field_validator("round", mode="before")
-    @classmethod
-    def _round(cls, v: Any) -> Any:
-        return False if v in (None, "") else v
-
-    @field_validator("property", mode="before")
-    @classmethod
-    def _property(cls, v: Any) -> Any:
-        return v or "payload"
+    round: Bool = False
+    property: OrDefault[str] = "payload"
 
     @field_validator("property")
     @classmethod

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import re
 from copy import deepcopy
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationInfo, field_validator
 
 from flowred import UNDEFINED, Node, NodeConfig, get_property, parse_path, register
 
 from flowred.jscompat import js_object_key, js_parse_float
+from flowred.fields import OrDefault
 
 __all__ = ["RbeConfig", "RbeNode"]
 
-FUNCS = ("rbe", "rbei", "deadband", "deadbandEq", "narrowband", "narrowbandEq")
 NO_TOPIC = "_no_topic"
 _GAP = re.compile(r"^(\d*[.]*\d*|)(%|)$")  # the editor's validation of gap
 
@@ -39,21 +39,13 @@ class RbeConfig(NodeConfig):
     ``topi`` msg property.
     """
 
-    func: str = "rbe"
+    func: OrDefault[Literal["rbe", "rbei", "deadband", "deadbandEq", "narrowband", "narrowbandEq"]] = "rbe"
     gap: str = ""
     start: str = ""
-    inout: str = "out"
+    inout: OrDefault[str] = "out"
     septopics: Any = True
     property: str = "payload"
     topi: str = "topic"
-
-    @field_validator("func", mode="before")
-    @classmethod
-    def _func(cls, v: Any) -> str:
-        v = v or "rbe"
-        if v not in FUNCS:
-            raise ValueError(f"func must be one of {', '.join(FUNCS)}, not {v!r}")
-        return v
 
     @field_validator("gap", mode="before")
     @classmethod
@@ -70,11 +62,6 @@ class RbeConfig(NodeConfig):
         if v and js_parse_float(v) is None:
             raise ValueError(f"start must be a number, not {v!r}")
         return v
-
-    @field_validator("inout", mode="before")
-    @classmethod
-    def _inout(cls, v: Any) -> Any:
-        return v or "out"
 
     @field_validator("property", "topi", mode="before")
     @classmethod

@@ -12,7 +12,8 @@ from pydantic import Field, field_validator
 from flowred import (PENDING, UNDEFINED, JsonataError, Node, NodeConfig, NodeError, compile_jsonata,
                      evaluate_jsonata, get_property, parse_path, register, set_property)
 
-from .join import js_string, js_to_number
+from flowred.jscompat import js_to_number, js_to_primitive
+from flowred.fields import OrDefault, Text
 
 
 class SortConfig(NodeConfig):
@@ -27,24 +28,14 @@ class SortConfig(NodeConfig):
     ``descending``; ``as_num``: compare the keys as numbers.
     """
 
-    order: str = "ascending"
+    order: OrDefault[str] = "ascending"
     as_num: Any = False
-    target: str = "payload"
+    target: OrDefault[str] = "payload"
     targetType: str = "seq"
-    msgKey: str = "payload"
+    msgKey: Text = "payload"
     msgKeyType: str = "elem"
-    seqKey: str = "payload"
+    seqKey: OrDefault[str] = "payload"
     seqKeyType: str = Field(default="msg", validate_default=True)
-
-    @field_validator("order", "target", "seqKey", mode="before")
-    @classmethod
-    def _or_default(cls, v: Any, info) -> Any:
-        return v or cls.model_fields[info.field_name].default
-
-    @field_validator("msgKey", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return "" if v is None else v
 
     @field_validator("seqKeyType")
     @classmethod
@@ -95,7 +86,7 @@ class SortNode(Node):
         self._as_num = bool(config.as_num)
         self._groups: dict[Any, list] = {}   # parts.id -> [count, msgs], oldest first
         self._pending_count = 0
-        self._max_pending = int(getattr(self.engine.settings, "nodeMessageBufferMaxLength", 0) or 0)
+        self._max_pending = self.setting("nodeMessageBufferMaxLength", 0)
 
     async def close(self, removed: bool) -> None:
         if self._groups:
@@ -217,15 +208,7 @@ def _strict_equal(x: Any, y: Any) -> bool:
 
 def _greater(x: Any, y: Any) -> bool:
     """JavaScript ``x > y``: strings compare as text, anything else as numbers."""
-    x, y = _primitive(x), _primitive(y)
+    x, y = js_to_primitive(x), js_to_primitive(y)
     if isinstance(x, str) and isinstance(y, str):
         return x > y
     return js_to_number(x) > js_to_number(y)
-
-
-def _primitive(v: Any) -> Any:
-    if isinstance(v, dict):
-        return "[object Object]"
-    if isinstance(v, (list, bytes, bytearray)):
-        return js_string(v)
-    return v

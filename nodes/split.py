@@ -6,36 +6,14 @@ As Node-RED's split node (nodes/core/sequence/17-split.js, 17-split.html).
 from __future__ import annotations
 
 import json
-import math
-import re
 from typing import Any, Callable
 
 from pydantic import field_validator
 
 from flowred import (PENDING, UNDEFINED, Node, NodeConfig, NodeError, all_scalar, clone_message, generate_id,
                      get_property, parse_path, register, set_property)
-
-_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "e": "e", "f": "\f", "0": "\0"}
-_ESCAPE = re.compile(r"\\([nrtef0])")
-_INT_PREFIX = re.compile(r"\s*([+-]?\d+)")
-
-
-def unescape(text: str) -> str:
-    """The escapes Node-RED's split and join accept in a separator: ``\\n \\r \\t \\f \\0``
-    (``\\e`` gives a plain ``e``, as it does in JavaScript)."""
-    return _ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], text)
-
-
-def parse_int(value: Any) -> int | None:
-    """JavaScript's ``parseInt(value)``: the leading integer of its text, None for NaN."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if math.isfinite(value) else None
-    m = _INT_PREFIX.match(str(value))
-    return int(m.group(1)) if m else None
+from flowred.nodes.common import parse_int, unescape
+from flowred.fields import OrDefault, Text
 
 
 class SplitConfig(NodeConfig):
@@ -49,23 +27,13 @@ class SplitConfig(NodeConfig):
     the key when an object is split ("" for none).
     """
 
-    splt: str = "\\n"
-    spltType: str = "str"
+    splt: Text = "\\n"
+    spltType: OrDefault[str] = "str"
     arraySplt: int = 1
     arraySpltType: str = "len"
     stream: bool | str = False
-    addname: str = ""
-    property: str = "payload"
-
-    @field_validator("splt", "addname", "property", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return "" if v is None else v
-
-    @field_validator("spltType", mode="before")
-    @classmethod
-    def _splt_type(cls, v: Any) -> Any:
-        return v or "str"
+    addname: Text = ""
+    property: Text = "payload"
 
     @field_validator("arraySplt", mode="before")
     @classmethod

@@ -4,22 +4,14 @@ As Node-RED's status node (nodes/core/common/25-status.js) and Flow.handleStatus
 """
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import field_validator
-
 from flowred import Node, NodeConfig, register
+from flowred.nodes.common import NodeScope
 
 
 class StatusConfig(NodeConfig):
     """``scope``: None (every node of the flow), a list of node ids, or ``"group"``."""
 
-    scope: list[str] | str | None = None
-
-    @field_validator("scope", mode="before")
-    @classmethod
-    def _scope(cls, v: Any) -> Any:
-        return None if v in ("", "all") else v
+    scope: NodeScope = None
 
 
 @register("status", category="common", color="#94c1d0", inputs=0, outputs=1)
@@ -30,11 +22,7 @@ class StatusNode(Node):
     Config = StatusConfig
 
     def start(self) -> None:
-        self.flow.status_nodes.append(self)
-
-    async def close(self, removed: bool) -> None:
-        if self in self.flow.status_nodes:
-            self.flow.status_nodes.remove(self)
+        self.watch("status")
 
     def on_input(self, msg: dict) -> None:
         self.send(msg)

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from flowred import (UNDEFINED, JsonataError, Node, NodeConfig, NodeError, PropertyError, TypedValueError,
                      clone_message, compile_jsonata, evaluate_jsonata, evaluate_value, generate_id, get_property,
                      parse_path, register)
-from flowred.jscompat import js_gt, js_is_number, js_gte, js_loose_equal, js_lt, js_lte, js_number, js_regex, js_string
+from flowred.jscompat import js_gt, js_is_number, js_gte, js_loose_equal, js_lt, js_lte, js_to_number, js_regex, js_to_string
+from flowred.fields import Bool, EmptyDefault, Flag, OrDefault
 
 Operator = Literal["eq", "neq", "lt", "lte", "gt", "gte", "btwn", "cont", "regex", "true", "false", "null",
                    "nnull", "istype", "empty", "nempty", "head", "tail", "index", "hask", "jsonata_exp", "else"]
@@ -32,12 +33,7 @@ class SwitchRule(BaseModel):
     vt: str | None = None
     v2: Any = None
     v2t: str | None = None
-    case: bool = False
-
-    @field_validator("case", mode="before")
-    @classmethod
-    def _case(cls, v: Any) -> bool:
-        return v is True or v == "true"
+    case: Flag = False
 
 
 class SwitchConfig(NodeConfig):
@@ -50,37 +46,17 @@ class SwitchConfig(NodeConfig):
     """
 
     property: str = "payload"
-    propertyType: str = "msg"
-    rules: list[SwitchRule] = []
+    propertyType: OrDefault[str] = "msg"
+    rules: OrDefault[list[SwitchRule]] = []
     checkall: str = "true"
-    repair: bool = False
-    outputs: int = 1
-
-    @field_validator("propertyType", mode="before")
-    @classmethod
-    def _property_type(cls, v: Any) -> Any:
-        return v or "msg"
-
-    @field_validator("rules", mode="before")
-    @classmethod
-    def _rules(cls, v: Any) -> Any:
-        return v or []
+    repair: Bool = False
+    outputs: EmptyDefault[int] = 1
 
     @field_validator("checkall", mode="before")
     @classmethod
     def _checkall(cls, v: Any) -> str:
         # Node-RED compares ``checkall == "false"``: only that text stops at the first match
         return v if isinstance(v, str) and v else "true"
-
-    @field_validator("repair", mode="before")
-    @classmethod
-    def _repair(cls, v: Any) -> Any:
-        return False if v in (None, "") else v
-
-    @field_validator("outputs", mode="before")
-    @classmethod
-    def _outputs(cls, v: Any) -> Any:
-        return 1 if v in (None, "") else v
 
 
 _SEQUENCE_OPS = {"head", "tail", "index"}
@@ -102,7 +78,7 @@ def _is_json(a: Any) -> bool:
     if a is UNDEFINED:
         return False
     try:
-        json.loads(js_string(a), parse_constant=_reject)
+        json.loads(js_to_string(a), parse_constant=_reject)
     except ValueError:
         return False
     return True
@@ -149,7 +125,7 @@ def _parts(msg: dict) -> dict:
 
 
 def _regex_match(a: Any, b: Any, case: bool) -> bool:
-    return js_regex(js_string(b), "i" if case else "").search(js_string(a)) is not None
+    return js_regex(js_to_string(b), "i" if case else "").search(js_to_string(a)) is not None
 
 
 OPERATORS: dict[str, Callable[[Any, Any, Any, bool, dict], bool]] = {
@@ -160,7 +136,7 @@ OPERATORS: dict[str, Callable[[Any, Any, Any, bool, dict], bool]] = {
     "gt": lambda a, b, c, case, msg: js_gt(a, b),
     "gte": lambda a, b, c, case, msg: js_gte(a, b),
     "btwn": lambda a, b, c, case, msg: (js_gte(a, b) and js_lte(a, c)) or (js_lte(a, b) and js_gte(a, c)),
-    "cont": lambda a, b, c, case, msg: js_string(b) in js_string(a),
+    "cont": lambda a, b, c, case, msg: js_to_string(b) in js_to_string(a),
     "regex": lambda a, b, c, case, msg: _regex_match(a, b, case),
     "true": lambda a, b, c, case, msg: a is True,
     "false": lambda a, b, c, case, msg: a is False,
@@ -169,13 +145,13 @@ OPERATORS: dict[str, Callable[[Any, Any, Any, bool, dict], bool]] = {
     "empty": lambda a, b, c, case, msg: _empty(a) is True,
     "nempty": lambda a, b, c, case, msg: _empty(a) is False,
     "istype": lambda a, b, c, case, msg: _is_type(a, b),
-    "head": lambda a, b, c, case, msg: js_lt(_parts(msg).get("index", UNDEFINED), js_number(b)),
-    "tail": lambda a, b, c, case, msg: js_lte(js_number(_parts(msg).get("count", UNDEFINED)) - js_number(b),
+    "head": lambda a, b, c, case, msg: js_lt(_parts(msg).get("index", UNDEFINED), js_to_number(b)),
+    "tail": lambda a, b, c, case, msg: js_lte(js_to_number(_parts(msg).get("count", UNDEFINED)) - js_to_number(b),
                                               _parts(msg).get("index", UNDEFINED)),
-    "index": lambda a, b, c, case, msg: js_lte(js_number(b), _parts(msg).get("index", UNDEFINED))
-                                        and js_lte(_parts(msg).get("index", UNDEFINED), js_number(c)),
+    "index": lambda a, b, c, case, msg: js_lte(js_to_number(b), _parts(msg).get("index", UNDEFINED))
+                                        and js_lte(_parts(msg).get("index", UNDEFINED), js_to_number(c)),
     "hask": lambda a, b, c, case, msg: a is not None and a is not UNDEFINED and not isinstance(b, (dict, list))
-                                       and b is not None and _has_own(a, js_string(b)),
+                                       and b is not None and _has_own(a, js_to_string(b)),
     "jsonata_exp": lambda a, b, c, case, msg: b is True,
 }
 
@@ -238,7 +214,7 @@ class SwitchNode(Node):
         self._property = self._property_getter(config.property, config.propertyType)
         self._rules = [self._compile(r) for r in config.rules]
         self._needs_count = config.repair or any(r.t == "tail" for r in config.rules)
-        self._max_kept = int(getattr(self.engine.settings, "nodeMessageBufferMaxLength", 0) or 0)
+        self._max_kept = self.setting("nodeMessageBufferMaxLength", 0)
         self._pending_in: dict[Any, dict] = {}
         self._pending_out: dict[Any, list[list]] = {}
         self._pending_count = 0
@@ -296,7 +272,7 @@ class SwitchNode(Node):
         if not present and rule_t != "istype":
             value = UNDEFINED
         if not vt:
-            vt = "str" if js_number(value) != js_number(value) else "num"
+            vt = "str" if js_to_number(value) != js_to_number(value) else "num"
         if rule_t == "istype":
             return _const(value)
         if vt in ("json", "null"):
@@ -304,11 +280,11 @@ class SwitchNode(Node):
         if vt == "prev":
             return lambda msg: self._previous
         if vt == "num":
-            return _const(js_number(value))
+            return _const(js_to_number(value))
         if vt == "str":
-            return _const(js_string(value))
+            return _const(js_to_string(value))
         if vt == "bool":
-            return _const(value if isinstance(value, bool) else js_string(value).lower() == "true")
+            return _const(value if isinstance(value, bool) else js_to_string(value).lower() == "true")
         if vt == "jsonata":
             expr = self._jsonata(value)
             if expr is None:

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import codecs
 import collections
-import re
 import ssl
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, NodeError, UNDEFINED, clone_message, generate_id, register
-from flowred.jscompat import js_string
+from flowred.jscompat import js_to_string
+from flowred.nodes.common import b64decode, unescape_controls
+from flowred.fields import EmptyDefault, Flag, OptionalPort, Port, Text
 
-__all__ = ["TcpInConfig", "TcpInNode", "TcpOutConfig", "TcpOutNode", "TcpRequestConfig", "TcpRequestNode", "port_number", "b64decode"]
+__all__ = ["TcpInConfig", "TcpInNode", "TcpOutConfig", "TcpOutNode", "TcpRequestConfig", "TcpRequestNode"]
 
 COLOR = "Silver"
 ICON = "bridge-dash.svg"
@@ -48,37 +48,6 @@ def _connections(count: int) -> str:
     return f"{count} connection" if count == 1 else f"{count} connections"
 
 
-def port_number(v: Any, required: bool) -> Any:
-    """A port setting as an int 0-65535, or "" when empty and not ``required``. Raises ValueError."""
-    if v is None or (isinstance(v, str) and not v.strip()):
-        if required:
-            raise ValueError("port is required")
-        return ""
-    try:
-        port = int(str(v).strip())
-    except ValueError:
-        raise ValueError(f"port must be a number, got {v!r}") from None
-    if not 0 <= port <= 65535:
-        raise ValueError(f"port must be 0-65535, got {v!r}")
-    return port
-
-
-def _unescape(text: str) -> str:
-    return text.replace("\\n", "\n").replace("\\r", "\r").replace("\\t", "\t")
-
-
-def b64decode(text: str) -> bytes:
-    """Node.js ``Buffer.from(text, "base64")``: lenient, characters outside the alphabet are
-    skipped, padding is optional, URL-safe letters are accepted."""
-    cleaned = re.sub(r"[^A-Za-z0-9+/_-]", "", text).replace("-", "+").replace("_", "/")
-    if len(cleaned) % 4 == 1:  # a lone last character holds no whole byte
-        cleaned = cleaned[:-1]
-    try:
-        return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4))
-    except (binascii.Error, ValueError):
-        return b""
-
-
 def _to_bytes(payload: Any, b64: bool) -> bytes:
     """What the tcp out node writes: bytes as they are, a string decoded from base64 when
     asked, anything else as JavaScript's ``String(payload)`` in UTF-8."""
@@ -89,7 +58,7 @@ def _to_bytes(payload: Any, b64: bool) -> bytes:
         return bytes(payload)
     if t is str:
         return b64decode(payload) if b64 else payload.encode()
-    return js_string(payload).encode()
+    return js_to_string(payload).encode()
 
 
 def _peer(writer: asyncio.StreamWriter) -> tuple[str | None, int | None]:
@@ -142,7 +111,7 @@ async def _stop_handlers(handlers: set[asyncio.Task], server: asyncio.AbstractSe
 
 
 def _reconnect_time(node: Node) -> float:
-    ms = getattr(node.engine.settings, "socketReconnectTime", None)
+    ms = node.setting("socketReconnectTime")
     try:
         return float(ms) / 1000 if ms else RECONNECT_TIME
     except (TypeError, ValueError):
@@ -160,15 +129,15 @@ class TcpInConfig(NodeConfig):
     ``tls``: a tls-config node id. ``base64`` is deprecated and unused."""
 
     server: str = "server"
-    host: str = ""
-    port: Any = Field(..., description="The port to listen on or connect to.")
+    host: Text = ""
+    port: Port = Field(..., description="The port to listen on or connect to.")
     datamode: str = "stream"
-    datatype: str = "buffer"
-    newline: str = ""
-    topic: str = ""
-    trim: bool = False
-    base64: bool = False
-    tls: str = ""
+    datatype: EmptyDefault[Literal["buffer", "utf8", "base64"]] = "buffer"
+    newline: Text = ""
+    topic: Text = ""
+    trim: Flag = False
+    base64: Flag = False
+    tls: Text = ""
 
     @field_validator("server", mode="before")
     @classmethod
@@ -177,34 +146,10 @@ class TcpInConfig(NodeConfig):
             return "server" if v else "client"
         return "server" if v in (None, "", "server") else "client"
 
-    @field_validator("port", mode="before")
-    @classmethod
-    def _port(cls, v: Any) -> Any:
-        return port_number(v, True)
-
-    @field_validator("host", "newline", "topic", "tls", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> str:
-        return "" if v is None else str(v)
-
     @field_validator("datamode", mode="before")
     @classmethod
     def _mode(cls, v: Any) -> str:
         return "single" if v == "single" else "stream"
-
-    @field_validator("datatype", mode="before")
-    @classmethod
-    def _type(cls, v: Any) -> str:
-        if v in (None, ""):
-            return "buffer"
-        if v not in ("buffer", "utf8", "base64"):
-            raise ValueError(f"datatype must be buffer, utf8 or base64, got {v!r}")
-        return v
-
-    @field_validator("trim", "base64", mode="before")
-    @classmethod
-    def _bool(cls, v: Any) -> bool:
-        return v is True or v == "true"
 
 
 class _Receiver:
@@ -290,7 +235,7 @@ class TcpInNode(Node):
 
     def __init__(self, config: TcpInConfig, flow) -> None:
         super().__init__(config, flow)
-        self.newline = _unescape(config.newline)
+        self.newline = unescape_controls(config.newline)
         self._server: asyncio.AbstractServer | None = None
         self._task: asyncio.Task | None = None
         self._conns: dict[str, asyncio.StreamWriter] = {}
@@ -421,36 +366,12 @@ class TcpOutConfig(NodeConfig):
     by ``msg._session``). ``base64``: decode a string payload from base64 first. ``end``:
     close the connection after each msg (client and server). ``tls``: a tls-config node id."""
 
-    host: str = ""
-    port: Any = ""
-    beserver: str = "client"
-    base64: bool = False
-    end: bool = False
-    tls: str = ""
-
-    @field_validator("beserver", mode="before")
-    @classmethod
-    def _mode(cls, v: Any) -> str:
-        if v in (None, "", "client"):
-            return "client"
-        if v not in ("server", "reply"):
-            raise ValueError(f"beserver must be client, server or reply, got {v!r}")
-        return v
-
-    @field_validator("port", mode="before")
-    @classmethod
-    def _port(cls, v: Any) -> Any:
-        return port_number(v, False)
-
-    @field_validator("host", "tls", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> str:
-        return "" if v is None else str(v)
-
-    @field_validator("base64", "end", mode="before")
-    @classmethod
-    def _bool(cls, v: Any) -> bool:
-        return v is True or v == "true"
+    host: Text = ""
+    port: OptionalPort = ""
+    beserver: EmptyDefault[Literal["client", "server", "reply"]] = "client"
+    base64: Flag = False
+    end: Flag = False
+    tls: Text = ""
 
 
 @register("tcp out", category="network", color=COLOR, inputs=1, outputs=0, icon=ICON)
@@ -625,43 +546,19 @@ class TcpRequestConfig(NodeConfig):
     ``"string"``. ``newline``/``trim``: with ``sit`` and strings, split at ``newline`` and
     re-attach it when ``trim``. ``tls``: a tls-config node id."""
 
-    server: str = ""
-    port: Any = ""
-    out: str = "time"
+    server: Text = ""
+    port: OptionalPort = ""
+    out: EmptyDefault[Literal["time", "char", "count", "sit", "immed"]] = "time"
     ret: str = "buffer"
-    splitc: str = "0"
-    newline: str = ""
-    trim: bool = False
-    tls: str = ""
-
-    @field_validator("port", mode="before")
-    @classmethod
-    def _port(cls, v: Any) -> Any:
-        return port_number(v, False)
-
-    @field_validator("out", mode="before")
-    @classmethod
-    def _out(cls, v: Any) -> str:
-        if v in (None, ""):
-            return "time"
-        if v not in ("time", "char", "count", "sit", "immed"):
-            raise ValueError(f"out must be time, char, count, sit or immed, got {v!r}")
-        return v
+    splitc: Text = "0"
+    newline: Text = ""
+    trim: Flag = False
+    tls: Text = ""
 
     @field_validator("ret", mode="before")
     @classmethod
     def _ret(cls, v: Any) -> str:
         return "string" if v == "string" else "buffer"
-
-    @field_validator("server", "splitc", "newline", "tls", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> str:
-        return "" if v is None else str(v)
-
-    @field_validator("trim", mode="before")
-    @classmethod
-    def _bool(cls, v: Any) -> bool:
-        return v is True or v == "true"
 
 
 _ESCAPES = {"\\n": 0x0A, "\\r": 0x0D, "\\t": 0x09, "\\e": 0x1B, "\\f": 0x0C, "\\0": 0x00}
@@ -739,7 +636,7 @@ class TcpRequestNode(Node):
         else:
             self.splitc = _number(config.splitc)
         self.immediate = out == "immed"
-        self.newline = _unescape(config.newline)
+        self.newline = unescape_controls(config.newline)
         self._clients: dict[str, _Client] = {}
         self._last_id: str | None = None
 
@@ -748,7 +645,7 @@ class TcpRequestNode(Node):
         payload = msg.get("payload", UNDEFINED)
         if payload is not UNDEFINED and type(payload) not in (bytes, str):
             msg["payload"] = payload = (bytes(payload) if isinstance(payload, (bytearray, memoryview))
-                                        else js_string(payload))
+                                        else js_to_string(payload))
         host = cfg.server or msg.get("host")
         port = cfg.port or msg.get("port")
         if self.out == "sit" and msg.get("reset"):
@@ -762,8 +659,8 @@ class TcpRequestNode(Node):
             self.status({"fill": "green", "shape": "dot" if count else "ring", "text": _connections(count)})
             if "payload" not in msg:
                 return
-        key = f"{js_string(host) if host is not None else 'undefined'}:" \
-              f"{js_string(port) if port is not None else 'undefined'}"
+        key = f"{js_to_string(host) if host is not None else 'undefined'}:" \
+              f"{js_to_string(port) if port is not None else 'undefined'}"
         if key != self._last_id:
             self.status({})
             self._last_id = key

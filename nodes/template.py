@@ -6,7 +6,7 @@ pystache in place of mustache.js and values written as JavaScript's ``String()``
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from pydantic import ValidationInfo, field_validator
 from pystache.context import ContextStack, KeyNotFoundError
@@ -15,9 +15,8 @@ from pystache.renderengine import RenderEngine
 
 from flowred import UNDEFINED, Node, NodeConfig, NodeError, register, set_msg_property
 from flowred.context import parse_context_key
-from flowred.encode import js_number
-
-from .json_node import parse_json
+from flowred.nodes.common import mustache_text, parse_json
+from flowred.fields import OrDefault
 
 try:
     import yaml
@@ -44,27 +43,6 @@ class _JsObject(dict):
 _EMPTY_OBJECT = _JsObject()
 
 
-def js_string(value: Any) -> str:
-    """JavaScript's ``String(value)`` as mustache.js writes a value: null/undefined as ``""``,
-    ``true``/``false``, numbers as JavaScript prints them, arrays joined by commas, objects as
-    ``[object Object]``, bytes (a Buffer) as UTF-8 text."""
-    if value is None or value is UNDEFINED:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return js_number(value)
-    if isinstance(value, (list, tuple)):
-        return ",".join(js_string(v) for v in value)
-    if isinstance(value, dict):
-        return "[object Object]"
-    if isinstance(value, (bytes, bytearray)):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
 def _escape_html(text: str) -> str:
     return text.translate(_HTML_ESCAPES)
 
@@ -86,33 +64,12 @@ class TemplateConfig(NodeConfig):
     (parsed, needs PyYAML). ``format`` only chooses the editor's syntax highlighting.
     """
 
-    field: str = "payload"
-    fieldType: str = "msg"
+    field: OrDefault[str] = "payload"
+    fieldType: OrDefault[Literal["msg", "flow", "global"]] = "msg"
     format: str = "handlebars"
-    syntax: str = "mustache"
+    syntax: OrDefault[Literal["mustache", "plain"]] = "mustache"
     template: str = "This is the payload: {{payload}} !"
     output: str = "str"
-
-    @field_validator("field", mode="before")
-    @classmethod
-    def _field(cls, v: Any) -> Any:
-        return v or "payload"
-
-    @field_validator("fieldType", mode="before")
-    @classmethod
-    def _field_type(cls, v: Any) -> str:
-        v = v or "msg"
-        if v not in ("msg", "flow", "global"):
-            raise ValueError(f'fieldType must be "msg", "flow" or "global", not {v!r}')
-        return v
-
-    @field_validator("syntax", mode="before")
-    @classmethod
-    def _syntax(cls, v: Any) -> str:
-        v = v or "mustache"
-        if v not in ("mustache", "plain"):
-            raise ValueError(f'syntax must be "mustache" or "plain", not {v!r}')
-        return v
 
     @field_validator("template", mode="before")
     @classmethod
@@ -164,7 +121,7 @@ class TemplateNode(Node):
         self._tokens: dict[str, tuple] = {}
         self._msg: dict = {}
         self._engine = RenderEngine(literal=str, escape=_escape_html, resolve_context=self._lookup,
-                                    resolve_partial=lambda name: "", to_str=js_string)
+                                    resolve_partial=lambda name: "", to_str=mustache_text)
         self._json_strings = config.output == "json"
 
     def on_input(self, msg: dict) -> None:

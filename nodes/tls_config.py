@@ -10,11 +10,12 @@ import os
 import ssl
 import tempfile
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from flowred import Node, NodeConfig, NodeError, register
+from flowred.fields import OrDefault, TrimmedText
 
 __all__ = ["TlsConfig", "TlsConfigNode"]
 
@@ -28,31 +29,20 @@ class TlsConfig(NodeConfig):
     file ``p12``, or the credential ``p12data`` in base64). ``passphrase`` (credential) opens
     the key."""
 
-    certType: Literal["files", "env", "pfx"] = Field("files", description="Where the certificates come from.")
-    cert: str = Field("", description="Path of the certificate (PEM).")
-    key: str = Field("", description="Path of the private key (PEM).")
-    ca: str = Field("", description="Path of the CA certificate(s) to trust in place of the system's (PEM).")
-    p12: str = Field("", description="Path of a PKCS#12 (.pfx/.p12) file (certType pfx).")
-    certEnv: str = Field("", description="Environment variable holding the certificate (certType env).")
-    keyEnv: str = Field("", description="Environment variable holding the private key (certType env).")
-    caEnv: str = Field("", description="Environment variable holding the CA certificate(s) (certType env).")
+    certType: OrDefault[Literal["files", "env", "pfx"]] = Field("files", description="Where the certificates come from.")
+    cert: TrimmedText = Field("", description="Path of the certificate (PEM).")
+    key: TrimmedText = Field("", description="Path of the private key (PEM).")
+    ca: TrimmedText = Field("", description="Path of the CA certificate(s) to trust in place of the system's (PEM).")
+    p12: TrimmedText = Field("", description="Path of a PKCS#12 (.pfx/.p12) file (certType pfx).")
+    certEnv: TrimmedText = Field("", description="Environment variable holding the certificate (certType env).")
+    keyEnv: TrimmedText = Field("", description="Environment variable holding the private key (certType env).")
+    caEnv: TrimmedText = Field("", description="Environment variable holding the CA certificate(s) (certType env).")
     certname: str = Field("", description="Name of the uploaded certificate (shown only).")
     keyname: str = Field("", description="Name of the uploaded private key (shown only).")
     caname: str = Field("", description="Name of the uploaded CA certificate (shown only).")
-    servername: str = Field("", description="Server name for SNI and certificate checks, when not the URL's host.")
-    alpnprotocol: str = Field("", description="The ALPN protocol to offer, e.g. h2 or http/1.1.")
+    servername: TrimmedText = Field("", description="Server name for SNI and certificate checks, when not the URL's host.")
+    alpnprotocol: TrimmedText = Field("", description="The ALPN protocol to offer, e.g. h2 or http/1.1.")
     verifyservercert: bool = Field(True, description="Verify the server's certificate (off accepts any).")
-
-    @field_validator("certType", mode="before")
-    @classmethod
-    def _cert_type(cls, v: Any) -> Any:
-        return v or "files"
-
-    @field_validator("cert", "key", "ca", "p12", "certEnv", "keyEnv", "caEnv", "servername", "alpnprotocol",
-                     mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> Any:
-        return "" if v is None else str(v).strip()
 
 
 @register("tls-config", category="config", config_node=True, inputs=0, outputs=0, label="TLS config",

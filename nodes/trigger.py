@@ -16,9 +16,10 @@ from pystache.renderengine import RenderEngine
 from flowred import (Node, NodeConfig, clone_message, evaluate_value, get_property, parse_path,
                      register, to_number)
 
-from flowred.jscompat import js_object_key, js_parse_float, js_string, js_truthy
+from flowred.jscompat import js_object_key, js_parse_float, js_to_string, js_truthy
+from flowred.fields import EmptyDefault, Flag
 
-__all__ = ["TriggerConfig", "TriggerNode", "js_string"]
+__all__ = ["TriggerConfig", "TriggerNode"]
 
 UNITS_MS = {"ms": 1, "s": 1000, "min": 60_000, "hr": 3_600_000}
 VALUE_TYPES = {"str", "num", "bool", "json", "bin", "date", "env", "flow", "global", "msg", "jsonata", "re",
@@ -50,13 +51,13 @@ class TriggerConfig(NodeConfig):
     op1type: str = "val"
     op2type: str = "val"
     duration: float = 250
-    extend: bool = False
-    overrideDelay: bool = False
-    units: str = "ms"
-    reset: str = ""
-    bytopic: str = "all"
+    extend: Flag = False
+    overrideDelay: Flag = False
+    units: EmptyDefault[str] = "ms"
+    reset: EmptyDefault[str] = ""
+    bytopic: EmptyDefault[str] = "all"
     topic: str = "topic"
-    outputs: int = 1
+    outputs: EmptyDefault[int] = 1
 
     @field_validator("op1", mode="before")
     @classmethod
@@ -92,27 +93,12 @@ class TriggerConfig(NodeConfig):
         n = js_parse_float(v)
         return 250 if n is None else n
 
-    @field_validator("extend", "overrideDelay", mode="before")
-    @classmethod
-    def _flag(cls, v: Any) -> bool:
-        return v is True or v == "true"
-
-    @field_validator("units", "bytopic", "reset", mode="before")
-    @classmethod
-    def _text(cls, v: Any, info: ValidationInfo) -> Any:
-        return cls.model_fields[info.field_name].default if v in (None, "") else v
-
     @field_validator("topic", mode="before")
     @classmethod
     def _topic(cls, v: Any) -> str:
         v = v or "topic"
         parse_path(v[4:] if v.startswith("msg.") else v)
         return v
-
-    @field_validator("outputs", mode="before")
-    @classmethod
-    def _outputs(cls, v: Any) -> Any:
-        return 1 if v in (None, "") else v
 
 
 class _Topic:
@@ -216,7 +202,7 @@ class TriggerNode(Node):
 
     def _is_reset_payload(self, msg: dict) -> bool:
         payload = msg.get("payload")
-        return "payload" in msg and payload is not None and js_string(payload) == self.reset_value
+        return "payload" in msg and payload is not None and js_to_string(payload) == self.reset_value
 
     def _trigger(self, msg: dict, topic: str, state: _Topic | None, delay: float) -> None:
         """First msg of a trigger (or of each repeat cycle): evaluate both payloads, start the
@@ -319,7 +305,7 @@ def _legacy_type(vtype: str, value: Any) -> tuple[str, Any]:
 
 def _mustache_text(value: Any) -> str:
     """A tag's value as mustache.js writes it: null as nothing, else ``String(value)``."""
-    return "" if value is None else js_string(value)
+    return "" if value is None else js_to_string(value)
 
 
 def _lookup(stack: ContextStack, name: str) -> Any:

@@ -11,13 +11,14 @@ import errno
 import ipaddress
 import socket
 import struct
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, NodeError, register
-from flowred.jscompat import js_string
-from flowred.nodes.tcp import b64decode, port_number
+from flowred.jscompat import js_to_string
+from flowred.nodes.common import b64decode
+from flowred.fields import EmptyDefault, Flag, OptionalPort, Port, TrimmedText
 
 __all__ = ["UdpInConfig", "UdpInNode", "UdpOutConfig", "UdpOutNode"]
 
@@ -41,10 +42,6 @@ _in_use: dict[int, "_Listener"] = {}
 
 def _code(exc: OSError) -> str:
     return errno.errorcode.get(exc.errno, str(exc)) if exc.errno else str(exc)
-
-
-def _text(v: Any) -> str:
-    return "" if v is None else str(v).strip()
 
 
 def _ipv(v: Any) -> str:
@@ -110,17 +107,12 @@ class UdpInConfig(NodeConfig):
     address or an interface name; empty: any). ``datatype``: ``"buffer"``, ``"utf8"`` or
     ``"base64"``."""
 
-    iface: str = ""
-    port: Any = ""
+    iface: TrimmedText = ""
+    port: Port = Field(..., description="The port to listen on.")
     ipv: str = "udp4"
     multicast: str = "false"
-    group: str = ""
-    datatype: str = "buffer"
-
-    @field_validator("port", mode="before")
-    @classmethod
-    def _port(cls, v: Any) -> Any:
-        return port_number(v, True)
+    group: TrimmedText = ""
+    datatype: EmptyDefault[Literal["buffer", "utf8", "base64"]] = "buffer"
 
     @field_validator("ipv", mode="before")
     @classmethod
@@ -131,20 +123,6 @@ class UdpInConfig(NodeConfig):
     @classmethod
     def _multicast(cls, v: Any) -> str:
         return "true" if v is True or v == "true" else "false"
-
-    @field_validator("iface", "group", mode="before")
-    @classmethod
-    def _str(cls, v: Any) -> str:
-        return _text(v)
-
-    @field_validator("datatype", mode="before")
-    @classmethod
-    def _type(cls, v: Any) -> str:
-        if v in (None, ""):
-            return "buffer"
-        if v not in ("buffer", "utf8", "base64"):
-            raise ValueError(f"datatype must be buffer, utf8 or base64, got {v!r}")
-        return v
 
 
 @register("udp in", category="network", color=COLOR, inputs=0, outputs=1, icon=ICON)
@@ -261,28 +239,18 @@ class UdpOutConfig(NodeConfig):
     (unicast), ``"broad"`` (broadcast allowed) or ``"multi"`` (``addr`` is a multicast group,
     sent on the interface ``iface``)."""
 
-    addr: str = ""
-    iface: str = ""
-    port: Any = ""
+    addr: TrimmedText = ""
+    iface: TrimmedText = ""
+    port: OptionalPort = ""
     ipv: str = "udp4"
-    outport: Any = ""
-    base64: bool = False
+    outport: OptionalPort = ""
+    base64: Flag = False
     multicast: str = "false"
-
-    @field_validator("port", "outport", mode="before")
-    @classmethod
-    def _port(cls, v: Any) -> Any:
-        return port_number(v, False)
 
     @field_validator("ipv", mode="before")
     @classmethod
     def _ip_version(cls, v: Any) -> str:
         return _ipv(v)
-
-    @field_validator("addr", "iface", mode="before")
-    @classmethod
-    def _str(cls, v: Any) -> str:
-        return _text(v)
 
     @field_validator("multicast", mode="before")
     @classmethod
@@ -292,11 +260,6 @@ class UdpOutConfig(NodeConfig):
         if v not in ("broad", "multi"):
             raise ValueError(f"multicast must be false, broad or multi, got {v!r}")
         return v
-
-    @field_validator("base64", mode="before")
-    @classmethod
-    def _bool(cls, v: Any) -> bool:
-        return v is True or v == "true"
 
 
 @register("udp out", category="network", color=COLOR, inputs=1, outputs=0, icon=ICON)
@@ -390,7 +353,7 @@ class UdpOutNode(Node):
         elif isinstance(payload, (bytes, bytearray, memoryview)):
             data = bytes(payload)
         else:
-            data = js_string(payload).encode()
+            data = js_to_string(payload).encode()
         host = str(addr)
         loop = asyncio.get_running_loop()
         try:

@@ -9,11 +9,9 @@ import asyncio
 import json
 import os
 import stat as _stat
-from typing import Any
-
-from pydantic import field_validator
 
 from flowred import Node, NodeConfig, register
+from flowred.fields import Text, TruthyFlag
 
 __all__ = ["WatchConfig", "WatchNode"]
 
@@ -30,21 +28,9 @@ class WatchConfig(NodeConfig):
     list above) is supported.
     """
 
-    files: str = ""
-    recursive: bool = False
-    filesType: str = "str"
-
-    @field_validator("files", "filesType", mode="before")
-    @classmethod
-    def _str(cls, v: Any) -> str:
-        return "" if v is None else str(v)
-
-    @field_validator("recursive", mode="before")
-    @classmethod
-    def _recursive(cls, v: Any) -> bool:
-        if isinstance(v, str):
-            return v.strip().lower() == "true"
-        return bool(v)
+    files: Text = ""
+    recursive: TruthyFlag = False
+    filesType: Text = "str"
 
 
 def _file_type(st: os.stat_result | None) -> str:

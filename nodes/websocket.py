@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from typing import Any, Callable
+from typing import Any
 
 import aiohttp
 import orjson
@@ -16,8 +16,9 @@ from aiohttp import web
 from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, NodeError, clone_message, generate_id, register
-from flowred.jscompat import js_string
-from flowred.nodes.json_node import to_json
+from flowred.jscompat import js_to_string
+from flowred.nodes.common import to_json
+from flowred.fields import OrDefault, Text, TrimmedText
 
 __all__ = ["WebSocketListenerConfig", "WebSocketListenerNode", "WebSocketClientConfig", "WebSocketClientNode",
            "WebSocketInOutConfig", "WebSocketInNode", "WebSocketOutNode"]
@@ -32,9 +33,6 @@ MISSING_CONF = "Missing server configuration"
 DUPLICATE_PATH = "Cannot have two WebSocket listeners on the same path: {path}"
 
 _DISCONNECTED = {"fill": "red", "shape": "ring", "text": "disconnected"}
-
-# websocket-listener paths in use, per engine: {(id(engine), path): node}
-_listeners: dict[tuple[int, str], "WebSocketListenerNode"] = {}
 
 
 def _wholemsg(v: Any) -> str:
@@ -76,11 +74,11 @@ class WebSocketClientConfig(NodeConfig):
     ``env`` the environment variable named by ``valueValue``, else is the value)."""
 
     path: str = ""
-    tls: str = Field("", description="The id of the tls-config config node for wss:// URLs.")
+    tls: TrimmedText = Field("", description="The id of the tls-config config node for wss:// URLs.")
     wholemsg: str = "false"
     hb: str = ""
-    subprotocol: str = ""
-    headers: list[dict] = []
+    subprotocol: TrimmedText = ""
+    headers: OrDefault[list[dict]] = []
 
     @field_validator("path", mode="before")
     @classmethod
@@ -107,28 +105,13 @@ class WebSocketClientConfig(NodeConfig):
                 raise ValueError(f"hb must be a number of seconds, got {v!r}") from None
         return text
 
-    @field_validator("tls", "subprotocol", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> str:
-        return "" if v is None else str(v).strip()
-
-    @field_validator("headers", mode="before")
-    @classmethod
-    def _headers(cls, v: Any) -> Any:
-        return v or []
-
 
 class WebSocketInOutConfig(NodeConfig):
     """``server``: a websocket-listener id; ``client``: a websocket-client id (used when set)."""
 
-    server: str = Field("", description="The id of the websocket-listener config node (listen on a path).")
-    client: str = Field("", description="The id of the websocket-client config node (connect to a URL); "
+    server: Text = Field("", description="The id of the websocket-listener config node (listen on a path).")
+    client: Text = Field("", description="The id of the websocket-client config node (connect to a URL); "
                                         "used when set.")
-
-    @field_validator("server", "client", mode="before")
-    @classmethod
-    def _text(cls, v: Any) -> str:
-        return "" if v is None else str(v)
 
 
 class _Peer:
@@ -282,22 +265,14 @@ class WebSocketListenerNode(_Endpoint):
         super().__init__(config, flow)
         path = config.path
         self.route_path = "/" + path.lstrip("/")
-        self._key = (id(self.engine), self.route_path.rstrip("/") or "/")
-        self._remove: Callable[[], None] | None = None
 
     def start(self) -> None:
-        if self._key in _listeners:
+        # one listener per path (removed on close), as Node-RED's listenerNodes
+        if self.add_http_route("GET", self.route_path, self._serve, exclusive=True) is None:
             self.error(DUPLICATE_PATH.format(path=self.config.path))
-            return
-        _listeners[self._key] = self
-        self._remove = self.engine.http_routes.add("GET", self.route_path, self._serve)
 
     async def close(self, removed: bool) -> None:
         self._watchers.clear()
-        if self._remove is not None:
-            self._remove()
-            self._remove = None
-            _listeners.pop(self._key, None)
         self._inputs.clear()
         await self._stop_peers()
 
@@ -380,7 +355,7 @@ class WebSocketClientNode(_Endpoint):
             else:
                 value = value_type
             if name:
-                headers[str(name)] = js_string(value) if value is not None else ""
+                headers[str(name)] = js_to_string(value) if value is not None else ""
         self._headers = headers
         self._session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(), trust_env=False)
         self._task = asyncio.get_running_loop().create_task(self._keep_connected())
@@ -555,7 +530,7 @@ class WebSocketOutNode(_InOut):
             elif payload is None or t is dict or t is list or isinstance(payload, (dict, list)):
                 data = to_json(payload)
             else:
-                data = js_string(payload)
+                data = js_to_string(payload)
         else:
             return
         if not data:

@@ -4,6 +4,8 @@ A node module subclasses ``Node``, describes its configuration with a ``NodeConf
 model and registers itself with ``@register("<Node-RED type string>")``.
 """
 from .config import NodeConfig, TabConfig, TypedValue
+from .fields import (Bool, EmptyDefault, Flag, Integer, NonNegative, Number, OptionalPort, OrDefault, Port, Text,
+                     TrimmedText, TruthyFlag)
 from .ids import generate_id
 from .jsonata import JsonataError, compile_jsonata, evaluate_jsonata
 from .node import PENDING, Node, NodeError
@@ -20,4 +22,6 @@ __all__ = [
     "get_type", "generate_id", "clone_message", "all_scalar", "UNDEFINED", "evaluate_value", "to_number",
     "TypedValueError", "PropertyError", "JsonataError", "compile_jsonata", "evaluate_jsonata", "parse_path", "get_property", "set_property",
     "delete_property", "get_msg_property", "set_msg_property", "__version__",
+    "Bool", "EmptyDefault", "Flag", "Integer", "NonNegative", "Number", "OptionalPort", "OrDefault", "Port", "Text",
+    "TrimmedText", "TruthyFlag",
 ]

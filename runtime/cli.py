@@ -96,9 +96,10 @@ async def _run(args: argparse.Namespace) -> None:
     except (OSError, ValueError) as exc:
         logger.error(f"Cannot read the settings: {exc}")
         raise SystemExit(1)
-    if not settings.adminAuth and not args.insecure and not _is_loopback(settings.uiHost):
+    if not settings.admin_auth_guards_writes() and not args.insecure and not _is_loopback(settings.uiHost):
         logger.error(f"Refusing to listen on {settings.uiHost} without adminAuth: anyone who reaches it could run "
-                     "code through function nodes. Set adminAuth in the settings file, or pass --insecure.")
+                     "code through function nodes. Set adminAuth in the settings file (with users, and default "
+                     "permissions other than \"*\"), or pass --insecure.")
         raise SystemExit(1)
     emulator = None
     if args.openai_emulator:

@@ -39,46 +39,18 @@ import inspect
 import json
 import math
 import traceback
-from decimal import Decimal
 from typing import Any
 
 import orjson
 
+from .jscompat import js_number_text
 from .values import UNDEFINED
 
-__all__ = ["encode_object", "js_number"]
+__all__ = ["encode_object"]
 
 _INTERNAL = {"__enc__": True, "type": "internal"}
 _UNDEF = {"__enc__": True, "type": "undefined"}
 _dumps = orjson.dumps
-
-
-def js_number(value: int | float) -> str:
-    """``value`` as JavaScript's ``Number.prototype.toString()`` writes it: ``1.0`` → ``"1"``,
-    ``1e-7`` → ``"1e-7"``, ``1e21`` → ``"1e+21"``, NaN → ``"NaN"``, inf → ``"Infinity"``."""
-    if isinstance(value, int):
-        return str(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "0"
-    # shortest round-trip digits (repr), then JavaScript's choice of fixed or exponent notation
-    sign, digit_tuple, exp = Decimal(repr(value)).normalize().as_tuple()
-    digits = "".join(map(str, digit_tuple))
-    k = len(digits)
-    point = exp + k  # value = 0.<digits> * 10**point
-    prefix = "-" if sign else ""
-    if k <= point <= 21:
-        return prefix + digits + "0" * (point - k)
-    if 0 < point <= 21:
-        return prefix + digits[:point] + "." + digits[point:]
-    if -6 < point <= 0:
-        return prefix + "0." + "0" * -point + digits
-    e = point - 1
-    head = digits[0] + ("." + digits[1:] if k > 1 else "")
-    return f"{prefix}{head}e{'+' if e >= 0 else '-'}{abs(e)}"
 
 
 def encode_object(data: dict, max_length: int = 1000) -> dict:
@@ -108,7 +80,7 @@ def _encode_top(value: Any, max_length: int) -> tuple[str, str]:
     if isinstance(value, bool):
         return ("true" if value else "false"), "boolean"
     if isinstance(value, (int, float)):
-        return js_number(value), "number"
+        return js_number_text(value), "number"
     if isinstance(value, (bytes, bytearray, memoryview)):
         raw = bytes(value)
         return raw.hex()[:max_length], f"buffer[{len(raw)}]"
@@ -182,7 +154,7 @@ class _Walker:
         if isinstance(value, float):
             if math.isfinite(value):
                 return value
-            return {"__enc__": True, "type": "number", "data": js_number(value)}
+            return {"__enc__": True, "type": "number", "data": js_number_text(value)}
         if value is UNDEFINED:
             return _UNDEF
         if isinstance(value, (dict, list, tuple, set, frozenset)):

@@ -19,13 +19,13 @@ from typing import Any
 from .bus import AsyncioBus
 from .context import ContextManager
 from .diff import changed_nodes
-from .events import EventHub
-from .flow import Flow
+from .events import DebugSidebar, EventHub
+from .flow import Flow, error_text as _text
 from .http_routes import HttpRoutes
 from .loader import ParsedFlows, validate_flows
 from .log import logger
 from .node import Node, NodeError
-from .registry import get_type, load_node_packages
+from .registry import AdminRuntime, NodeSets, get_type, load_node_packages
 from .settings import Settings
 from .storage import FlowStorage
 from .trace import MessageTrace
@@ -45,14 +45,19 @@ class Engine:
     """Owns the running flows. Create it inside the running event loop.
 
     ``storage`` (optional) is where deploys are saved and startup flows are read from.
+    ``node_sets``: this engine's enabled node sets and node module load errors;
+    ``debug_sidebar``: the ``debug`` topic as debug nodes publish to it; ``admin_runtime``:
+    what node modules' admin routes are given.
     """
 
     def __init__(self, settings: Settings | None = None, storage: FlowStorage | None = None) -> None:
-        load_node_packages()
+        self.node_sets = NodeSets(load_node_packages())
         self.settings = settings or Settings()
         self.storage = storage
         self.events = EventHub()
         self.trace = MessageTrace(enabled=self.settings.trace)
+        self.debug_sidebar = DebugSidebar(self.events, self.trace, self.settings.debugMaxLength)
+        self.admin_runtime = AdminRuntime(self.get_node)
         self.bus = AsyncioBus(trace=self.trace)
         self.context = ContextManager.from_settings(self.settings.contextStorage, self.settings.userDir)
         self.http_routes = HttpRoutes()
@@ -112,7 +117,7 @@ class Engine:
         (``--safe``). Returns the new rev. Raises FlowValidationError (and changes nothing) when
         the flows are invalid.
         """
-        parsed = validate_flows(nodes)
+        parsed = validate_flows(nodes, self.node_sets.get_type)
         async with self._lock:
             creds = dict(credentials or {}) if replace_credentials else {**self.credentials, **(credentials or {})}
             for nid, fields in parsed.credentials.items():
@@ -256,7 +261,7 @@ class Engine:
             try:
                 node.start()
             except Exception as exc:
-                self.handle_error(node, exc, None)
+                node.error(exc)
         self.state = "start"
 
     async def _stop_nodes(self, stopping: list[Node] | None) -> None:
@@ -293,13 +298,10 @@ class Engine:
             await self.context.close()
 
     # -- what nodes report -----------------------------------------------------------------
-    def handle_error(self, node: Node, err: Any, msg: dict | None) -> None:
-        """A node's error. With a msg, the catch nodes of its flow get it first; otherwise (or
-        when none takes it) it is logged as ``[type:name] text`` and shown in the debug sidebar
-        (level 20) with the msg's ``_msgid``."""
-        text = _text(err)
-        if isinstance(msg, dict) and node.flow.handle_error(node, text, err, msg):
-            return
+    def report_error(self, node: Node, text: str, err: Any, msg: dict | None) -> None:
+        """A node's error that no catch node took (Flow.node_error): logged as
+        ``[type:name] text`` and shown in the debug sidebar (level 20) with the msg's
+        ``_msgid``."""
         self._report(node.id, node.type, node.name, node.z, node.path, text, err,
                      msg.get("_msgid") if isinstance(msg, dict) else None, alias=node.alias)
 
@@ -315,15 +317,15 @@ class Engine:
         else:
             logger.info(label)
 
-    def node_status(self, node: Node, status: dict) -> None:
+    def publish_status(self, node_id: str, status: dict) -> bool:
         """Publish ``status/<id>`` (retained); ``{}`` clears it, and is only sent when a
-        status was shown (as Node-RED)."""
-        topic = "status/" + node.id
+        status was shown (as Node-RED). Returns whether it was published (Flow.node_status
+        then gives it to the flow's status nodes)."""
+        topic = "status/" + node_id
         if not status and not self.events.is_retained(topic):
-            return
+            return False
         self.events.publish(topic, status, retain=True)
-        if node.flow.status_nodes:
-            node.flow.handle_status(node, status)
+        return True
 
     def log_error(self, text: str) -> None:
         logger.error(text)
@@ -361,17 +363,3 @@ def _root_flow(flow: Flow) -> str:
     while flow.parent is not None:
         flow = flow.parent
     return flow.id
-
-
-def _text(err: Any) -> str:
-    """An error as the text a user reads: a NodeError or ValueError gives its message, another
-    exception ``Name: message`` (as JavaScript's ``String(err)``), anything else ``str()``."""
-    if isinstance(err, str):
-        return err
-    if isinstance(err, (NodeError, ValueError)):
-        return str(err) or type(err).__name__
-    if isinstance(err, BaseException):
-        return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
-    return str(err)
-
-

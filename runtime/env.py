@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import orjson
 
+from .jscompat import js_to_string
 from .values import UNDEFINED
 
 __all__ = ["EnvScope", "substitute_properties", "ENV_PROPERTY"]
@@ -69,8 +70,9 @@ class EnvScope:
         return "" if value is UNDEFINED else value
 
     def substitute(self, text: str) -> str:
-        """Replace each ``${NAME}`` in ``text`` by its value (unset → empty string)."""
-        return _ENV_REF.sub(lambda m: _text(self.get(m.group(1))), text)
+        """Replace each ``${NAME}`` in ``text`` by its value as JavaScript's ``String()`` writes
+        it (unset → empty string, null → ``"null"``), as Node-RED's evaluateEnvProperty."""
+        return _ENV_REF.sub(lambda m: js_to_string(self.get(m.group(1))), text)
 
     def _evaluate(self) -> dict[str, Any]:
         from .typed import evaluate_value  # typed imports this module's users; avoid a cycle
@@ -137,11 +139,3 @@ def substitute_properties(raw: dict, lookup: Callable[[str], Any]) -> dict:
 def _process_lookup(name: str) -> Any:
     value = os.environ.get(name)
     return UNDEFINED if value is None else value
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    return str(value)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-__all__ = ["EventHub", "Listener"]
+from .encode import encode_object
+
+__all__ = ["EventHub", "Listener", "DebugSidebar"]
 
 Listener = Callable[[str, Any], None]
 
@@ -61,3 +63,36 @@ class EventHub:
         """Forget the retained topics starting with ``prefix`` (e.g. ``status/`` on a full deploy)."""
         for topic in [t for t in self._retained if t.startswith(prefix)]:
             del self._retained[topic]
+
+
+class DebugSidebar:
+    """The editor's debug sidebar as the debug node sees it: the ``debug`` topic of an EventHub.
+
+    As the debug node's ``sendDebug`` (21-debug.js): ``publish(data)`` encodes ``data``
+    (``{id, z, path, name, topic, property, msg}``, ``msg`` any value) with
+    runtime.encode.encode_object, cut to ``max_length`` characters (``debugMaxLength``), and
+    publishes it. ``listening`` tells whether anybody listens (skip building the entry when
+    not); ``tracing`` whether the msg trace (runtime.trace) is on, when an entry carries the
+    msg's ``_msgid`` so that the editor can ask for its path. One per engine.
+    """
+
+    __slots__ = ("_hub", "_trace", "max_length")
+
+    def __init__(self, hub: EventHub, trace: Any, max_length: int) -> None:
+        self._hub = hub
+        self._trace = trace
+        self.max_length = max_length
+
+    @property
+    def listening(self) -> bool:
+        """Whether any editor listens (as cheap as EventHub.has_listeners)."""
+        return bool(self._hub._listeners)
+
+    @property
+    def tracing(self) -> bool:
+        """Whether the msg trace records hops (debug entries then carry ``_msgid``)."""
+        return self._trace.enabled
+
+    def publish(self, data: dict) -> None:
+        """Encode ``data`` and publish it on the ``debug`` topic."""
+        self._hub.publish("debug", encode_object(data, self.max_length))

@@ -19,12 +19,14 @@ Handler = Callable[[Any, dict], Awaitable[Any]]
 @dataclass
 class HttpRoute:
     """One served route: ``method`` (upper case, ``*`` for any), Express ``path``, ``handler``
-    ``(request, params) -> response``."""
+    ``(request, params) -> response``; ``exclusive``: no other exclusive route may share its
+    method and path."""
 
     method: str
     path: str
     handler: Handler
     regex: re.Pattern
+    exclusive: bool = False
 
 
 def _compile(path: str) -> re.Pattern:
@@ -48,8 +50,16 @@ class HttpRoutes:
     def __init__(self) -> None:
         self._routes: list[HttpRoute] = []
 
-    def add(self, method: str, path: str, handler: Handler) -> Callable[[], None]:
-        route = HttpRoute(method.upper(), path, handler, _compile(path))
+    def add(self, method: str, path: str, handler: Handler, *, exclusive: bool = False) -> Callable[[], None] | None:
+        """Add a route (tried after the earlier ones); returns the function that removes it.
+        ``exclusive``: returns None instead when another exclusive route has the same method and
+        path (a trailing ``/`` ignored), as Node-RED refuses a second websocket listener."""
+        route = HttpRoute(method.upper(), path, handler, _compile(path), exclusive)
+        if exclusive:
+            key = path.rstrip("/") or "/"
+            if any(r.exclusive and r.method == route.method and (r.path.rstrip("/") or "/") == key
+                   for r in self._routes):
+                return None
         self._routes.append(route)
         return lambda: self._routes.remove(route) if route in self._routes else None
 

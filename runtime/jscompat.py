@@ -1,5 +1,10 @@
 """JavaScript's value semantics where Node-RED's behaviour depends on them: ``Number()``,
-``String()``, loose ``==``, relational comparison, and JS regular expressions in Python's ``re``.
+``String()``, ``Array.prototype.join``, ``Number.prototype.toString``, loose ``==``, relational
+comparison, and JS regular expressions in Python's ``re``.
+
+This module is the one place FlowRed's nodes and runtime take these rules from; the names say
+which JavaScript operation each function is (``js_to_number`` is ``Number(v)``,
+``js_number_text`` is a number printed as text).
 
 Node-RED nodes (switch, change, sort, rbe ...) compare and convert values the JavaScript way;
 these helpers let FlowRed's nodes give the same results (ECMAScript §7.1.4 ToNumber, §7.1.17
@@ -9,15 +14,14 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from .encode import js_number as _js_number_text
-from .node import NodeError
 from .values import UNDEFINED
 
-__all__ = ["js_number", "js_is_number", "js_string", "js_loose_equal", "js_lt", "js_gt", "js_lte", "js_gte", "js_regex", "NAN", "js_truthy",
-           "js_object_key", "js_parse_float"]
+__all__ = ["js_to_number", "js_is_number", "js_to_string", "js_number_text", "js_array_join", "js_to_primitive", "js_loose_equal", "js_lt",
+           "js_gt", "js_lte", "js_gte", "js_regex", "NAN", "js_truthy", "js_object_key", "js_parse_float"]
 
 NAN = float("nan")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?|Infinity)")
@@ -27,7 +31,35 @@ _JS_WS = " \t\n\r\x0b\x0c\xa0\u2028\u2029\ufeff"
 
 # -- JavaScript value semantics ------------------------------------------------------------
 
-def js_number(v: Any) -> int | float:
+def js_number_text(value: int | float) -> str:
+    """``value`` as JavaScript's ``Number.prototype.toString()`` writes it: ``1.0`` → ``"1"``,
+    ``1e-7`` → ``"1e-7"``, ``1e21`` → ``"1e+21"``, NaN → ``"NaN"``, inf → ``"Infinity"``."""
+    if isinstance(value, int):
+        return str(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "0"
+    # shortest round-trip digits (repr), then JavaScript's choice of fixed or exponent notation
+    sign, digit_tuple, exp = Decimal(repr(value)).normalize().as_tuple()
+    digits = "".join(map(str, digit_tuple))
+    k = len(digits)
+    point = exp + k  # value = 0.<digits> * 10**point
+    prefix = "-" if sign else ""
+    if k <= point <= 21:
+        return prefix + digits + "0" * (point - k)
+    if 0 < point <= 21:
+        return prefix + digits[:point] + "." + digits[point:]
+    if -6 < point <= 0:
+        return prefix + "0." + "0" * -point + digits
+    e = point - 1
+    head = digits[0] + ("." + digits[1:] if k > 1 else "")
+    return f"{prefix}{head}e{'+' if e >= 0 else '-'}{abs(e)}"
+
+
+def js_to_number(v: Any) -> int | float:
     """JavaScript's ``Number(v)``: text is parsed as a JS numeric literal (``""`` is 0, bad text
     NaN), ``null`` is 0, ``undefined`` and objects NaN, arrays go through their text."""
     t = type(v)
@@ -51,11 +83,11 @@ def js_number(v: Any) -> int | float:
     if isinstance(v, (int, float)):
         return v
     if isinstance(v, (list, bytes, bytearray)):
-        return js_number(js_string(v))
+        return js_to_number(js_to_string(v))
     return NAN
 
 
-def js_string(v: Any) -> str:
+def js_to_string(v: Any) -> str:
     """JavaScript's ``String(v)``: ``null``, ``undefined``, ``true``, JS number formatting,
     arrays joined with ``,``, objects ``[object Object]``, Buffers decoded as UTF-8."""
     t = type(v)
@@ -64,13 +96,13 @@ def js_string(v: Any) -> str:
     if t is bool:
         return "true" if v else "false"
     if t is int or t is float:
-        return _js_number_text(v)
+        return js_number_text(v)
     if v is None:
         return "null"
     if v is UNDEFINED:
         return "undefined"
     if isinstance(v, (list, tuple)):
-        return ",".join("" if x is None or x is UNDEFINED else js_string(x) for x in v)
+        return js_array_join(v)
     if isinstance(v, (bytes, bytearray)):
         return bytes(v).decode("utf-8", "replace")
     if isinstance(v, dict):
@@ -80,13 +112,21 @@ def js_string(v: Any) -> str:
     return str(v)
 
 
+def js_array_join(items: Any, separator: Any = ",") -> str:
+    """JavaScript's ``items.join(separator)``: each item as ``String(item)`` except null and
+    undefined, which give ``""``; the separator as ``String(separator)`` (undefined: ``","``)."""
+    sep = separator if type(separator) is str else "," if separator is UNDEFINED else js_to_string(separator)
+    return sep.join("" if x is None or x is UNDEFINED else x if type(x) is str else js_to_string(x) for x in items)
+
+
 def js_is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _primitive(v: Any) -> Any:
-    """JavaScript's ToPrimitive: objects, arrays and Buffers become their text."""
-    return js_string(v) if isinstance(v, (dict, list, tuple, bytes, bytearray)) else v
+def js_to_primitive(v: Any) -> Any:
+    """JavaScript's ToPrimitive (hint default) as comparisons apply it: objects, arrays and
+    Buffers become their ``String()`` text; other values stay as they are."""
+    return js_to_string(v) if isinstance(v, (dict, list, tuple, bytes, bytearray)) else v
 
 
 def js_loose_equal(a: Any, b: Any) -> bool:
@@ -98,7 +138,7 @@ def js_loose_equal(a: Any, b: Any) -> bool:
     if a_obj and b_obj:
         return a is b
     if a_obj or b_obj:
-        return js_loose_equal(_primitive(a), _primitive(b))
+        return js_loose_equal(js_to_primitive(a), js_to_primitive(b))
     if isinstance(a, bool) or isinstance(b, bool):
         if isinstance(a, bool) and isinstance(b, bool):
             return a is b
@@ -106,17 +146,17 @@ def js_loose_equal(a: Any, b: Any) -> bool:
     if isinstance(a, str) and isinstance(b, str):
         return a == b
     if js_is_number(a) or js_is_number(b):
-        return js_number(a) == js_number(b)
+        return js_to_number(a) == js_to_number(b)
     return a == b
 
 
 def js_less(a: Any, b: Any) -> bool | None:
     """JavaScript's abstract ``a < b``: text against text compares as text, anything else as
     numbers; None (JavaScript's undefined result) when either side is NaN."""
-    a, b = _primitive(a), _primitive(b)
+    a, b = js_to_primitive(a), js_to_primitive(b)
     if isinstance(a, str) and isinstance(b, str):
         return a < b
-    x, y = js_number(a), js_number(b)
+    x, y = js_to_number(a), js_to_number(b)
     if x != x or y != y:
         return None
     return x < y
@@ -184,6 +224,7 @@ def js_regex(source: str, flags: str = "") -> re.Pattern:
     try:
         return re.compile(_convert_regex(source, "m" in flags), py_flags)
     except re.error as exc:
+        from .node import NodeError  # here: node.py itself uses this module
         raise NodeError(f"Invalid regular expression: /{source}/: {exc}") from None
 
 
@@ -198,7 +239,7 @@ def js_truthy(value: Any) -> bool:
 def js_object_key(value: Any, default: str) -> str:
     """The key a topic value has in a JavaScript object: ``String(topic)``, or ``default`` for a
     falsy topic (missing, "", 0, false, null)."""
-    return js_string(value) if js_truthy(value) else default
+    return js_to_string(value) if js_truthy(value) else default
 
 
 _FLOAT_PREFIX = re.compile(r"[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")

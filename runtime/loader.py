@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .config import NodeConfig, TabConfig
 from .env import EnvScope, substitute_properties
 from .subflow import SubflowSpec, expand_instance
-from .registry import get_type
+from .registry import NodeType, get_type
 
 __all__ = ["FlowFileError", "FlowIssue", "FlowValidationError", "ParsedFlows", "parse_flow_text",
            "parse_flow_data", "validate_flows", "is_config_node", "NodeShape", "check_node_shapes"]
@@ -178,9 +178,11 @@ def check_node_shapes(nodes: Any) -> None:
         raise FlowValidationError(issues)
 
 
-def validate_flows(nodes: list[dict]) -> ParsedFlows:
+def validate_flows(nodes: list[dict], types: Callable[[str], NodeType | None] = get_type) -> ParsedFlows:
     """Classify and validate ``nodes`` (see the module doc).
 
+    ``types`` finds a node type by its type string (an engine's ``NodeSets.get_type``, which
+    leaves out disabled node sets; by default every registered type).
     Returns ParsedFlows; raises FlowValidationError listing every error (duplicate ids, invalid
     fields). Unknown types are not errors here: they are in ``missing_types``.
     """
@@ -210,13 +212,13 @@ def validate_flows(nodes: list[dict]) -> ParsedFlows:
     _env_scopes(parsed)
 
     def add(node: dict, owner: str, scope: EnvScope, cls: type | None) -> None:
-        _add_node(parsed, node, owner, scope, cls, issues)
+        _add_node(parsed, node, owner, scope, cls, issues, types)
 
     for node in stored:
         nid, ntype = node["id"], node["type"]
         if node.get("z") in definitions:
             members.setdefault(node["z"], []).append(node)
-            if ntype not in NON_NODE_TYPES and not ntype.startswith("subflow:") and get_type(ntype) is None:
+            if ntype not in NON_NODE_TYPES and not ntype.startswith("subflow:") and types(ntype) is None:
                 parsed.missing_types.setdefault(ntype, []).append(nid)
     for node in stored:
         nid, ntype = node["id"], node["type"]
@@ -228,7 +230,7 @@ def validate_flows(nodes: list[dict]) -> ParsedFlows:
             parsed.tabs[z] = TabConfig(id=z)  # as Node-RED: an unknown z makes a synthetic tab
         owner = z if z in parsed.tabs else "global"
         is_instance = ntype.startswith("subflow:") and ntype[8:] in definitions
-        if not is_instance and get_type(ntype) is None:
+        if not is_instance and types(ntype) is None:
             parsed.missing_types.setdefault(ntype, []).append(nid)
             continue
         if node.get("d") is True or (owner != "global" and parsed.tabs[owner].disabled):
@@ -254,7 +256,7 @@ def validate_flows(nodes: list[dict]) -> ParsedFlows:
 
 
 def _add_node(parsed: ParsedFlows, node: dict, owner: str, scope: EnvScope, cls: type | None,
-              issues: list[FlowIssue]) -> None:
+              issues: list[FlowIssue], types: Callable[[str], NodeType | None] = get_type) -> None:
     """Validate one node (after ``${VAR}`` substitution) into ``parsed.configs``; ``cls`` is the
     class of a node the runtime generates (subflow instance and port nodes)."""
     nid = node["id"]
@@ -263,7 +265,7 @@ def _add_node(parsed: ParsedFlows, node: dict, owner: str, scope: EnvScope, cls:
         parsed.classes[nid] = cls
         parsed.owner[nid] = owner
         return
-    node_type = get_type(node["type"])
+    node_type = types(node["type"])
     if node_type is None:
         parsed.missing_types.setdefault(node["type"], []).append(node.get("_alias", nid))
         return

@@ -4,19 +4,26 @@ As Node-RED's runtime/lib/nodes/Node.js: ``send`` (with Node-RED's multi-output 
 rules), ``error``/``warn``/``log``, ``status``, ``context``, ``receive``, and the lifecycle
 ``start``/``close``. A node type implements ``on_input(self, msg)``, plain or ``async``: returning
 completes the msg, raising reports the error on the node with that msg (as ``done(err)``).
+
+Everything else a node needs from the runtime is a method here, and each goes through the
+node's Flow as Node.js goes through ``this._flow``: ``setting``, ``add_http_route``,
+``watch``, ``debug_sidebar``, ``get_node``, ``find_nodes``, ``config_node``. Node modules never
+touch the engine (tests/unit/test_node_api_boundaries.py checks it).
 """
 from __future__ import annotations
 
 import asyncio
 import inspect
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar
 
 from .config import NodeConfig
 from .context import Context
 from .ids import generate_id
+from .jscompat import js_to_string
 from .values import clone_message
 
 if TYPE_CHECKING:
+    from .events import DebugSidebar
     from .flow import Flow
 
 __all__ = ["Node", "NodeError", "PENDING"]
@@ -42,7 +49,8 @@ class Node:
     """Base class of all node types. Subclasses set ``Config`` (a NodeConfig model).
 
     Attributes: ``id``, ``type``, ``z`` (tab id), ``name``, ``config`` (the validated model),
-    ``flow`` (the Flow it runs in), ``engine``.
+    ``flow`` (the Flow it runs in: ``.id``, ``.path``, ``.label``), ``alias``, ``credentials``
+    (config nodes), ``closed``. ``engine`` is the runtime's own: node modules use the methods.
     """
 
     Config: ClassVar[type[NodeConfig]] = NodeConfig
@@ -62,6 +70,7 @@ class Node:
         self._context: Context | None = None
         self._tasks: set[asyncio.Task] = set()
         self._completers: list[Node] = []
+        self._undo: list[Callable[[], None]] = []  # what close takes back: routes, watches
         self.closed = False
         self._is_async = inspect.iscoroutinefunction(type(self).on_input)
         self._handle = self._handle_async if self._is_async else self.on_input
@@ -77,6 +86,9 @@ class Node:
         self.closed = True
         for task in list(self._tasks):
             task.cancel()
+        undo, self._undo = self._undo, []
+        for take_back in reversed(undo):
+            take_back()
         await self.close(removed)
 
     # -- input -----------------------------------------------------------------------------
@@ -103,12 +115,14 @@ class Node:
         if self.on_input(msg) is not PENDING:
             self.done(msg)
 
-    def add_completer(self, node: "Node") -> None:
-        """Have ``node`` (a complete node) receive a clone of each msg this node completes.
-        Only nodes watched this way pay for completion tracking on their hot path."""
+    def _add_completer(self, node: "Node") -> Callable[[], None]:
+        """Have ``node`` (a complete node) receive a clone of each msg this node completes;
+        returns the function that stops it. Only nodes watched this way pay for completion
+        tracking on their hot path. Called by ``Flow.watch``."""
         self._completers.append(node)
         if not self._is_async:
             self._handle = self._handle_and_complete
+        return lambda: self._completers.remove(node) if node in self._completers else None
 
     def done(self, msg: dict, error: Any = None) -> None:
         """Finish handling ``msg``: with ``error`` it is reported as ``error(error, msg)``;
@@ -210,25 +224,28 @@ class Node:
     # -- reporting -------------------------------------------------------------------------
     def error(self, err: Any, msg: dict | None = None) -> None:
         """Report an error (text or exception). With ``msg``, catch nodes may handle it; an
-        unhandled error is logged and shown in the debug sidebar (level 20)."""
-        self.engine.handle_error(self, err, msg)
+        unhandled error is logged and shown in the debug sidebar (level 20). As Node.js
+        ``error`` → ``Flow.handleError``: goes to this node's flow (``Flow.node_error``)."""
+        self.flow.node_error(self, err, msg)
 
     def warn(self, text: Any) -> None:
-        """Log a warning; shown in the debug sidebar (level 30) as Node-RED does."""
-        self.engine.node_log(self, 30, text)
+        """Log a warning; shown in the debug sidebar (level 30) as Node-RED does (Node.js
+        ``warn`` → ``Flow.log``)."""
+        self.flow.node_log(self, 30, text)
 
     def log(self, text: Any) -> None:
-        """Log at info level (console only)."""
-        self.engine.node_log(self, 40, text)
+        """Log at info level (console only); Node.js ``log``."""
+        self.flow.node_log(self, 40, text)
 
     def status(self, status: Any) -> None:
         """Set the node's status ``{fill, shape, text}``; ``{}`` clears it. A str/number/bool
-        becomes ``{"text": str(value)}`` (Node.js ``status``). Published as ``status/<id>``."""
+        becomes ``{"text": str(value)}`` (Node.js ``status`` → ``Flow.handleStatus``).
+        Published as ``status/<id>`` and given to the status nodes of its flow."""
         if not isinstance(status, dict):
-            status = {"text": _js_str(status)}
+            status = {"text": "" if status is None else js_to_string(status)}
         elif "text" in status and not isinstance(status["text"], str):
-            status = {**status, "text": _js_str(status["text"])}
-        self.engine.node_status(self, status)
+            status = {**status, "text": "" if status["text"] is None else js_to_string(status["text"])}
+        self.flow.node_status(self, status)
 
     # -- context and environment -----------------------------------------------------------
     def context(self) -> Context:
@@ -257,8 +274,57 @@ class Node:
         return self.flow.env.get(name)
 
     def config_node(self, node_id: str | None) -> "Node | None":
-        """The running config node with this id, or None when it is empty, missing or disabled."""
-        return self.engine.get_node(node_id) if node_id else None
+        """The running config node with this id, or None when it is empty, missing or disabled
+        (Node-RED's ``RED.nodes.getNode(n.server)``)."""
+        return self.flow.get_node(node_id) if node_id else None
+
+    # -- the runtime around the node -------------------------------------------------------
+    def setting(self, name: str, default: Any = None) -> Any:
+        """The runtime setting ``name`` as runtime.settings.Settings holds it (typed: e.g.
+        ``nodeMessageBufferMaxLength`` is an int ≥ 0, ``httpNodeRoot`` a str), or ``default``
+        when it is not set (None). A name Settings does not declare gives what the settings
+        file says, unchecked. As ``RED.settings.<name>``. Read it in ``__init__``/``start``,
+        not per msg."""
+        return self.flow.setting(name, default)
+
+    def add_http_route(self, method: str, path: str,
+                       handler: Callable[[Any, dict], Awaitable[Any]], *,
+                       exclusive: bool = False) -> Callable[[], None] | None:
+        """Serve ``method`` (``GET``, ``POST`` ... or ``*``) on the Express-style ``path``
+        (``/user/:id``) under ``httpNodeRoot`` with ``async handler(request, params) ->
+        aiohttp.web.StreamResponse``, until this node closes (the route is removed then).
+        Routes are tried in the order they were added. ``exclusive``: refuse (return None)
+        when another exclusive route holds the same method and path, e.g. two websocket
+        listeners on one path. Returns a function that removes the route earlier. As
+        ``RED.httpNode[method](path, handler)``."""
+        remove = self.flow.add_http_route(method, path, handler, exclusive)
+        if remove is not None:
+            self._undo.append(remove)
+        return remove
+
+    def watch(self, kind: str) -> None:
+        """Receive, until this node closes, the ``"error"``s (a catch node), ``"status"``
+        changes (a status node) or ``"complete"``d msgs (a complete node) of the nodes its
+        ``config.scope`` selects in its flow; see ``Flow.watch``. As Node-RED's Flow.js, which
+        keeps catch, status and complete nodes apart when it starts. Raises ValueError for
+        another kind."""
+        self._undo.append(self.flow.watch(kind, self))
+
+    def debug_sidebar(self) -> "DebugSidebar":
+        """The editor's debug sidebar: ``.listening`` (does any editor listen), ``.tracing``
+        (is the msg trace on: add ``_msgid``), ``.publish(data)`` (encode and send one entry).
+        As the debug node's ``RED.comms.publish("debug", ...)``. Get it once, in ``__init__``."""
+        return self.flow.debug_sidebar()
+
+    def get_node(self, node_id: str) -> "Node | None":
+        """The running node with this id: this node's flow first, then the flows around it and
+        every other flow; None if it is not running. As Node-RED's ``flow.getNode(id)``."""
+        return self.flow.get_node(node_id)
+
+    def find_nodes(self, type_name: str, name: str) -> "list[Node]":
+        """The running nodes of ``type_name`` named ``name``, in every flow (as Node-RED's
+        link call finds a ``link in`` by name, ``RED.nodes.linkcallTargets``)."""
+        return self.flow.find_nodes(type_name, name)
 
     @property
     def path(self) -> str:
@@ -269,13 +335,3 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.type}:{self.name or self.id}>"
-
-
-def _js_str(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return "" if v is None else str(v)
-
-

@@ -3,18 +3,23 @@
 Node modules register themselves with ``@register("inject")``; the runtime finds node packages
 through the ``flowred.nodes`` entry point group (pyproject.toml) and imports every module in
 them, so it never names a node module itself (as Node-RED's registry scans node_modules).
+
+The type table is the process's (a class is registered when its module is imported); what an
+engine makes of it, which node sets are disabled and which modules failed to load, is that
+engine's ``NodeSets``.
 """
 from __future__ import annotations
 
 import importlib
 import logging
 import pkgutil
+import sys
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Awaitable, Callable
 
 __all__ = ["NodeType", "register", "get_type", "all_types", "admin_route", "admin_routes",
-           "load_node_packages", "AdminRoute", "set_enabled", "is_enabled", "load_errors"]
+           "load_node_packages", "AdminRoute", "AdminRuntime", "NodeSets"]
 
 
 @dataclass
@@ -49,8 +54,9 @@ class NodeType:
 class AdminRoute:
     """A route a node module adds to the Admin API (as ``RED.httpAdmin.post(...)`` in Node-RED).
 
-    ``handler(engine, params, body)`` returns ``(status, body)``; a ``str`` body is sent as
-    text/plain, anything else as JSON.
+    ``handler(runtime, params, body)`` returns ``(status, body)``; ``runtime`` is an
+    AdminRuntime, ``params`` the path's ``{name}`` parts, ``body`` the parsed JSON body (None
+    when empty). A ``str`` body is sent as text/plain, anything else as JSON.
     """
 
     method: str
@@ -62,7 +68,22 @@ class AdminRoute:
 logger = logging.getLogger("flowred")
 _types: dict[str, NodeType] = {}
 _routes: list[AdminRoute] = []
-_loaded = False
+_scanned: list[str] | None = None  # the modules of the node packages, found once per process
+
+
+class AdminRuntime:
+    """What an admin route of a node module (``@admin_route``) may use of the runtime: the
+    running nodes, by id, and nothing else. As the ``RED.nodes.getNode`` that Node-RED's
+    inject and debug nodes call in their ``RED.httpAdmin.post`` handlers."""
+
+    __slots__ = ("_lookup",)
+
+    def __init__(self, lookup: Callable[[str], Any]) -> None:
+        self._lookup = lookup
+
+    def get_node(self, node_id: str) -> Any:
+        """The running node (a flowred.Node) with this id, or None."""
+        return self._lookup(node_id)
 
 
 def register(type_name: str, *, category: str = "common", color: str = "#ddd", inputs: int = 1,
@@ -93,26 +114,39 @@ def register(type_name: str, *, category: str = "common", color: str = "#ddd", i
 
 
 def get_type(type_name: str) -> NodeType | None:
-    """The registered type, or None when no node module defines it or its set is disabled."""
-    t = _types.get(type_name)
-    if t is None or (_disabled_sets and t.set_id in _disabled_sets):
-        return None
-    return t
+    """The registered type, or None when no node module defines it (whether an engine has its
+    set enabled is that engine's ``NodeSets.get_type``)."""
+    return _types.get(type_name)
 
 
-_disabled_sets: set[str] = set()
+class NodeSets:
+    """One engine's view of the node sets: which are disabled (``PUT /nodes/:set``) and which
+    node modules failed to load (``load_errors``: module name → error text). As Node-RED's
+    registry state, which belongs to its one runtime; here two engines in one process keep
+    their own."""
 
+    def __init__(self, load_errors: dict[str, str] | None = None) -> None:
+        self.load_errors: dict[str, str] = dict(load_errors or {})
+        self._disabled: set[str] = set()
 
-def set_enabled(set_id: str, enabled: bool) -> None:
-    """Enable or disable a node set (``PUT /nodes/:id``); a disabled set's types are missing."""
-    if enabled:
-        _disabled_sets.discard(set_id)
-    else:
-        _disabled_sets.add(set_id)
+    def set_enabled(self, set_id: str, enabled: bool) -> None:
+        """Enable or disable a node set (e.g. ``flowred/inject``); a disabled set's types are
+        missing types for this engine's next deploy."""
+        if enabled:
+            self._disabled.discard(set_id)
+        else:
+            self._disabled.add(set_id)
 
+    def is_enabled(self, set_id: str) -> bool:
+        """Whether the set is enabled (every set is, until disabled)."""
+        return set_id not in self._disabled
 
-def is_enabled(set_id: str) -> bool:
-    return set_id not in _disabled_sets
+    def get_type(self, type_name: str) -> NodeType | None:
+        """The registered type, or None when no node module defines it or its set is disabled."""
+        t = _types.get(type_name)
+        if t is None or (self._disabled and t.set_id in self._disabled):
+            return None
+        return t
 
 
 def all_types() -> list[NodeType]:
@@ -120,7 +154,9 @@ def all_types() -> list[NodeType]:
 
 
 def admin_route(method: str, path: str, permission: str = "") -> Callable:
-    """Decorator for an Admin API route owned by a node module, e.g. ``POST /inject/{id}``."""
+    """Decorator for an Admin API route owned by a node module, e.g. ``POST /inject/{id}``, on
+    ``async def handler(runtime, params, body) -> (status, body)`` (see AdminRoute;
+    ``runtime`` is an AdminRuntime, never the engine)."""
 
     def deco(fn: Callable) -> Callable:
         _routes.append(AdminRoute(method.upper(), path, fn, permission))
@@ -133,42 +169,38 @@ def admin_routes() -> list[AdminRoute]:
     return list(_routes)
 
 
-def load_node_packages() -> list[str]:
-    """Import every module of every package in the ``flowred.nodes`` entry point group, once.
+def load_node_packages() -> dict[str, str]:
+    """Import every module of every package in the ``flowred.nodes`` entry point group.
 
-    Returns the names of the modules imported. As Node-RED's registry, a module that fails to
-    import is logged with its error and skipped (its types are then missing types, which stop
-    the flows that use them); ``load_errors()`` lists those failures.
+    The packages are scanned once per process; a later call only tries again the modules that
+    failed. Returns the failures, module name → ``"<Error>: <text>"`` (an engine keeps them in
+    its NodeSets). As Node-RED's registry, a module that fails to import is logged with its
+    error and skipped: its types are then missing types, which stop the flows that use them.
     """
-    global _loaded
-    if _loaded:
-        return []
-    _loaded = True
-    names: list[str] = []
+    global _scanned
+    errors: dict[str, str] = {}
+    if _scanned is not None:
+        for name in _scanned:
+            if name not in sys.modules:
+                _import(name, errors)
+        return errors
+    _scanned = []
     for ep in entry_points(group="flowred.nodes"):
-        pkg = _import(ep.value)
+        _scanned.append(ep.value)
+        pkg = _import(ep.value, errors)
         if pkg is None:
             continue
-        names.append(pkg.__name__)
         for info in pkgutil.walk_packages(getattr(pkg, "__path__", []), prefix=pkg.__name__ + ".",
                                           onerror=lambda name: None):
-            if _import(info.name) is not None:
-                names.append(info.name)
-    return names
+            _scanned.append(info.name)
+            _import(info.name, errors)
+    return errors
 
 
-_load_errors: dict[str, str] = {}
-
-
-def _import(name: str):
+def _import(name: str, errors: dict[str, str]):
     try:
         return importlib.import_module(name)
     except Exception as err:  # a broken node module must not stop the others from loading
-        _load_errors[name] = f"{type(err).__name__}: {err}"
+        errors[name] = f"{type(err).__name__}: {err}"
         logger.error(f"Failed to load node module {name}: {type(err).__name__}: {err}")
         return None
-
-
-def load_errors() -> dict[str, str]:
-    """Node modules that failed to import: module name → error text."""
-    return dict(_load_errors)

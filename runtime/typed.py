@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .context import parse_context_key
+from .jscompat import js_to_string
 from .props import get_msg_property
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def evaluate_value(value: Any, vt: str | None, node: "Node | None", msg: dict | 
     caller can report it on the node.
     """
     if vt is None or vt == "str":
-        return "" if value is None else value if isinstance(value, str) else _js_text(value)
+        return "" if value is None else value if isinstance(value, str) else js_to_string(value)
     if vt == "num":
         return to_number(value)
     if vt == "bool":
@@ -127,11 +128,3 @@ def _date(fmt: Any) -> Any:
     if fmt == "object":
         return datetime.fromtimestamp(now, timezone.utc)
     raise TypedValueError(f"Date format {fmt!r} is not supported yet (use \"\", \"iso\" or \"object\")")
-
-
-def _js_text(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -65,6 +66,30 @@ async def timed(comms, n: int, node_id: str | None = None, timeout: float = 5) -
         got = await comms.debug(i, timeout, node_id)
         out.append((time.monotonic(), json.loads(got[i - 1]["msg"])))
     return out
+
+
+FLOWRED = str(Path(sys.executable).with_name("flowred"))
+
+
+async def start_flowred(args: list[str], env: dict, command: str = FLOWRED,
+                        cwd: Path = ROOT) -> tuple[asyncio.subprocess.Process, str]:
+    """Start ``command args`` (the ``flowred`` script of this venv by default) and return the
+    process and its output up to the line "FlowRed is running"; an early exit or 30 s without
+    that line fails the test with the output."""
+    proc = await asyncio.create_subprocess_exec(command, *args, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.STDOUT, env=env, cwd=cwd)
+    seen = []
+    try:
+        while True:
+            line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+            if not line:
+                raise AssertionError("flowred exited early:\n" + "".join(seen))
+            seen.append(line)
+            if "FlowRed is running" in line:
+                return proc, "".join(seen)
+    except asyncio.TimeoutError:
+        proc.kill()
+        raise AssertionError("flowred did not start:\n" + "".join(seen)) from None
 
 
 def free_port() -> int:

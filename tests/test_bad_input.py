@@ -122,7 +122,7 @@ async def test_malformed_auth_token_bodies_are_400(start_runtime, data, ctype):
     for path in ("/auth/token",) if "grant_type" in str(data) else ("/auth/token", "/auth/revoke"):
         resp = await rt.http.post(rt.url + path, data=data, headers={"Content-Type": ctype})
         body = await resp.json()
-        assert resp.status == 400, (path, data, body)
+        assert resp.status in (400, 415), (path, data, body)  # 415: a body type /auth does not take
         assert isinstance(body.get("code"), str) and isinstance(body.get("message"), str), body
 
 

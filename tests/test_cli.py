@@ -9,32 +9,11 @@ import shutil
 import signal
 import sys
 import time
-from pathlib import Path
 
 import aiohttp
 import pytest
 
-from conftest import FLOWS, ROOT, free_port
-
-FLOWRED = str(Path(sys.executable).with_name("flowred"))
-
-
-async def start_process(args: list[str], env: dict) -> tuple[asyncio.subprocess.Process, str]:
-    proc = await asyncio.create_subprocess_exec(FLOWRED, *args, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.STDOUT, env=env, cwd=ROOT)
-    seen = []
-    try:
-        while True:
-            line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-            if not line:
-                raise AssertionError("flowred exited early:\n" + "".join(seen))
-            seen.append(line)
-            if "FlowRed is running" in line:
-                return proc, "".join(seen)
-    except asyncio.TimeoutError:
-        proc.kill()
-        raise AssertionError("flowred did not start:\n" + "".join(seen)) from None
-
+from conftest import FLOWRED, FLOWS, ROOT, free_port, start_flowred as start_process
 
 @pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
 async def test_run_with_emulator_serves_editor_api_and_the_seed_flow(tmp_path, loop):

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from flowred import (Node, NodeConfig, NodeError, clone_message, evaluate_value, get_msg_property,
                      register, set_msg_property)
+from flowred.fields import EmptyDefault, Flag
 
 from .calls import run
 from .catalog import GROUPS, METHODS
@@ -40,16 +41,16 @@ class OpenAIApiConfig(NodeConfig):
     """OpenAI API node settings: the package's (``property``, ``propertyType``, ``service``,
     ``method``) with its defaults, and FlowRed's options."""
 
-    property: str = Field("payload", description="Where the request object is read (a msg/flow/global path).")
-    propertyType: Literal["msg", "flow", "global"] = Field("msg", description="Where property is looked up.")
+    property: EmptyDefault[str] = Field("payload", description="Where the request object is read (a msg/flow/global path).")
+    propertyType: EmptyDefault[Literal["msg", "flow", "global"]] = Field("msg", description="Where property is looked up.")
     service: str = Field("", description="The id of the Service Host config node to call through.")
     method: str = Field("", description="The API method, e.g. createRealtimeClientSecret.",
                         json_schema_extra=_METHOD_PICKER)
-    output: str = Field("payload", description="The msg property the result is written to.")
-    resultFormat: Literal["parsed", "raw"] = Field(
+    output: EmptyDefault[str] = Field("payload", description="The msg property the result is written to.")
+    resultFormat: EmptyDefault[Literal["parsed", "raw"]] = Field(
         "parsed", description="parsed: the response body (list methods: the items); raw: {body, status, headers}.")
-    allPages: bool = Field(False, description="List methods: fetch every page, not only the first.")
-    allowApiKeyFromMsg: bool = Field(
+    allPages: Flag = Field(False, description="List methods: fetch every page, not only the first.")
+    allowApiKeyFromMsg: Flag = Field(
         False, description="Use msg.apiKey when the Service Host has no key; when off, msg.apiKey is an error.")
     defaultModel: str = Field("", description="createRealtimeClientSecret: session.model when the request has none.")
     defaultVoice: str = Field("", description="createRealtimeClientSecret: session.audio.output.voice when unset.")
@@ -61,21 +62,6 @@ class OpenAIApiConfig(NodeConfig):
     clientSecretTtl: int | None = Field(
         None, description="createRealtimeClientSecret: expires_after seconds (10..7200) when the request has none.",
         json_schema_extra={"minimum": 10, "maximum": 7200})
-
-    @field_validator("property", "output", mode="before")
-    @classmethod
-    def _path(cls, v: Any) -> Any:
-        return "payload" if v in (None, "") else v
-
-    @field_validator("propertyType", "resultFormat", mode="before")
-    @classmethod
-    def _default_choice(cls, v: Any, info: Any) -> Any:
-        return cls.model_fields[info.field_name].default if v in (None, "") else v
-
-    @field_validator("allPages", "allowApiKeyFromMsg", mode="before")
-    @classmethod
-    def _flag(cls, v: Any) -> bool:
-        return v is True or v == "true"
 
     @field_validator("clientSecretTtl", mode="before")
     @classmethod

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, evaluate_value, register
+from flowred.fields import EmptyDefault, Flag, Number
 
 from .errors import local_error
 from .redaction import protect
@@ -37,47 +38,29 @@ class ServiceHostConfig(NodeConfig):
     ``msg``/``flow``/``global`` read it from the msg or context, per msg."""
 
     apiBase: str = Field(DEFAULT_API_BASE, description="Base URL of the API (empty: https://api.openai.com/v1).")
-    apiBaseType: ValueType = Field("str", description="How apiBase is read: str, env, msg, flow or global.")
+    apiBaseType: EmptyDefault[ValueType] = Field("str", description="How apiBase is read: str, env, msg, flow or global.")
     secureApiKeyHeaderOrQueryName: str = Field(
         "Authorization", description="'Authorization' sends 'Bearer <key>'; another name sends the raw key in "
                                      "that header, or in that query parameter when secureApiKeyIsQuery.")
-    secureApiKeyHeaderOrQueryNameType: ValueType = Field("str", description="How the header/query name is read.")
+    secureApiKeyHeaderOrQueryNameType: EmptyDefault[ValueType] = Field("str", description="How the header/query name is read.")
     secureApiKeyValueType: Literal["cred", "env", "msg", "flow", "global"] = Field(
         "cred", description="cred: the key is the secureApiKeyValue credential (never in the flow file); "
                             "otherwise secureApiKeyValueRef names the variable or property holding it.")
     secureApiKeyValueRef: str = Field("", description="Env variable or msg/flow/global property holding the key.")
-    secureApiKeyIsQuery: bool = Field(False, description="Send the key as a query parameter instead of a header.")
+    secureApiKeyIsQuery: Flag = Field(False, description="Send the key as a query parameter instead of a header.")
     organizationId: str = Field("", description="Sent as OpenAI-Organization when set.")
-    organizationIdType: ValueType = Field("str", description="How organizationId is read.")
+    organizationIdType: EmptyDefault[ValueType] = Field("str", description="How organizationId is read.")
     projectId: str = Field("", description="Sent as OpenAI-Project when set.")
-    projectIdType: ValueType = Field("str", description="How projectId is read.")
-    timeout: float = Field(600, gt=0, description="Seconds to wait for an answer before giving up (SDK default 600).")
-    maxRetries: int = Field(2, ge=0, le=10, description="Retries on connection errors, 408, 409, 429 and 5xx, with "
+    projectIdType: EmptyDefault[ValueType] = Field("str", description="How projectId is read.")
+    timeout: Number[float] = Field(600, gt=0, description="Seconds to wait for an answer before giving up (SDK default 600).")
+    maxRetries: Number[int] = Field(2, ge=0, le=10, description="Retries on connection errors, 408, 409, 429 and 5xx, with "
                                                         "back-off honouring retry-after (SDK default 2).")
     headers: dict[str, str] = Field(default_factory=dict, description="Extra headers sent with every request.")
-
-    @field_validator("secureApiKeyIsQuery", mode="before")
-    @classmethod
-    def _is_query(cls, v: Any) -> bool:
-        return v is True or v == "true"
 
     @field_validator("secureApiKeyValueType", mode="before")
     @classmethod
     def _key_type(cls, v: Any) -> str:
         return "cred" if v in (None, "", "str") else v  # the editor turns a legacy "str" into "cred"
-
-    @field_validator("apiBaseType", "secureApiKeyHeaderOrQueryNameType", "organizationIdType", "projectIdType",
-                     mode="before")
-    @classmethod
-    def _value_type(cls, v: Any) -> Any:
-        return "str" if v in (None, "") else v
-
-    @field_validator("timeout", "maxRetries", mode="before")
-    @classmethod
-    def _number(cls, v: Any, info: Any) -> Any:
-        if v is None or (isinstance(v, str) and not v.strip()):
-            return cls.model_fields[info.field_name].default  # the editor sends "" for an empty field
-        return v.strip() if isinstance(v, str) else v
 
 
 @lru_cache(maxsize=None)

@@ -103,7 +103,7 @@ def _node_route(engine, handler):
             body = await read_json(request)
         except BadJson as bad:
             return bad.response
-        status, out = await handler(engine, dict(request.match_info), body)
+        status, out = await handler(engine.admin_runtime, dict(request.match_info), body)
         return _respond(status, out)
 
     return view

@@ -8,6 +8,7 @@ from ..resources import web_dir
 from .admin import add_admin_routes
 from .auth import AdminAuth, add_auth_routes
 from .comms import Comms
+from .guard import guard_middleware
 
 __all__ = ["create_app", "ENGINE", "COMMS"]
 
@@ -25,6 +26,7 @@ def create_app(engine) -> web.Application:
     comms = Comms(engine, settings.commsQueueLimit, auth)
     app[ENGINE] = engine
     app[COMMS] = comms
+    app.middlewares.append(guard_middleware(settings))  # Host, Origin, Content-Type: before auth
     add_auth_routes(app, auth, root, {root + "/", root + "/comms", root + "/auth/login", root + "/auth/token",
                                       root + "/auth/revoke"})
     add_admin_routes(app, engine, root, __version__)

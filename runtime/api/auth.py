@@ -15,13 +15,26 @@ everything is open, as in Node-RED. Node-RED's hashes (``$2b$08$...``, made with
 Routes: ``GET /auth/login`` (``{}`` when auth is off, else the login prompts),
 ``POST /auth/token`` (``client_id``, ``grant_type=password``, ``scope``, ``username``,
 ``password``, form or JSON → ``{access_token, expires_in, token_type: "Bearer"}``; 401
-``{"error": "invalid_grant"}`` for bad credentials; after 10 failures from one address within
-60 s, 429 until the window passes), ``POST /auth/revoke`` (``token``). A body that is neither
-(malformed JSON, not an object, a field not a string) is 400 ``{"code": "invalid_request",
-"message", "error": "invalid_request"}``: the Admin API's error shape with OAuth2's ``error``.
+``{"error": "invalid_grant"}`` for bad credentials), ``POST /auth/revoke`` (the token to
+revoke as ``token`` in the body, as Node-RED's editor sends it, or as the Bearer token; 401
+without a valid one).
+
+Fails closed (FlowRed's own rules): an ``adminAuth`` section always turns auth on (Settings
+refuses one without a usable user); bcrypt runs in a worker thread (``asyncio.to_thread``), so
+wrong logins never stall the event loop; an unknown user is checked against a dummy hash of
+the same cost, so the answer's timing does not tell which usernames exist. Login throttle:
+after ``maxLoginFailures`` (10) failed logins from one address within ``loginFailureWindow``
+(60) seconds, that address gets 429 with ``Retry-After`` until ``loginFailureWindow`` seconds
+after the last failure; refused attempts do not count, so the lockout always ends.
+A body that is neither form nor JSON object (malformed JSON, not an object, a field not a
+string) is 400 ``{"code": "invalid_request", "message", "error": "invalid_request"}``: the Admin
+API's error shape with OAuth2's ``error``.
 """
 from __future__ import annotations
 
+import asyncio
+import math
+import re
 import secrets
 import time
 from typing import Any
@@ -35,43 +48,75 @@ from .models import RevokeRequest, TokenRequest
 
 __all__ = ["AdminAuth", "add_auth_routes"]
 
-MAX_FAILURES = 10      # failed logins per client address ...
-FAILURE_WINDOW = 60.0  # ... within this many seconds before further attempts get 429
+MAX_FAILURES = 10      # failed logins per client address ... (adminAuth.maxLoginFailures)
+FAILURE_WINDOW = 60.0  # ... within this many seconds lock it out this long (adminAuth.loginFailureWindow)
 PROMPTS = [{"id": "username", "type": "text", "label": "user.username"},
            {"id": "password", "type": "password", "label": "user.password"}]
 
 
 class AdminAuth:
-    """Users, tokens and permission checks for one ``adminAuth`` setting (None: auth off)."""
+    """Users, tokens and permission checks for one ``adminAuth`` setting (None: auth off; any
+    section, even one without users, turns it on: nobody gets in rather than everybody)."""
 
     def __init__(self, config: dict[str, Any] | None) -> None:
+        self.enabled = config is not None
         config = config or {}
-        self.enabled = bool(config.get("users"))
         self.users = {u["username"]: u for u in config.get("users", []) if isinstance(u, dict) and u.get("username")}
         self.default = (config.get("default") or {}).get("permissions")
         self.expiry = float(config.get("sessionExpiryTime", 604800))
+        self.max_failures = int(config.get("maxLoginFailures", MAX_FAILURES))
+        self.window = float(config.get("loginFailureWindow", FAILURE_WINDOW))
         self.tokens: dict[str, tuple[str, Any, float]] = {}
         self.failures: dict[str, list[float]] = {}
+        self.dummy = _dummy_hash(self.users.values()) if self.enabled else b""
 
-    def throttled(self, client: str) -> bool:
-        """Whether ``client`` (an address) failed to log in ``MAX_FAILURES`` times in the last
-        ``FAILURE_WINDOW`` seconds: its attempts are refused until the window passes."""
-        now = time.time()
-        recent = [t for t in self.failures.get(client, []) if now - t < FAILURE_WINDOW]
-        self.failures[client] = recent
-        return len(recent) >= MAX_FAILURES
+    def throttled(self, client: str) -> float:
+        """Seconds ``client`` (an address) must still wait (0: it may try): after
+        ``max_failures`` failures within ``window`` seconds, until ``window`` seconds after
+        the last of them. A lockout that has passed forgets the failures."""
+        now = time.monotonic()
+        recent = [t for t in self.failures.get(client, ()) if now - t < self.window]
+        if recent:
+            self.failures[client] = recent
+        else:
+            self.failures.pop(client, None)
+        return recent[-1] + self.window - now if len(recent) >= self.max_failures else 0.0
 
-    def failed(self, client: str) -> None:
-        self.failures.setdefault(client, []).append(time.time())
+    def attempt(self, client: str) -> float:
+        """Count a login attempt of ``client`` as failed until it succeeds (so that parallel
+        guesses count too); returns its stamp for ``succeeded``. Addresses whose failures all
+        passed are dropped now and then so that the table stays small."""
+        now = time.monotonic()
+        if len(self.failures) > 10000:
+            self.failures = {c: f for c, f in self.failures.items() if f and now - f[-1] < self.window}
+        self.failures.setdefault(client, []).append(now)
+        return now
 
-    def login(self, username: str, password: str) -> dict | None:
-        """A new token for valid credentials, else None."""
+    def succeeded(self, client: str, stamp: float) -> None:
+        """Take back the failure ``attempt`` counted: the login worked."""
+        stamps = self.failures.get(client, [])
+        if stamp in stamps:
+            stamps.remove(stamp)
+
+    async def login(self, username: str, password: str) -> dict | None:
+        """A new token for valid credentials, else None. The bcrypt check runs in a worker
+        thread; an unknown user is checked against a dummy hash (same cost as a user's)."""
         user = self.users.get(username)
-        if user is None or not _password_ok(password, str(user.get("password", ""))):
+        hashed = str(user.get("password", "")).encode() if user is not None else self.dummy
+        ok = await asyncio.to_thread(_password_ok, password.encode(), hashed)
+        if user is None or not ok:
             return None
         token = secrets.token_urlsafe(32)
         self.tokens[token] = (username, user.get("permissions", "read"), time.time() + self.expiry)
         return {"access_token": token, "expires_in": int(self.expiry), "token_type": "Bearer"}
+
+    def valid(self, token: str) -> bool:
+        """Whether ``token`` is a live token (expired ones are forgotten)."""
+        entry = self.tokens.get(token)
+        if entry is not None and entry[2] <= time.time():
+            self.tokens.pop(token, None)
+            return False
+        return entry is not None
 
     def revoke(self, token: str) -> None:
         self.tokens.pop(token, None)
@@ -80,12 +125,8 @@ class AdminAuth:
         """The permissions a request with this token (or none) has; None means no access."""
         if not self.enabled:
             return "*"
-        if token:
-            entry = self.tokens.get(token)
-            if entry is not None:
-                if entry[2] > time.time():
-                    return entry[1]
-                self.tokens.pop(token, None)
+        if token and self.valid(token):
+            return self.tokens[token][1]
         return self.default
 
     def allows(self, token: str | None, method: str) -> bool:
@@ -98,11 +139,17 @@ class AdminAuth:
         return method in ("GET", "HEAD")
 
 
-def _password_ok(password: str, hashed: str) -> bool:
+def _password_ok(password: bytes, hashed: bytes) -> bool:
     try:
-        return bcrypt.checkpw(password.encode(), hashed.encode())
+        return bcrypt.checkpw(password, hashed)
     except ValueError:  # not a bcrypt hash
         return False
+
+
+def _dummy_hash(users) -> bytes:
+    """A bcrypt hash of a random password at the highest cost among ``users``' hashes."""
+    costs = [int(m.group(1)) for u in users if (m := re.match(r"^\$2[aby]?\$(\d\d)\$", str(u.get("password", ""))))]
+    return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(max(costs, default=10)))
 
 
 def bearer(request: web.Request) -> str | None:
@@ -149,13 +196,15 @@ def add_auth_routes(app: web.Application, auth: AdminAuth, root: str, open_paths
             return api_error(400, "unsupported_grant_type", "only grant_type=password is supported",
                              error="unsupported_grant_type")
         client = request.remote or ""
-        if auth.throttled(client):
+        wait = auth.throttled(client)
+        if wait:
             return web.json_response({"error": "too_many_requests"}, status=429,
-                                     headers={"Retry-After": str(int(FAILURE_WINDOW))})
-        result = auth.login(body.username, body.password)
+                                     headers={"Retry-After": str(max(1, math.ceil(wait)))})
+        stamp = auth.attempt(client)
+        result = await auth.login(body.username, body.password)
         if result is None:
-            auth.failed(client)
             return web.json_response({"error": "invalid_grant"}, status=401)
+        auth.succeeded(client, stamp)
         return web.json_response(result)
 
     async def revoke(request: web.Request) -> web.Response:
@@ -163,7 +212,11 @@ def add_auth_routes(app: web.Application, auth: AdminAuth, root: str, open_paths
             body = await _read_body(request, RevokeRequest)
         except BadJson as bad:
             return bad.response
-        auth.revoke(body.token)
+        token = body.token or bearer(request) or ""
+        if auth.enabled:
+            if not token or not auth.valid(token):
+                return web.Response(status=401, text="Unauthorized")
+            auth.revoke(token)
         return web.json_response({})
 
     @web.middleware

@@ -14,21 +14,22 @@ from typing import Any
 
 from aiohttp import web
 
-from ..registry import NodeType, all_types, is_enabled, set_enabled
+from ..registry import NodeSets, NodeType, all_types
 from .errors import BadJson, api_error, read_json
 from .models import Enabled, parse_model
 
 __all__ = ["add_node_routes", "node_sets", "type_info"]
 
 
-def node_sets(version: str) -> list[dict]:
-    """Node-RED's node-set list for the registered types, grouped by defining module."""
+def node_sets(version: str, state: NodeSets) -> list[dict]:
+    """Node-RED's node-set list for the registered types, grouped by defining module;
+    ``enabled`` as ``state`` (the engine's NodeSets) has it."""
     sets: dict[str, dict] = {}
     for t in all_types():
         set_id = t.set_id
         entry = sets.setdefault(set_id, {"id": set_id, "name": set_id.split("/", 1)[1],
                                          "module": set_id.split("/", 1)[0], "version": version,
-                                         "types": [], "enabled": is_enabled(set_id), "local": False,
+                                         "types": [], "enabled": state.is_enabled(set_id), "local": False,
                                          "user": False})
         entry["types"].append(t.type)
     return list(sets.values())
@@ -49,11 +50,11 @@ def add_node_routes(app: web.Application, engine, root: str, version: str) -> No
     """Mount ``GET /nodes``, ``GET|PUT /nodes/{module}[/{set}]`` and ``GET /node-types``."""
 
     async def get_nodes(request: web.Request) -> web.Response:
-        return web.json_response(node_sets(version))
+        return web.json_response(node_sets(version, engine.node_sets))
 
     async def get_set(request: web.Request) -> web.Response:
         ident = request.match_info["ident"]
-        sets = node_sets(version)
+        sets = node_sets(version, engine.node_sets)
         one = next((s for s in sets if s["id"] == ident), None)
         if one is not None:
             return web.json_response(one)
@@ -71,7 +72,7 @@ def add_node_routes(app: web.Application, engine, root: str, version: str) -> No
         except BadJson as bad:
             return bad.response
         ident = request.match_info["ident"]
-        one = next((s for s in node_sets(version) if s["id"] == ident), None)
+        one = next((s for s in node_sets(version, engine.node_sets) if s["id"] == ident), None)
         if one is None:
             return api_error(404, "not_found", f"Unknown node set: {ident}")
         try:
@@ -82,7 +83,7 @@ def add_node_routes(app: web.Application, engine, root: str, version: str) -> No
             used = sorted({n["type"] for n in engine.get_flows()} & set(one["types"]))
             if used:
                 return api_error(400, "type_in_use", f"Type in use: {', '.join(used)}")
-        set_enabled(ident, enabled)
+        engine.node_sets.set_enabled(ident, enabled)
         return web.json_response({**one, "enabled": enabled})
 
     async def get_types(request: web.Request) -> web.Response:

@@ -532,3 +532,40 @@ def test_config_node_pickers_of_http_request_and_websocket_nodes(start_server, p
         expect(select.locator("option", has_text=f"Add new {config_type}")).to_have_count(1)
         tray.locator(".edit-cancel").click()
         expect(page.locator(".tray:not(.closing)")).to_have_count(0)
+
+
+def test_dialogs_render_lenient_fields_as_their_plain_types(start_server, page, tmp_path):
+    """Settings written as text in the flow (numbers, "true") still get a number input, a
+    checkbox and a select: the field types coerce values but keep the plain JSON schema."""
+    flow = [
+        {"id": "t1", "type": "tab", "label": "fields", "disabled": False, "info": "", "env": []},
+        {"id": "dl", "type": "delay", "z": "t1", "name": "", "pauseType": "rate", "timeout": "5",
+         "timeoutUnits": "seconds", "rate": "2", "nbRateUnits": "1", "rateUnits": "second", "randomFirst": "1",
+         "randomLast": "5", "randomUnits": "seconds", "drop": "", "allowrate": False, "outputs": 1,
+         "x": 200, "y": 80, "wires": [[]]},
+        {"id": "tr", "type": "tcp request", "z": "t1", "name": "", "server": "127.0.0.1", "port": "",
+         "out": "char", "ret": "buffer", "splitc": "0", "newline": "", "trim": "true", "tls": "",
+         "x": 200, "y": 160, "wires": [[]]},
+    ]
+    source = tmp_path / "fields.json"
+    source.write_text(json.dumps(flow))
+    server = start_server(source)
+    open_editor(page, server)
+
+    page.locator('.node[data-node-id="dl"] .node-body').dblclick()
+    tray = page.locator(".tray:not(.closing)")
+    expect(tray.locator('.form-row[data-field="pauseType"] select')).to_have_value("rate")
+    expect(tray.locator('.form-row[data-field="pauseType"] option')).to_have_count(7)
+    expect(tray.locator('.form-row[data-field="rate"] input[type="number"]')).to_have_value("2")
+    expect(tray.locator('.form-row[data-field="timeout"] input[type="number"]')).to_have_value("5")
+    expect(tray.locator('.form-row[data-field="drop"] input[type="checkbox"]')).not_to_be_checked()
+    tray.locator(".edit-cancel").click()
+    expect(page.locator(".tray:not(.closing)")).to_have_count(0)
+
+    page.locator('.node[data-node-id="tr"] .node-body').dblclick()
+    tray = page.locator(".tray:not(.closing)")
+    expect(tray.locator('.form-row[data-field="out"] select')).to_have_value("char")
+    expect(tray.locator('.form-row[data-field="trim"] input[type="checkbox"]')).to_be_checked()
+    expect(tray.locator('.form-row[data-field="server"] input[type="text"]')).to_have_value("127.0.0.1")
+    tray.locator(".edit-cancel").click()
+    expect(page.locator(".tray:not(.closing)")).to_have_count(0)

@@ -208,6 +208,16 @@ async def test_headers_from_msg_and_node_list(start_runtime, target):
     assert sent["Cookie"] == "s=a%20b; raw=a%b"
 
 
+async def test_header_and_cookie_values_are_javascripts_string(start_runtime, target):
+    # String(null) is "null", String(1.0) is "1", a cookie object without a value "undefined"
+    got = decoded(await run(start_runtime, [request_node(url=target.url + "/echo", ret="obj"), debug()],
+                            {"headers": {"X-List": [None], "X-Float": 1.0, "X-Bool": True},
+                             "cookies": {"n": {"encode": False}}}))
+    sent = got[0]["payload"]["headers"]
+    assert (sent["X-List"], sent["X-Float"], sent["X-Bool"]) == ("null", "1", "true")
+    assert sent["Cookie"] == "n=undefined"
+
+
 async def test_return_types_and_json_parse_failure(start_runtime, target):
     nodes = [request_node(url=target.url + "/text", ret="obj"), debug(),
              feeder("f2", "h2"), request_node("h2", url=target.url + "/json", ret="bin"),

@@ -38,11 +38,17 @@ async def run(cli: Path, home: Path, *args: str, answers: tuple[str, ...] = ()) 
     proc = await asyncio.create_subprocess_exec(
         str(cli), *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, env={**os.environ, "HOME": str(home)})
-    for answer in answers:
-        await asyncio.sleep(0.5)  # the prompt reads one line at a time
+    shown = b""
+    for i, answer in enumerate(answers):
+        while shown.count(b":") <= i:  # wait for prompt i ("Username:", "Password:") before typing
+            chunk = await asyncio.wait_for(proc.stdout.read(1024), 60)
+            if not chunk:
+                break
+            shown += chunk
         proc.stdin.write(answer.encode() + b"\n")
         await proc.stdin.drain()
     out, err = await asyncio.wait_for(proc.communicate(b""), 60)
+    out = shown + out
     return proc.returncode, out.decode(), err.decode()
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flowred.encode import encode_object, js_number
+from flowred.encode import encode_object
+from flowred.jscompat import js_number_text
 from flowred.values import UNDEFINED
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
@@ -118,4 +119,4 @@ def test_set_and_other_objects():
     (1.5e-6, "0.0000015"), (-2.5e22, "-2.5e+22"), (123.456, "123.456"), (0.0, "0"),
 ])
 def test_numbers_are_written_as_javascript_does(value, text):
-    assert js_number(value) == text
+    assert js_number_text(value) == text

@@ -35,10 +35,11 @@ export function setLoginHandler(fn) {
   loginHandler = fn;
 }
 
-/** POST /auth/token with Node-RED's password grant; saves and returns the token. */
+/** POST /auth/token with Node-RED's password grant (as JSON); saves and returns the token. */
 export async function logIn(username, password) {
-  const form = new URLSearchParams({ client_id: "node-red-editor", grant_type: "password", scope: "*", username, password });
-  const response = await fetch(apiUrl("auth/token"), { method: "POST", body: form });
+  const grant = JSON.stringify({ client_id: "node-red-editor", grant_type: "password", scope: "*", username, password });
+  const response = await fetch(apiUrl("auth/token"), {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: grant });
   if (!response.ok) throw new ApiError(response.status, "Login failed: wrong username or password");
   const body = await response.json();
   localStorage.setItem(TOKEN_KEY, body.access_token);
@@ -70,10 +71,9 @@ async function request(method, path, options = {}, retried = false) {
   const init = { method, headers: { "Node-RED-API-Version": "v2", ...headers }, cache: "no-store" };
   const token = authToken();
   if (token) init.headers.Authorization = `Bearer ${token}`;
-  if (json !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(json);
-  }
+  // Every write says application/json: the server refuses other bodies (cross-site protection).
+  if (method !== "GET" && method !== "HEAD") init.headers["Content-Type"] = "application/json";
+  if (json !== undefined) init.body = JSON.stringify(json);
   let response;
   try {
     response = await fetch(apiUrl(path), init);

@@ -1,13 +1,18 @@
-// Entry point: loads settings, node types and flows, draws them, lets the user edit and deploy
-// them, and keeps the page live over /comms.
+// Entry point: creates the editor's parts (model, canvas and its pointer handling, tabs,
+// palette, sidebar, deployer, clipboard, import/export, edit tray), routes the events between
+// them, loads settings, node types and flows at startup, and keeps the page live over /comms.
+// Deploying is in deploy.js, copy/cut/paste in clipboard.js, drawing in canvas.js.
 
 import {
-  getFlows, getFlowsState, getSettings, injectNode, setDebugActive, postFlows, getNodeTypes, getCredentialFlags,
+  getFlows, getFlowsState, getSettings, injectNode, setDebugActive, getNodeTypes, getCredentialFlags,
   getTrace, setTrace, getTracePath, getExamples, getExample, setLoginHandler,
 } from "./api.js";
 import { Comms } from "./comms.js";
 import { FlowModel, newId, prepareImport } from "./flows.js";
 import { FlowCanvas, nodeGeometry } from "./canvas.js";
+import { installPointer } from "./canvas-pointer.js";
+import { Deployer } from "./deploy.js";
+import { Clipboard } from "./clipboard.js";
 import { TabBar } from "./tabs.js";
 import { DebugSidebar } from "./sidebar.js";
 import { ConfigPanel } from "./confignodes.js";
@@ -25,6 +30,7 @@ const $ = (selector) => document.querySelector(selector);
 
 const model = new FlowModel();
 const canvas = new FlowCanvas($("#workspace-canvas"), model);
+installPointer(canvas);
 const tabBar = new TabBar($("#workspace-tabs"));
 const configPanel = new ConfigPanel($("#config-nodes"), model);
 const sidebar = new DebugSidebar({
@@ -45,18 +51,23 @@ const state = {
   loadError: null,
   connected: false,
   loading: null,
-  deploying: false,
-  deployType: "full",
   trace: null,           // null: the server has no trace; else true/false
   examples: undefined,   // undefined: not asked yet; null: not offered; else the list
-  clipboard: null,
-  pasteCount: 0,
-  serverRev: null,       // a newer revision on the server while there are local edits
 };
-try {
-  const saved = localStorage.getItem("flowred.deployType");
-  if (["full", "flows", "nodes"].includes(saved)) state.deployType = saved;
-} catch { /* storage unavailable */ }
+const deployer = new Deployer({
+  button: $("#deploy-button"),
+  menuButton: $("#deploy-menu-button"),
+  serverBanner: $("#server-banner"),
+  runtimeBanner: $("#runtime-banner"),
+}, {
+  model,
+  canvas,
+  currentTab: () => state.tab,
+  showTab: (id) => showTab(id),
+  loadFlows: () => loadFlows(),
+  loadError: () => state.loadError,
+  changed: () => renderDeployState(),
+});
 
 // ---- header indicators -------------------------------------------------------------------
 
@@ -73,7 +84,7 @@ function renderDeployState() {
   } else if (state.runtime === "stop") {
     key = "stopped";
     text = "Stopped";
-  } else if (state.runtime === "deploying" || state.deploying) {
+  } else if (state.runtime === "deploying" || deployer.deploying) {
     key = "loading";
     text = "Deploying…";
   } else if (model.isDirty()) {
@@ -89,20 +100,7 @@ function renderDeployState() {
   const rev = model.rev ? String(model.rev) : "";
   el.querySelector(".deploy-state-rev").textContent = rev ? rev.slice(0, 7) : "";
   el.title = [state.loadError || text, rev && `revision ${rev}`].filter(Boolean).join(" · ");
-  renderDeployButton();
-}
-
-const DEPLOY_LABELS = { full: "Deploy", flows: "Deploy flows", nodes: "Deploy nodes" };
-
-function renderDeployButton() {
-  const button = $("#deploy-button");
-  const dirty = model.isDirty();
-  button.disabled = state.deploying || !dirty;
-  button.classList.toggle("busy", state.deploying);
-  button.querySelector(".deploy-label").textContent = state.deploying ? "Deploying…" : DEPLOY_LABELS[state.deployType];
-  const count = model.changed.size + model.deleted.size;
-  button.title = dirty ? `${DEPLOY_LABELS[state.deployType]} (${count} change${count === 1 ? "" : "s"}) · Ctrl-D` : "Nothing to deploy";
-  document.title = `${dirty ? "* " : ""}FlowRed`;
+  deployer.renderButton();
 }
 
 function renderConnection(detail) {
@@ -401,7 +399,7 @@ comms.addEventListener("reconnect", async () => {
   }
   try {
     const { rev } = await getFlows();
-    if (rev !== model.rev) serverChanged(rev);
+    if (rev !== model.rev) deployer.serverChanged(rev);
   } catch { /* the next reconnect tries again */ }
 });
 
@@ -425,8 +423,8 @@ comms.subscribe("notification/#", (topic, data) => {
       renderDeployState();
       break;
     case "runtime-deploy":
-      if (state.deploying) break;   // our own deploy: its answer sets the revision
-      if (!data.revision || data.revision !== model.rev) serverChanged(data.revision);
+      if (deployer.deploying) break;   // our own deploy: its answer sets the revision
+      if (!data.revision || data.revision !== model.rev) deployer.serverChanged(data.revision);
       break;
     case "flow-file-error":
       showFileError(data);
@@ -439,44 +437,7 @@ comms.subscribe("notification/#", (topic, data) => {
   }
 });
 
-// ---- server-side changes --------------------------------------------------------------------
-
-/** The server has new flows (a deploy elsewhere, or the flow file changed on disk). */
-async function serverChanged(revision) {
-  if (!model.isDirty()) {
-    await loadFlows();
-    if (!state.loadError) notify("The flows were updated on the server; the view is up to date.", { type: "info", timeout: 2500 });
-    return;
-  }
-  state.serverRev = revision || "unknown";
-  $("#server-banner").hidden = false;
-}
-
-async function mergeServerFlows() {
-  try {
-    const data = await getFlows();
-    const conflicts = model.mergeOnto(data);
-    $("#server-banner").hidden = true;
-    state.serverRev = null;
-    notify(conflicts.length
-      ? `Merged: ${conflicts.length} node${conflicts.length === 1 ? " was" : "s were"} changed on both sides; your version is kept. Deploy to apply.`
-      : "Your changes were merged onto the new flows. Deploy to apply them.", { type: conflicts.length ? "warning" : "success", timeout: 5000 });
-  } catch (err) {
-    notify(`Could not merge: ${err.message}`, { type: "error", timeout: 6000 });
-  }
-}
-
-async function reloadServerFlows() {
-  $("#server-banner").hidden = true;
-  state.serverRev = null;
-  model.rev = null;
-  await loadFlows();
-  if (!state.loadError) notify("Reloaded the flows from the server.", { type: "info", timeout: 2500 });
-}
-
-$("#server-merge").addEventListener("click", mergeServerFlows);
-$("#server-reload").addEventListener("click", reloadServerFlows);
-$("#server-banner .banner-close").addEventListener("click", () => { $("#server-banner").hidden = true; });
+// ---- the flow file on the server ------------------------------------------------------------
 
 function showFileError(data) {
   const text = data && data.text ? String(data.text) : "The flow file changed but could not be loaded.";
@@ -589,39 +550,6 @@ function deleteSelection({ ids = canvas.selection ? [...canvas.selection] : [], 
     model.removeWire(wire.source, wire.port, wire.target);
     canvas.setSelection([]);
   }
-}
-
-function copySelection(cut = false) {
-  const ids = selectionWithMembers([...canvas.selection]);
-  if (!ids.size) return;
-  state.clipboard = model.toJSON(ids);
-  state.pasteCount = 0;
-  try {
-    navigator.clipboard?.writeText(JSON.stringify(state.clipboard)).catch(() => {});
-  } catch { /* clipboard not available: the internal one is enough */ }
-  notify(`${cut ? "Cut" : "Copied"} ${state.clipboard.length} node${state.clipboard.length === 1 ? "" : "s"}`, { type: "info", timeout: 1500 });
-  if (cut) {
-    model.checkpoint();
-    model.remove([...ids]);
-  }
-}
-
-function paste() {
-  if (!state.clipboard || !state.clipboard.length) return;
-  model.checkpoint();
-  const z = ensureTab();
-  const { nodes } = prepareImport(state.clipboard, model, { targetTab: z, renameAll: true });
-  state.pasteCount += 1;
-  const offset = 20 * state.pasteCount;
-  for (const node of nodes) {
-    if (node.type === "tab") continue;
-    if (node.x !== undefined && node.y !== undefined && node.x !== null) {
-      node.x = Number(node.x) + offset;
-      node.y = Number(node.y) + offset;
-    }
-  }
-  model.add(nodes);
-  canvas.setSelection(nodes.filter((n) => n.z === z).map((n) => n.id));
 }
 
 /** Import nodes: new ids for clashing ones, loose nodes to the current (or a new) flow. */
@@ -778,100 +706,6 @@ function editTab(id) {
   });
 }
 
-// ---- deploy ------------------------------------------------------------------------------------
-
-async function deploy(type = state.deployType) {
-  if (state.deploying) return;
-  if (type !== "reload" && !model.isDirty()) {
-    notify("Nothing to deploy: no changes since the last deploy.", { type: "info", timeout: 2000 });
-    return;
-  }
-  state.deploying = true;
-  renderDeployState();
-  try {
-    if (type === "reload") {
-      const { rev } = await postFlows([], model.rev, "reload");
-      if (rev) model.rev = rev;
-      notify("Flows restarted", { type: "success", timeout: 2000 });
-      return;
-    }
-    const { rev } = await postFlows(model.deployNodes(), model.rev, type);
-    model.markDeployed(rev);
-    $("#server-banner").hidden = true;
-    const banner = $("#runtime-banner");
-    if (banner.dataset.kind === "flow-file-error") banner.hidden = true;
-    notify("Successfully deployed", { type: "success", timeout: 2000 });
-  } catch (err) {
-    if (err.status === 409) {
-      deployConflict(type);
-    } else if (err.status === 400 && err.body && err.body.code === "invalid_flow") {
-      showDeployErrors(err.body);
-    } else {
-      notify(`Deploy failed: ${err.message}`, { type: "error", timeout: 8000 });
-    }
-  } finally {
-    state.deploying = false;
-    renderDeployState();
-  }
-}
-
-function showDeployErrors(body) {
-  const errors = Array.isArray(body.errors) ? body.errors : [];
-  model.setErrors(errors);
-  const ids = [...new Set(errors.map((e) => e.id).filter(Boolean))];
-  const firstNode = ids.map((id) => model.get(id)).find((n) => n && model.tab(n.z));
-  if (firstNode) {
-    if (firstNode.z !== state.tab) showTab(firstNode.z);
-    canvas.reveal(firstNode.id);
-  }
-  const lines = errors.slice(0, 4).map((e) => `${e.id ? model.label(e.id) : ""}${e.field ? ` (${e.field})` : ""}: ${e.message}`);
-  const more = errors.length > 4 ? ` … and ${errors.length - 4} more` : "";
-  notify(`Not deployed: ${errors.length ? `${ids.length} node${ids.length === 1 ? " has" : "s have"} errors. ${lines.join("; ")}${more}` : body.message || "the flows are invalid"}`,
-    { type: "error", timeout: 12000 });
-}
-
-async function deployConflict(type) {
-  const choice = await choose("The flows changed on the server", [
-    "Someone (or a change to the flow file) deployed new flows since you loaded them.",
-    "Merge your changes onto the new flows, reload and lose your changes, or overwrite the server's flows with yours.",
-  ], [
-    { label: "Cancel", value: null },
-    { label: "Reload", value: "reload", id: "conflict-reload" },
-    { label: "Merge", value: "merge", id: "conflict-merge" },
-    { label: "Overwrite", kind: "danger", value: "overwrite", id: "conflict-overwrite" },
-  ]);
-  if (choice === "reload") {
-    await reloadServerFlows();
-  } else if (choice === "merge") {
-    await mergeServerFlows();
-  } else if (choice === "overwrite") {
-    try {
-      const current = await getFlows();
-      model.rev = current.rev;
-      await deploy(type);
-    } catch (err) {
-      notify(`Overwrite failed: ${err.message}`, { type: "error", timeout: 6000 });
-    }
-  }
-}
-
-$("#deploy-button").addEventListener("click", () => deploy());
-dropdown($("#deploy-menu-button"), [
-  { id: "deploy-type-full", label: "Full", hint: "replace all flows", checked: () => state.deployType === "full", onClick: () => setDeployType("full") },
-  { id: "deploy-type-flows", label: "Modified flows", hint: "restart changed flows", checked: () => state.deployType === "flows", onClick: () => setDeployType("flows") },
-  { id: "deploy-type-nodes", label: "Modified nodes", hint: "restart changed nodes", checked: () => state.deployType === "nodes", onClick: () => setDeployType("nodes") },
-  { separator: true },
-  { id: "deploy-restart", label: "Restart flows", onClick: () => deploy("reload") },
-]);
-
-function setDeployType(type) {
-  state.deployType = type;
-  try {
-    localStorage.setItem("flowred.deployType", type);
-  } catch { /* storage unavailable */ }
-  renderDeployButton();
-}
-
 // ---- import / export ---------------------------------------------------------------------------
 
 const importExport = new ImportExport({
@@ -886,6 +720,8 @@ const importExport = new ImportExport({
   example: (file) => getExample(file),
   notify,
 });
+
+const clipboard = new Clipboard({ model, canvas, withMembers: selectionWithMembers, ensureTab, importExport, notify });
 
 dropdown($("#main-menu-button"), [
   { id: "menu-import", label: "Import…", hint: "Ctrl-I", onClick: () => importExport.openImport() },
@@ -957,7 +793,7 @@ document.addEventListener("keydown", (event) => {
   const key = event.key.toLowerCase();
   if (mod && key === "d") {
     event.preventDefault();
-    deploy();
+    deployer.deploy();
   } else if (mod && key === "i") {
     event.preventDefault();
     importExport.openImport();
@@ -979,17 +815,17 @@ document.addEventListener("keydown", (event) => {
   } else if (mod && key === "c" && !String(window.getSelection?.() || "")) {
     if (canvas.selection.size) {
       event.preventDefault();
-      copySelection(false);
+      clipboard.copy(false);
     }
   } else if (mod && key === "x") {
     if (canvas.selection.size) {
       event.preventDefault();
-      copySelection(true);
+      clipboard.copy(true);
     }
   } else if (mod && key === "v") {
-    if (state.clipboard) {
+    if (clipboard.nodes) {
       event.preventDefault();
-      paste();
+      clipboard.paste();
     }
   } else if ((event.key === "Delete" || event.key === "Backspace") && target === document.body) {
     event.preventDefault();
@@ -998,19 +834,7 @@ document.addEventListener("keydown", (event) => {
 });
 
 // A JSON flow pasted from the system clipboard (when nothing was copied inside the page).
-document.addEventListener("paste", (event) => {
-  const target = event.target;
-  if (target && ["INPUT", "TEXTAREA"].includes(target.tagName)) return;
-  if (overlayOpen() || state.clipboard) return;
-  const text = event.clipboardData?.getData("text/plain");
-  if (!text || !/^\s*[[{]/.test(text)) return;
-  event.preventDefault();
-  try {
-    importExport.importText(text);
-  } catch (err) {
-    importExport.openImport({ text, error: err });
-  }
-});
+document.addEventListener("paste", (event) => clipboard.pasteFromSystem(event));
 
 window.addEventListener("beforeunload", (event) => {
   if (model.isDirty()) {
@@ -1075,7 +899,7 @@ sidebar.addEventListener("trace", async (event) => {
 
 // ---- for tests and benchmarks -------------------------------------------------------------
 
-window.flowred = { model, canvas, sidebar, deploy, importNodes, nodeGeometry };
+window.flowred = { model, canvas, sidebar, deploy: (type) => deployer.deploy(type), importNodes, nodeGeometry };
 
 // ---- start --------------------------------------------------------------------------------
 

@@ -1,11 +1,15 @@
-// The flow view: one tab's nodes, groups and wires as SVG, with pan and zoom, selection,
-// dragging, wiring, and the marks the editor puts on nodes (changed, errors, message trace).
+// The flow view: one tab's nodes, groups and wires drawn as SVG (ports, labels, icons, live
+// statuses, link wires), its pan/zoom view, the selection, and the marks the editor puts on
+// nodes (changed, errors, message trace). This is the canvas's public interface; pointer and
+// keyboard handling (select, drag, wire, pan, zoom) is in canvas-pointer.js, attached with
+// installPointer(canvas).
 //
 // Layers (bottom to top): grid, groups, wires, link wires, nodes, overlay. Geometry
 // (nodeGeometry, wirePath) is kept in pure functions so that dragging and wiring reuse it.
 // The canvas never edits the model itself: it reports what the user did.
 //
-// Events dispatched on the FlowCanvas:
+// Events dispatched on the FlowCanvas ("open", "move", "wire", "delete" and "traceclear" by
+// canvas-pointer.js, the others by the canvas itself):
 //   "select"      detail {id, ids}              the selection changed (id: the one clicked)
 //   "open"        detail {id}                   a node or group was double-clicked
 //   "inject"      detail {id}                   an inject node's button was pressed
@@ -14,6 +18,8 @@
 //   "wire"        detail {source, port, target} a wire was drawn
 //   "delete"      detail {ids, wire}            Delete pressed with a selection / selected wire
 //   "viewchange"  detail {x, y, scale}
+//   "traceclear"                                a click on the background or Escape while a trace shows
+//   "redraw"      detail {tabId, count}         the tab was drawn anew
 
 import { s, clear, svgButton } from "./dom.js";
 import { ICONS, typeDef, nodeLabel } from "./nodetypes.js";
@@ -180,9 +186,7 @@ class View {
   }
 }
 
-const DRAG_THRESHOLD = 3;
 const GROUP_PAD = 20;
-const LINK_TYPES = new Set(["link out", "link in", "link call"]);
 
 function wireKey(source, port, target) {
   return `${source}\u0000${port}\u0000${target}`;
@@ -206,7 +210,6 @@ export class FlowCanvas extends EventTarget {
     this.tabViews = new Map();      // tab id -> saved view
     this.missingTypes = new Set();  // types the runtime does not know
     this.trace = null;              // {nodes: Set, wires: Set, order: Map id -> [index]}
-    this.spaceDown = false;
     this.knownTypes = null;         // Set of the server's types once known
     this.view = new View(() => this.applyView());
     this.build();
@@ -238,8 +241,6 @@ export class FlowCanvas extends EventTarget {
     this.viewport.append(this.gridRect, this.groupLayer, this.wireLayer, this.linkLayer, this.nodeLayer, this.overlayLayer);
     this.svg.append(this.viewport);
     this.container.append(this.svg);
-    this.installPointer();
-    this.installKeys();
   }
 
   // ---- coordinates ---------------------------------------------------------------------
@@ -260,234 +261,6 @@ export class FlowCanvas extends EventTarget {
   viewCentre() {
     const { w, h } = this.size();
     return this.view.toWorld(w / 2, h / 2);
-  }
-
-  // ---- pointer -------------------------------------------------------------------------
-
-  installPointer() {
-    let drag = null;
-    const svg = this.svg;
-    svg.addEventListener("pointerdown", (event) => {
-      if (event.button !== 0 && event.button !== 1) return;
-      this.svg.focus({ preventScroll: true, focusVisible: false });
-      const target = event.target;
-      const pan = event.button === 1 || this.spaceDown || (event.button === 0 && event.altKey);
-      const portOut = !pan && target.closest(".port-output");
-      const portIn = !pan && target.closest(".port-input");
-      const nodeEl = !pan && target.closest(".node");
-      const wireEl = !pan && target.closest(".wire");
-      const groupEl = !pan && target.closest(".group");
-      event.preventDefault();
-      if (portOut || portIn) {
-        const id = (portOut || portIn).closest(".node").dataset.nodeId;
-        drag = this.startWiring(event, id, portOut ? Number(portOut.dataset.port) : null);
-      } else if (nodeEl) {
-        drag = this.startNodeDrag(event, nodeEl.dataset.nodeId);
-      } else if (wireEl) {
-        const { source, port, target: to } = wireEl.dataset;
-        this.setSelection([], { wire: { source, port: Number(port), target: to } });
-        drag = null;
-        return;
-      } else if (groupEl) {
-        drag = this.startNodeDrag(event, groupEl.dataset.groupId);
-      } else if (pan) {
-        drag = { kind: "pan", x: event.clientX, y: event.clientY, moved: false };
-        svg.classList.add("panning");
-      } else {
-        drag = this.startLasso(event);
-      }
-      if (drag) {
-        drag.id = event.pointerId;
-        svg.setPointerCapture(event.pointerId);
-      }
-    });
-    svg.addEventListener("pointermove", (event) => {
-      if (!drag || drag.id !== event.pointerId) return;
-      if (drag.kind === "pan") {
-        const dx = event.clientX - drag.x;
-        const dy = event.clientY - drag.y;
-        if (Math.abs(dx) + Math.abs(dy) > 2) drag.moved = true;
-        drag.x = event.clientX;
-        drag.y = event.clientY;
-        this.view.panBy(dx, dy);
-      } else {
-        drag.move(event);
-      }
-    });
-    const end = (event) => {
-      if (!drag || drag.id !== event.pointerId) return;
-      const d = drag;
-      drag = null;
-      svg.classList.remove("panning");
-      if (d.kind !== "pan") d.end(event, event.type === "pointercancel");
-    };
-    svg.addEventListener("pointerup", end);
-    svg.addEventListener("pointercancel", end);
-    svg.addEventListener("dblclick", (event) => {
-      // With pointer capture the click's target is the svg: look at what is under the pointer.
-      const under = document.elementFromPoint(event.clientX, event.clientY) || event.target;
-      const nodeEl = under.closest(".node");
-      const groupEl = under.closest(".group");
-      const id = nodeEl ? nodeEl.dataset.nodeId : groupEl ? groupEl.dataset.groupId : null;
-      if (!id || under.closest(".node-button")) return;
-      event.stopPropagation();
-      this.dispatchEvent(new CustomEvent("open", { detail: { id } }));
-    });
-    svg.addEventListener("wheel", (event) => {
-      event.preventDefault();
-      const rect = svg.getBoundingClientRect();
-      const unit = event.deltaMode === 1 ? 16 : 1;
-      if (event.ctrlKey || event.metaKey) {
-        this.view.zoomAt(Math.exp(-event.deltaY * unit * 0.002), event.clientX - rect.left, event.clientY - rect.top);
-      } else if (event.shiftKey && !event.deltaX) {
-        this.view.panBy(-event.deltaY * unit, 0);
-      } else {
-        this.view.panBy(-event.deltaX * unit, -event.deltaY * unit);
-      }
-    }, { passive: false });
-    svg.addEventListener("pointerover", (event) => {
-      const nodeEl = event.target.closest(".node");
-      if (nodeEl && LINK_TYPES.has(this.model.get(nodeEl.dataset.nodeId)?.type)) this.showLinks(nodeEl.dataset.nodeId, true);
-    });
-    svg.addEventListener("pointerout", (event) => {
-      const nodeEl = event.target.closest(".node");
-      if (nodeEl && LINK_TYPES.has(this.model.get(nodeEl.dataset.nodeId)?.type)) this.showLinks(nodeEl.dataset.nodeId, false);
-    });
-  }
-
-  startNodeDrag(event, id) {
-    const additive = event.shiftKey || event.ctrlKey || event.metaKey;
-    const wasSelected = this.selection.has(id);
-    if (additive) {
-      const next = new Set(this.selection);
-      if (wasSelected) next.delete(id);
-      else next.add(id);
-      this.setSelection([...next], { clicked: id });
-      if (wasSelected) return null;
-    } else if (!wasSelected) {
-      this.setSelection([id], { clicked: id });
-    }
-    // What moves: selected nodes, selected groups and their members.
-    const moving = new Set();
-    const groups = new Set();
-    for (const sel of this.selection) {
-      const node = this.model.get(sel);
-      if (!node) continue;
-      if (node.type === "group") {
-        groups.add(sel);
-        for (const member of this.groupMembers(node)) moving.add(member);
-      } else if (this.geometry.has(sel)) {
-        moving.add(sel);
-      }
-    }
-    const start = this.clientToWorld(event.clientX, event.clientY);
-    const origin = new Map([...moving].map((n) => [n, { x: Number(this.model.get(n).x) || 0, y: Number(this.model.get(n).y) || 0 }]));
-    const groupOrigin = new Map([...groups].map((g) => {
-      const grp = this.model.get(g);
-      return [g, { x: Number(grp.x) || 0, y: Number(grp.y) || 0, w: grp.w, h: grp.h }];
-    }));
-    const primary = this.geometry.has(id) ? id : [...moving][0];
-    let moved = false;
-    let frame = 0;
-    let last = { dx: 0, dy: 0 };
-    // While dragging, the moving nodes and the wires between them sit in one translated group
-    // each, so a frame costs one transform plus the wires that cross the selection's edge.
-    let nodeGroup = null;
-    let wireGroup = null;
-    const boundary = new Set();
-    const lift = () => {
-      nodeGroup = s("g", { class: "drag-layer" });
-      wireGroup = s("g", { class: "drag-layer" });
-      this.wireLayer.append(wireGroup);
-      this.nodeLayer.append(nodeGroup);
-      for (const n of origin.keys()) {
-        const el = this.nodeEls.get(n);
-        if (el) nodeGroup.append(el);
-        for (const key of this.wiresByNode.get(n) || []) {
-          const wire = this.wires.get(key);
-          if (origin.has(wire.source) && origin.has(wire.target)) wireGroup.append(wire.el);
-          else boundary.add(key);
-        }
-      }
-    };
-    const drop = () => {
-      if (!nodeGroup) return;
-      for (const el of [...nodeGroup.children]) this.nodeLayer.append(el);
-      for (const el of [...wireGroup.children]) this.wireLayer.append(el);
-      nodeGroup.remove();
-      wireGroup.remove();
-      nodeGroup = null;
-    };
-    const apply = () => {
-      frame = 0;
-      const { dx, dy } = last;
-      for (const [n, o] of origin) {
-        const g = this.geometry.get(n);
-        if (!g) continue;
-        g.cx = o.x + dx;
-        g.cy = o.y + dy;
-        g.left = g.cx - g.w / 2;
-        g.top = g.cy - g.h / 2;
-      }
-      nodeGroup?.setAttribute("transform", `translate(${dx} ${dy})`);
-      wireGroup?.setAttribute("transform", `translate(${dx} ${dy})`);
-      for (const key of boundary) this.updateWire(key);
-      for (const [g, o] of groupOrigin) {
-        this.groupEls.get(g)?.setAttribute("transform", `translate(${o.x + dx} ${o.y + dy})`);
-      }
-      if (this.linkWires.length) this.updateLinkWires();
-    };
-    return {
-      kind: "move",
-      move: (e) => {
-        const p = this.clientToWorld(e.clientX, e.clientY);
-        let dx = p.x - start.x;
-        let dy = p.y - start.y;
-        if (!moved && Math.hypot(dx * this.view.scale, dy * this.view.scale) < DRAG_THRESHOLD) return;
-        if (!moved) {
-          moved = true;
-          this.svg.classList.add("dragging");
-          lift();
-        }
-        // Snap the node under the pointer to the grid (Node-RED snaps to half the grid).
-        if (primary && origin.has(primary) && !e.altKey) {
-          const o = origin.get(primary);
-          dx = Math.round((o.x + dx) / (GRID / 2)) * (GRID / 2) - o.x;
-          dy = Math.round((o.y + dy) / (GRID / 2)) * (GRID / 2) - o.y;
-        }
-        last = { dx, dy };
-        if (!frame) frame = requestAnimationFrame(apply);
-      },
-      end: (e, cancelled) => {
-        if (frame) {
-          cancelAnimationFrame(frame);
-          apply();
-        }
-        drop();
-        this.svg.classList.remove("dragging");
-        if (!moved) {
-          if (!additive && wasSelected && this.selection.size > 1) this.setSelection([id], { clicked: id });
-          return;
-        }
-        if (cancelled || (!last.dx && !last.dy)) {
-          this.redraw();
-          return;
-        }
-        const positions = new Map();
-        for (const [n, o] of origin) positions.set(n, { x: Math.round(o.x + last.dx), y: Math.round(o.y + last.dy) });
-        for (const [g, o] of groupOrigin) positions.set(g, { x: Math.round(o.x + last.dx), y: Math.round(o.y + last.dy), w: o.w, h: o.h });
-        // Groups that contain moved nodes (without being moved themselves) are refitted.
-        for (const grp of this.model.groupsOn(this.tabId)) {
-          if (positions.has(grp.id)) continue;
-          const members = this.groupMembers(grp);
-          if (members.some((m) => positions.has(m))) {
-            const fit = this.fitGroup(members, positions);
-            if (fit) positions.set(grp.id, fit);
-          }
-        }
-        this.dispatchEvent(new CustomEvent("move", { detail: { positions } }));
-      },
-    };
   }
 
   /** Bounds for a group around its members (positions overrides the model's x/y). */
@@ -516,153 +289,6 @@ export class FlowCanvas extends EventTarget {
     };
     walk(group);
     return out;
-  }
-
-  startWiring(event, id, port) {
-    const g = this.geometry.get(id);
-    if (!g) return null;
-    const fromOutput = port !== null;
-    const anchor = fromOutput
-      ? { x: g.left + g.outPorts[port].x + (g.w === 10 ? 0 : 5), y: g.top + g.outPorts[port].y }
-      : { x: g.left + g.inPort.x - (g.w === 10 ? 0 : 5), y: g.top + g.inPort.y };
-    const path = s("path", { class: "drag-wire" });
-    this.overlayLayer.append(path);
-    this.svg.classList.add("wiring");
-    this.svg.classList.add(fromOutput ? "wiring-from-output" : "wiring-from-input");
-    const draw = (e) => {
-      const p = this.clientToWorld(e.clientX, e.clientY);
-      path.setAttribute("d", fromOutput ? wirePath(anchor.x, anchor.y, p.x, p.y) : wirePath(p.x, p.y, anchor.x, anchor.y));
-    };
-    draw(event);
-    return {
-      kind: "wire",
-      move: draw,
-      end: (e, cancelled) => {
-        path.remove();
-        this.svg.classList.remove("wiring", "wiring-from-output", "wiring-from-input");
-        if (cancelled) return;
-        const under = document.elementFromPoint(e.clientX, e.clientY);
-        const nodeEl = under && under.closest && under.closest(".node");
-        if (!nodeEl || !this.svg.contains(nodeEl)) return;
-        const other = nodeEl.dataset.nodeId;
-        if (other === id) return;
-        const og = this.geometry.get(other);
-        if (!og) return;
-        if (fromOutput) {
-          if (!og.inputs) return;
-          this.dispatchEvent(new CustomEvent("wire", { detail: { source: id, port, target: other } }));
-        } else {
-          if (!og.outputs) return;
-          const portEl = under.closest(".port-output");
-          const p = portEl ? Number(portEl.dataset.port) : 0;
-          this.dispatchEvent(new CustomEvent("wire", { detail: { source: other, port: p, target: id } }));
-        }
-      },
-    };
-  }
-
-  startLasso(event) {
-    const additive = event.shiftKey || event.ctrlKey || event.metaKey;
-    const start = this.clientToWorld(event.clientX, event.clientY);
-    const rect = s("rect", { class: "lasso", x: start.x, y: start.y, width: 0, height: 0 });
-    let shown = false;
-    let box = null;
-    const before = new Set(this.selection);
-    return {
-      kind: "lasso",
-      move: (e) => {
-        const p = this.clientToWorld(e.clientX, e.clientY);
-        box = { x1: Math.min(start.x, p.x), y1: Math.min(start.y, p.y), x2: Math.max(start.x, p.x), y2: Math.max(start.y, p.y) };
-        if (!shown && (box.x2 - box.x1) * this.view.scale + (box.y2 - box.y1) * this.view.scale > DRAG_THRESHOLD) {
-          shown = true;
-          this.overlayLayer.append(rect);
-        }
-        rect.setAttribute("x", box.x1);
-        rect.setAttribute("y", box.y1);
-        rect.setAttribute("width", box.x2 - box.x1);
-        rect.setAttribute("height", box.y2 - box.y1);
-      },
-      end: (e, cancelled) => {
-        rect.remove();
-        if (cancelled) return;
-        if (!shown || !box) {
-          // A click on the background clears the selection (and a trace).
-          if (!additive) {
-            this.setSelection([]);
-            if (this.trace) this.dispatchEvent(new CustomEvent("traceclear"));
-          }
-          return;
-        }
-        const hit = [];
-        for (const [id, g] of this.geometry) {
-          if (g.cx >= box.x1 && g.cx <= box.x2 && g.cy >= box.y1 && g.cy <= box.y2) hit.push(id);
-        }
-        this.setSelection(additive ? [...before, ...hit] : hit);
-      },
-    };
-  }
-
-  // ---- keyboard -----------------------------------------------------------------------
-
-  installKeys() {
-    window.addEventListener("keydown", (e) => { if (e.key === " " && e.target === this.svg) this.spaceDown = true; });
-    window.addEventListener("keyup", (e) => { if (e.key === " ") this.spaceDown = false; });
-    this.svg.addEventListener("keydown", (event) => {
-      if (event.target !== this.svg) return;
-      if (event.key === "Delete" || event.key === "Backspace") {
-        event.preventDefault();
-        if (this.selection.size || this.selectedWire) {
-          this.dispatchEvent(new CustomEvent("delete", { detail: { ids: [...this.selection], wire: this.selectedWire } }));
-        }
-        return;
-      }
-      if (event.key === "Escape") {
-        this.setSelection([]);
-        if (this.trace) this.dispatchEvent(new CustomEvent("traceclear"));
-        return;
-      }
-      const arrows = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
-      if (arrows[event.key]) {
-        event.preventDefault();
-        const [ax, ay] = arrows[event.key];
-        if (this.selection.size && !event.ctrlKey && !event.metaKey) {
-          const step = event.shiftKey ? GRID : 1;
-          this.nudge(ax * step, ay * step);
-        } else {
-          this.view.panBy(-ax * 40, -ay * 40);
-        }
-        return;
-      }
-      const keys = {
-        "+": () => this.zoomIn(),
-        "=": () => this.zoomIn(),
-        "-": () => this.zoomOut(),
-        "0": () => this.zoomReset(),
-      };
-      if (keys[event.key] && !event.ctrlKey && !event.metaKey) {
-        event.preventDefault();
-        keys[event.key]();
-      }
-    });
-  }
-
-  /** Move the selection by (dx, dy) (arrow keys). */
-  nudge(dx, dy) {
-    const positions = new Map();
-    for (const id of this.selection) {
-      const node = this.model.get(id);
-      if (!node) continue;
-      if (node.type === "group") {
-        positions.set(id, { x: (Number(node.x) || 0) + dx, y: (Number(node.y) || 0) + dy, w: node.w, h: node.h });
-        for (const m of this.groupMembers(node)) {
-          const mn = this.model.get(m);
-          positions.set(m, { x: (Number(mn.x) || 0) + dx, y: (Number(mn.y) || 0) + dy });
-        }
-      } else if (this.geometry.has(id)) {
-        positions.set(id, { x: (Number(node.x) || 0) + dx, y: (Number(node.y) || 0) + dy });
-      }
-    }
-    if (positions.size) this.dispatchEvent(new CustomEvent("move", { detail: { positions, nudge: true } }));
   }
 
   // ---- view ---------------------------------------------------------------------------
