@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .config import NodeConfig, TabConfig
 from .env import EnvScope, substitute_properties
@@ -24,7 +24,7 @@ from .subflow import SubflowSpec, expand_instance
 from .registry import NodeType, get_type
 
 __all__ = ["FlowFileError", "FlowIssue", "FlowValidationError", "ParsedFlows", "parse_flow_text",
-           "parse_flow_data", "validate_flows"]
+           "parse_flow_data", "validate_flows", "is_config_node", "NodeShape", "check_node_shapes"]
 
 NON_NODE_TYPES = {"tab", "subflow", "group", "global-config"}
 
@@ -134,6 +134,50 @@ def parse_flow_data(data: Any, source: str = "") -> list[dict]:
     return data
 
 
+def is_config_node(node: dict) -> bool:
+    """Whether ``node`` (not a tab, subflow or group) is a config node: it has no ``x`` or no
+    ``y`` (Node-RED's parseConfig); else it is a flow node drawn on its ``z`` tab."""
+    return "x" not in node or "y" not in node
+
+
+class NodeShape(BaseModel):
+    """The fields of a node that a deploy through the Admin API must give with JSON types the
+    runtime can store and load again: string ``id`` and ``type``, string ``z``/``g`` when given,
+    ``wires`` one list of target id strings per output, ``credentials`` an object. Every other
+    field is kept as given (Node-RED's flow file format)."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    id: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+    z: str | None = None
+    g: str | None = None
+    wires: list[list[str]] | None = None
+    credentials: dict[str, Any] | None = None
+
+
+def check_node_shapes(nodes: Any) -> None:
+    """Check that ``nodes`` is a list of node objects of the NodeShape; raises
+    FlowValidationError listing every bad node by id (or index) and field. Flow files are not
+    checked this strictly on load (Node-RED loads numeric wires); deploys are, so what is saved
+    loads again."""
+    if not isinstance(nodes, list):
+        raise FlowValidationError([FlowIssue("the flows must be an array of node objects")])
+    issues: list[FlowIssue] = []
+    for i, node in enumerate(nodes):
+        if not isinstance(node, dict):
+            issues.append(FlowIssue(f"item {i} is not a node object"))
+            continue
+        try:
+            NodeShape.model_validate(node)
+        except ValidationError as exc:
+            nid = node.get("id")
+            named = nid if isinstance(nid, str) and nid else f"{json.dumps(nid, default=str)[:40]} at index {i}"
+            issues.extend(_issues(exc, {**node, "id": named, "type": str(node.get("type"))[:60]}))
+    if issues:
+        raise FlowValidationError(issues)
+
+
 def validate_flows(nodes: list[dict], types: Callable[[str], NodeType | None] = get_type) -> ParsedFlows:
     """Classify and validate ``nodes`` (see the module doc).
 
@@ -181,7 +225,7 @@ def validate_flows(nodes: list[dict], types: Callable[[str], NodeType | None] = 
         if ntype in NON_NODE_TYPES or node.get("z") in definitions:
             continue
         z = node.get("z") or ""
-        is_config = "x" not in node or "y" not in node
+        is_config = is_config_node(node)
         if z and z not in parsed.tabs and not is_config:
             parsed.tabs[z] = TabConfig(id=z)  # as Node-RED: an unknown z makes a synthetic tab
         owner = z if z in parsed.tabs else "global"
@@ -231,6 +275,9 @@ def _add_node(parsed: ParsedFlows, node: dict, owner: str, scope: EnvScope, cls:
         parsed.configs[nid] = node_type.cls.Config.model_validate(raw)
     except ValidationError as exc:
         issues.extend(_issues(exc, node))
+        return
+    except Exception as exc:  # a config validator that raises (e.g. TypeError) instead of reporting
+        issues.append(FlowIssue(f"invalid node: {type(exc).__name__}: {exc}", nid, node["type"]))
         return
     parsed.owner[nid] = owner
     if "_alias" in node:

@@ -12,13 +12,15 @@ from typing import Any
 
 from aiohttp import web
 
-from ..loader import FlowFileError, FlowValidationError, parse_flow_data
+from ..loader import FlowFileError, FlowValidationError, check_node_shapes, parse_flow_data
 from ..registry import admin_routes
 from .context_api import add_context_routes
 from .editor_api import add_editor_routes
 from .flow_api import add_flow_routes
 from .nodes_api import add_node_routes
+from .openapi import add_openapi_route
 from .errors import BadJson, api_error, read_json
+from .models import DeployV2, parse_model
 
 __all__ = ["add_admin_routes"]
 
@@ -59,16 +61,21 @@ def add_admin_routes(app: web.Application, engine, root: str, version: str) -> N
             await engine.load()
             return web.json_response({"rev": engine.rev}) if v == "v2" else web.Response(status=204)
         if v == "v2":
-            if not isinstance(body, dict) or not isinstance(body.get("flows"), list):
-                return api_error(400, "invalid_request", "a v2 deploy body must be {\"flows\": [...], \"rev\": ...}")
-            if body.get("rev") is not None and body["rev"] != engine.rev:
+            try:
+                deploy = parse_model(DeployV2, body)
+            except ValueError:
+                return api_error(400, "invalid_request", "a v2 deploy body must be {\"flows\": [...], \"rev\": ...}"
+                                 " with credentials {\"<node id>\": {...}}")
+            if deploy.rev is not None and deploy.rev != engine.rev:
                 return api_error(409, "version_mismatch", "Error")
-            credentials = body.get("credentials")
-            body = body["flows"]
+            credentials = deploy.credentials
+            body = deploy.flows
         try:
+            given = body["flows"] if isinstance(body, dict) and "flows" in body else body
+            if isinstance(given, list):
+                check_node_shapes(given)
             nodes = parse_flow_data(body, "request body")
-            rev = await engine.deploy(nodes, credentials if isinstance(credentials, dict) else None,
-                                      mode=deploy_type)
+            rev = await engine.deploy(nodes, credentials, mode=deploy_type)
         except FlowFileError as exc:
             return api_error(400, "invalid_flow", str(exc))
         except FlowValidationError as exc:
@@ -85,6 +92,7 @@ def add_admin_routes(app: web.Application, engine, root: str, version: str) -> N
     add_node_routes(app, engine, root, version)
     add_editor_routes(app, engine, root)
     add_flow_routes(app, engine, root)
+    add_openapi_route(app, root, version)
     for route in admin_routes():
         app.router.add_route(route.method, root + route.path, _node_route(engine, route.handler))
 

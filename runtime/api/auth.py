@@ -26,6 +26,9 @@ the same cost, so the answer's timing does not tell which usernames exist. Login
 after ``maxLoginFailures`` (10) failed logins from one address within ``loginFailureWindow``
 (60) seconds, that address gets 429 with ``Retry-After`` until ``loginFailureWindow`` seconds
 after the last failure; refused attempts do not count, so the lockout always ends.
+A body that is neither form nor JSON object (malformed JSON, not an object, a field not a
+string) is 400 ``{"code": "invalid_request", "message", "error": "invalid_request"}``: the Admin
+API's error shape with OAuth2's ``error``.
 """
 from __future__ import annotations
 
@@ -38,8 +41,10 @@ from typing import Any
 
 import bcrypt
 from aiohttp import web
+from pydantic import BaseModel
 
-from .errors import BadJson, read_json
+from .errors import BadJson, api_error, read_json
+from .models import RevokeRequest, TokenRequest
 
 __all__ = ["AdminAuth", "add_auth_routes"]
 
@@ -152,6 +157,28 @@ def bearer(request: web.Request) -> str | None:
     return header[7:].strip() if header.lower().startswith("bearer ") else None
 
 
+async def _read_body(request: web.Request, model: type[BaseModel]) -> Any:
+    """The JSON or form body of an /auth request as ``model``; raises BadJson with a 400 (413
+    when too large) ``{code, message, error}``."""
+    if request.content_type == "application/json":
+        data = await read_json(request, {})
+    else:
+        try:
+            data = dict(await request.post())
+        except web.HTTPRequestEntityTooLarge as exc:
+            raise BadJson(api_error(413, "too_large", exc.text or "Request body too large")) from None
+        except (ValueError, AssertionError) as exc:  # malformed form or multipart body
+            raise BadJson(api_error(400, "invalid_request", f"Malformed form body: {exc}",
+                                    error="invalid_request")) from None
+    if not isinstance(data, dict):
+        raise BadJson(api_error(400, "invalid_request", "the body must be an object", error="invalid_request"))
+    try:
+        return model.model_validate(data)
+    except ValueError as exc:
+        raise BadJson(api_error(400, "invalid_request", f"Invalid {model.__name__}: {exc.errors(include_url=False)[0]['msg']}"
+                                if hasattr(exc, "errors") else str(exc), error="invalid_request")) from None
+
+
 def add_auth_routes(app: web.Application, auth: AdminAuth, root: str, open_paths: set[str]) -> None:
     """Mount the /auth routes and a middleware that checks every Admin API route; the paths
     in ``open_paths`` (the editor page, /comms, /auth/*) and routes not of the Admin API
@@ -160,27 +187,21 @@ def add_auth_routes(app: web.Application, auth: AdminAuth, root: str, open_paths
     async def login_prompts(request: web.Request) -> web.Response:
         return web.json_response({"type": "credentials", "prompts": PROMPTS} if auth.enabled else {})
 
-    async def form_or_json(request: web.Request) -> dict:
-        if request.content_type == "application/json":
-            body = await read_json(request, {})
-        else:
-            body = dict(await request.post())
-        return body if isinstance(body, dict) else {}
-
     async def token(request: web.Request) -> web.Response:
         try:
-            body = await form_or_json(request)
+            body = await _read_body(request, TokenRequest)
         except BadJson as bad:
             return bad.response
-        if body.get("grant_type", "password") != "password":
-            return web.json_response({"error": "unsupported_grant_type"}, status=400)
+        if body.grant_type != "password":
+            return api_error(400, "unsupported_grant_type", "only grant_type=password is supported",
+                             error="unsupported_grant_type")
         client = request.remote or ""
         wait = auth.throttled(client)
         if wait:
             return web.json_response({"error": "too_many_requests"}, status=429,
                                      headers={"Retry-After": str(max(1, math.ceil(wait)))})
         stamp = auth.attempt(client)
-        result = await auth.login(str(body.get("username", "")), str(body.get("password", "")))
+        result = await auth.login(body.username, body.password)
         if result is None:
             return web.json_response({"error": "invalid_grant"}, status=401)
         auth.succeeded(client, stamp)
@@ -188,10 +209,10 @@ def add_auth_routes(app: web.Application, auth: AdminAuth, root: str, open_paths
 
     async def revoke(request: web.Request) -> web.Response:
         try:
-            body = await form_or_json(request)
+            body = await _read_body(request, RevokeRequest)
         except BadJson as bad:
             return bad.response
-        token = str(body.get("token") or bearer(request) or "")
+        token = body.token or bearer(request) or ""
         if auth.enabled:
             if not token or not auth.valid(token):
                 return web.Response(status=401, text="Unauthorized")

@@ -8,13 +8,15 @@ editor-api/lib/admin/context.js and runtime/lib/api/context.js.
   ``"store"`` when it is not the default store).
 * ``DELETE /context/<scope>/<key>?store=<name>`` → 204.
 
-An unknown store is 400 ``invalid_store``; a node id that is not deployed is 404.
+An unknown store is 400 ``invalid_store``; a key that is not a property expression
+(``a..b``, ``a[``) is 400 ``invalid_key``; a node id that is not deployed is 404.
 """
 from __future__ import annotations
 
 from aiohttp import web
 
 from ..encode import encode_object
+from ..props import PropertyError, parse_path
 from ..values import UNDEFINED
 from .errors import api_error
 
@@ -63,7 +65,10 @@ def add_context_routes(app: web.Application, engine, root: str) -> None:
         store, name = store_of(request)
         if store is None:
             return api_error(400, "invalid_store", f"Unknown context store '{name}'")
-        encoded = _encoded(store.get(scope, key), limit)
+        try:
+            encoded = _encoded(store.get(scope, parse_key(key)), limit)
+        except PropertyError as exc:
+            return api_error(400, "invalid_key", str(exc))
         if name != manager.default and manager.aliases.get(manager.default) != name:
             encoded["store"] = name
         return web.json_response(encoded)
@@ -75,15 +80,24 @@ def add_context_routes(app: web.Application, engine, root: str) -> None:
         store, name = store_of(request)
         if store is None:
             return api_error(400, "invalid_store", f"Unknown context store '{name}'")
-        store.set(scope, request.match_info["key"], UNDEFINED)
+        try:
+            store.set(scope, parse_key(request.match_info["key"]), UNDEFINED)
+        except PropertyError as exc:
+            return api_error(400, "invalid_key", str(exc))
         return web.Response(status=204)
 
     base = root + "/context/{scope:global}"
     scoped = root + "/context/{scope:flow|node}/{id}"
     for prefix in (base, scoped):
         app.router.add_get(prefix, get_context)
-        app.router.add_get(prefix + "/{key:.+}", get_context)
-        app.router.add_delete(prefix + "/{key:.+}", delete_context)
+        app.router.add_get(prefix + r"/{key:[\s\S]+}", get_context)
+        app.router.add_delete(prefix + r"/{key:[\s\S]+}", delete_context)
+
+
+def parse_key(key: str) -> str:
+    """``key`` when it is a property expression (``a.b[0]``); raises PropertyError otherwise."""
+    parse_path(key)
+    return key
 
 
 def _encoded(value, limit: int) -> dict:

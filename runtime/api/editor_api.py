@@ -17,6 +17,7 @@ from aiohttp import web
 
 from ..resources import examples_dir
 from .errors import BadJson, api_error, read_json
+from .models import Enabled, parse_model
 
 __all__ = ["add_editor_routes"]
 
@@ -37,12 +38,12 @@ def add_editor_routes(app: web.Application, engine, root: str) -> None:
 
     async def post_trace(request: web.Request) -> web.Response:
         try:
-            body = await read_json(request)
+            enabled = parse_model(Enabled, await read_json(request)).enabled
         except BadJson as bad:
             return bad.response
-        if not isinstance(body, dict) or not isinstance(body.get("enabled"), bool):
+        except ValueError:
             return api_error(400, "invalid_request", 'expected {"enabled": true|false}')
-        engine.trace.set_enabled(body["enabled"])
+        engine.trace.set_enabled(enabled)
         return web.json_response({"enabled": engine.trace.enabled})
 
     async def get_trace_path(request: web.Request) -> web.Response:

@@ -11,87 +11,55 @@ and flows.js (``/flows/state``).
 """
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from ..ids import generate_id
-from ..loader import FlowValidationError
+from .. import flow_edit
+from ..flow_edit import FlowEditError
 from .errors import BadJson, api_error, read_json
+from .models import RunState, parse_model
 
 __all__ = ["add_flow_routes"]
 
-_TAB_KEYS = ("label", "disabled", "info", "env")
+
+def _refused(exc: FlowEditError) -> web.Response:
+    extra = {"errors": exc.errors} if exc.errors is not None else {}
+    return api_error(404 if exc.code == "not_found" else 400, exc.code, exc.message, **extra)
 
 
 def add_flow_routes(app: web.Application, engine, root: str) -> None:
-    """Mount ``/flow``, ``/flow/:id`` and ``/flows/state`` under ``root``."""
-
-    def find_tab(flow_id: str) -> dict | None:
-        return next((n for n in engine.get_flows() if n["type"] == "tab" and n["id"] == flow_id), None)
+    """Mount ``/flow``, ``/flow/:id`` and ``/flows/state`` under ``root``; the edits themselves
+    are runtime.flow_edit's."""
 
     async def get_flow(request: web.Request) -> web.Response:
-        flow_id = request.match_info["id"]
-        nodes = engine.get_flows()
-        if flow_id == "global":
-            return web.json_response({
-                "id": "global",
-                "configs": [n for n in nodes if not n.get("z") and "x" not in n and n["type"] not in ("tab", "subflow")],
-                "subflows": [n for n in nodes if n["type"] == "subflow"]})
-        tab = find_tab(flow_id)
-        if tab is None:
-            return api_error(404, "not_found", f"Unknown flow {flow_id}")
-        inside = [n for n in nodes if n.get("z") == flow_id]
-        return web.json_response({
-            "id": flow_id, **{k: tab[k] for k in _TAB_KEYS if k in tab},
-            "nodes": [n for n in inside if "x" in n and "y" in n],
-            "configs": [n for n in inside if not ("x" in n and "y" in n)]})
-
-    async def deploy_tab(flow_id: str, body: Any, replacing: bool) -> web.Response:
-        if not isinstance(body, dict) or not isinstance(body.get("nodes", []), list):
-            return api_error(400, "invalid_request", 'expected {"label", "nodes": [...], "configs": [...]}')
-        current = engine.get_flows()
-        rest = [n for n in current if n["id"] != flow_id and n.get("z") != flow_id] if replacing else list(current)
-        taken = {n["id"] for n in rest}
-        incoming = [n for n in body.get("nodes", []) + body.get("configs", []) if isinstance(n, dict)]
-        clash = sorted({n.get("id") for n in incoming} & taken)
-        if clash:
-            return api_error(400, "duplicate_id", f"Node ids already in use: {', '.join(clash)}")
-        tab = {"id": flow_id, "type": "tab", "label": body.get("label", ""), "disabled": bool(body.get("disabled", False)),
-               "info": body.get("info", ""), "env": body.get("env", [])}
-        nodes = [{**n, "id": n.get("id") or generate_id(), "z": flow_id} for n in incoming]
         try:
-            await engine.deploy(rest + [tab] + nodes, mode="flows")
-        except FlowValidationError as exc:
-            return api_error(400, "invalid_flow", str(exc), errors=[i.to_dict() for i in exc.issues])
-        return web.json_response({"id": flow_id})
+            return web.json_response(flow_edit.flow_of(engine.get_flows(), request.match_info["id"]))
+        except FlowEditError as exc:
+            return _refused(exc)
 
     async def post_flow(request: web.Request) -> web.Response:
         try:
-            body = await read_json(request)
+            flow_id = await flow_edit.add_flow(engine, await read_json(request))
         except BadJson as bad:
             return bad.response
-        flow_id = body.get("id") if isinstance(body, dict) else None
-        if not flow_id or any(n["id"] == flow_id for n in engine.get_flows()):
-            flow_id = generate_id()
-        return await deploy_tab(flow_id, body, replacing=False)
+        except FlowEditError as exc:
+            return _refused(exc)
+        return web.json_response({"id": flow_id})
 
     async def put_flow(request: web.Request) -> web.Response:
         flow_id = request.match_info["id"]
-        if find_tab(flow_id) is None:
-            return api_error(404, "not_found", f"Unknown flow {flow_id}")
         try:
-            body = await read_json(request)
+            await flow_edit.update_flow(engine, flow_id, await read_json(request))
         except BadJson as bad:
             return bad.response
-        return await deploy_tab(flow_id, body, replacing=True)
+        except FlowEditError as exc:
+            return _refused(exc)
+        return web.json_response({"id": flow_id})
 
     async def delete_flow(request: web.Request) -> web.Response:
-        flow_id = request.match_info["id"]
-        if find_tab(flow_id) is None:
-            return api_error(404, "not_found", f"Unknown flow {flow_id}")
-        rest = [n for n in engine.get_flows() if n["id"] != flow_id and n.get("z") != flow_id]
-        await engine.deploy(rest, mode="flows")
+        try:
+            await flow_edit.remove_flow(engine, request.match_info["id"])
+        except FlowEditError as exc:
+            return _refused(exc)
         return web.Response(status=204)
 
     async def get_state(request: web.Request) -> web.Response:
@@ -99,16 +67,15 @@ def add_flow_routes(app: web.Application, engine, root: str) -> None:
 
     async def post_state(request: web.Request) -> web.Response:
         try:
-            body = await read_json(request)
+            wanted = parse_model(RunState, await read_json(request)).state
         except BadJson as bad:
             return bad.response
-        wanted = body.get("state") if isinstance(body, dict) else None
+        except ValueError:
+            return api_error(400, "invalid_run_state", 'state must be "start" or "stop"')
         if wanted == "stop":
             await engine.stop_flows()
-        elif wanted == "start":
-            await engine.start_flows()
         else:
-            return api_error(400, "invalid_run_state", 'state must be "start" or "stop"')
+            await engine.start_flows()
         return web.json_response({"state": engine.state})
 
     app.router.add_post(root + "/flow", post_flow)

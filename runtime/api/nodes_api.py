@@ -16,6 +16,7 @@ from aiohttp import web
 
 from ..registry import NodeSets, NodeType, all_types
 from .errors import BadJson, api_error, read_json
+from .models import Enabled, parse_model
 
 __all__ = ["add_node_routes", "node_sets", "type_info"]
 
@@ -74,20 +75,22 @@ def add_node_routes(app: web.Application, engine, root: str, version: str) -> No
         one = next((s for s in node_sets(version, engine.node_sets) if s["id"] == ident), None)
         if one is None:
             return api_error(404, "not_found", f"Unknown node set: {ident}")
-        if not isinstance(body, dict) or not isinstance(body.get("enabled"), bool):
+        try:
+            enabled = parse_model(Enabled, body).enabled
+        except ValueError:
             return api_error(400, "invalid_request", 'expected {"enabled": true|false}')
-        if not body["enabled"]:
+        if not enabled:
             used = sorted({n["type"] for n in engine.get_flows()} & set(one["types"]))
             if used:
                 return api_error(400, "type_in_use", f"Type in use: {', '.join(used)}")
-        engine.node_sets.set_enabled(ident, body["enabled"])
-        return web.json_response({**one, "enabled": body["enabled"]})
+        engine.node_sets.set_enabled(ident, enabled)
+        return web.json_response({**one, "enabled": enabled})
 
     async def get_types(request: web.Request) -> web.Response:
         return web.json_response([type_info(t) for t in all_types()])
 
     app.router.add_get(root + "/nodes", get_nodes)
-    app.router.add_get(root + "/nodes/{ident:.+}", get_set)
-    app.router.add_put(root + "/nodes/{ident:.+}", put_set)
+    app.router.add_get(root + r"/nodes/{ident:[\s\S]+}", get_set)
+    app.router.add_put(root + r"/nodes/{ident:[\s\S]+}", put_set)
     app.router.add_get(root + "/node-types", get_types)
 
