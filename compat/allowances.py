@@ -8,8 +8,12 @@ are in NOT_COMPARABLE with the reason.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Callable
+from functools import lru_cache
+from typing import Any, Callable
+
+from benchmarks.nodered import PREFIX
 
 from .compare import Difference
 
@@ -26,7 +30,45 @@ class Allowance:
     accepts: Callable[[str, Difference], bool]
 
 
-ALLOWANCES: list[Allowance] = []
+@lru_cache(maxsize=1)
+def _catalog() -> dict:
+    """Node-RED's English message catalog of its core nodes (from the installed Node-RED)."""
+    path = PREFIX / "node_modules" / "@node-red" / "nodes" / "locales" / "en-US" / "messages.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _translate(key: Any) -> str | None:
+    """The English text of a catalog key such as ``httpin.status.requesting``; None if it is not one."""
+    if not isinstance(key, str) or "." not in key or " " in key:
+        return None
+    node: Any = _catalog()
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node if isinstance(node, str) else None
+
+
+def _status_text_translated(example: str, d: Difference) -> bool:
+    fr, nr = d.flowred, d.node_red
+    if not (d.stream.startswith("status ") and isinstance(fr, dict) and isinstance(nr, dict)):
+        return False
+    rest = lambda s: {k: v for k, v in s.items() if k != "text"}  # noqa: E731
+    return rest(fr) == rest(nr) and _translate(nr.get("text")) == str(fr.get("text", "")).strip()
+
+
+ALLOWANCES: list[Allowance] = [
+    Allowance(
+        "status-text-translated",
+        "Node-RED's core nodes send some status texts as message-catalog keys (httpin.status.requesting, "
+        "common.status.connected) that only its own editor translates; FlowRed sends the English text "
+        "itself, so its editor and any /comms client show it as is. Accepted only when the key's "
+        "English text in Node-RED's catalog is exactly FlowRed's text and fill and shape are equal.",
+        _status_text_translated),
+]
 
 NOT_COMPARABLE: dict[str, str] = {}
 """Example path (relative to the examples folder) → why it cannot be compared here."""

@@ -13,6 +13,7 @@ from benchmarks.runtimes import flowred, node_red
 
 from .allowances import NOT_COMPARABLE, apply
 from .compare import compare
+from .files import restore, snapshot, tmp_paths
 from .examples import plan, shipped_examples
 from .observe import run_flow
 from .report import DIFFERENT, IDENTICAL, NOT_COMPARABLE as NC, Result, print_result, write_results
@@ -28,7 +29,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("flows", nargs="*", type=Path, help="flow files (Node-RED exports)")
     p.add_argument("--examples", action="store_true",
                    help="every example shipped with the installed Node-RED (@node-red/nodes/examples)")
-    p.add_argument("--only", default="", help="with --examples: only examples whose path contains this")
+    p.add_argument("--only", default="", help="with --examples: only examples whose path contains one of these comma-separated parts")
     p.add_argument("--results", type=Path, help="write a RESULTS.md table there")
     p.add_argument("--dump", type=Path, help="write each flow's raw observations (both runtimes) as JSON into this folder")
     p.add_argument("--max-diffs", type=int, default=5, help="differences printed per flow (default 5)")
@@ -69,7 +70,9 @@ async def _run(flows: list[tuple[str, Path]], args: argparse.Namespace) -> list[
             fr, nr = await _ensure(fr), await _ensure(nr)
             p = plan(nodes)
             if p.exclusive:
+                saved = snapshot(tmp_paths(nodes))
                 a = await run_flow(fr, nodes, p)
+                restore(saved)
                 b = await run_flow(nr, nodes, p)
             else:
                 a, b = await asyncio.gather(run_flow(fr, nodes, p), run_flow(nr, nodes, p))
@@ -102,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"Node-RED is needed: {installed}")
         base = PREFIX / "node_modules" / "@node-red" / "nodes" / "examples"
         flows += [(str(p.relative_to(base).with_suffix("")), p) for p in shipped_examples(PREFIX)
-                  if args.only in str(p.relative_to(base))]
+                  if any(part in str(p.relative_to(base)) for part in args.only.split(","))]
     if not flows:
         raise SystemExit("no flows: give flow files or --examples")
     results = asyncio.run(_run(flows, args))

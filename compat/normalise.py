@@ -2,8 +2,9 @@
 
 Replaced: ``_msgid`` values (and those ids wherever they appear in text), timestamps (numbers
 within two days of now, in ms or s; date strings as JavaScript's ``Date.toString()``/ISO 8601;
-``HH:MM:SS`` clock times; the console line's own time stamp), the runtime's own loopback port
-(each runtime listens on a different free port), the Admin API's flow revision hash. Values
+``HH:MM:SS`` clock times; the console line's own time stamp), process ids (``pid:1234``, the exec node's status), the runtime's own
+loopback port
+(each runtime listens on a different free port), the Admin API's flow revision hash, the random sequence id ``msg.parts.id``. Values
 themselves, formats, counts and order are never touched. Each rule is named here so RESULTS.md
 differences can be traced back to one.
 """
@@ -21,6 +22,7 @@ JS_DATE = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Ju
 UTC_DATE = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
                       r"\d{4} \d\d:\d\d:\d\d GMT")
 CLOCK = re.compile(r"\b\d\d:\d\d:\d\d(?:\.\d+)?\b")
+PID = re.compile(r"\bpid:\d+")
 EPOCH_MS = re.compile(r"\b1[6-9]\d{11}\b")
 TWO_DAYS = 2 * 86400
 
@@ -50,7 +52,8 @@ class Normaliser:
         """``value`` with volatile parts replaced by ``<msgid>``, ``<timestamp>``, ``<date>``,
         ``<time>``, ``<port>``; the structure and every other value unchanged."""
         if isinstance(value, dict):
-            return {k: ("<msgid>" if k == "_msgid" else "<rev>" if k == "rev" else self.value(v))
+            return {k: ("<msgid>" if k == "_msgid" else "<rev>" if k == "rev"
+                        else self._parts(v) if k == "parts" else self.value(v))
                     for k, v in value.items()}
         if isinstance(value, list):
             return [self.value(v) for v in value]
@@ -64,6 +67,13 @@ class Normaliser:
             return self.text(value)
         return value
 
+    def _parts(self, parts: Any) -> Any:
+        """``msg.parts`` with its sequence ``id`` (random, made by split/csv/html/...) replaced."""
+        out = self.value(parts)
+        if isinstance(out, dict) and isinstance(out.get("id"), str):
+            out["id"] = "<seqid>"
+        return out
+
     def text(self, s: str) -> str:
         """A string with volatile parts replaced (see :meth:`value`)."""
         for msgid in self.msgids:
@@ -74,6 +84,7 @@ class Normaliser:
         s = ISO_DATE.sub("<date>", s)
         s = EPOCH_MS.sub("<timestamp>", s)
         s = CLOCK.sub("<time>", s)
+        s = PID.sub("pid:<pid>", s)
         if self.port in s:
             s = re.sub(rf"(?<![0-9]){self.port}(?![0-9])", "<port>", s)
         if s.isdigit() and len(s) == 10 and self.value(int(s)) == "<timestamp>":

@@ -26,6 +26,7 @@ __all__ = ["Entry", "Observation", "run_flow"]
 LOG_PREFIX = re.compile(r"^\d{1,2} \w{3} \d\d:\d\d:\d\d - ")
 SETTLE = 0.6  # seconds after the deploy before the first inject (once-injects fire at 0.1 s)
 GAP = 0.3  # seconds between two actions, so their effects come in a known order
+UNDEPLOY_WAIT = 0.3  # seconds after deploying an empty flow, for sockets to close
 ROUTE_PARAM = "Nick"
 POST_BODY = "Hello, World!"
 
@@ -121,4 +122,7 @@ def collect(side: Side, plan: Plan, mark, answers: dict[str, list]) -> Observati
 async def run_flow(side: Side, flows: list[dict], plan: Plan) -> Observation:
     """Run ``flows`` on ``side`` as planned and return what it showed."""
     mark, answers = await act(side, flows, plan)
-    return collect(side, plan, mark, answers)
+    observed = collect(side, plan, mark, answers)
+    await side.deploy([])  # stop the flow: its ports, files and timers are free for the next run
+    await asyncio.sleep(UNDEPLOY_WAIT)
+    return observed
