@@ -43,6 +43,30 @@ _DISCONNECTED = {"fill": "red", "shape": "ring", "text": "disconnected"}
 # connectionPool): a tcp out in "reply" mode writes to msg._session.id here.
 _pool: dict[str, asyncio.StreamWriter] = {}
 
+# Ports a server node of this process is starting to listen on. Node's server.listen binds
+# before any client's connect runs, so a flow with both ends connects at once; asyncio's
+# start_server binds later, so a client on this machine waits for it (at most 5 s).
+_starting: dict[str, asyncio.Future] = {}
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
+
+
+def _starting_on(port: Any) -> None:
+    fut = _starting.get(str(port))
+    if fut is None or fut.done():
+        _starting[str(port)] = asyncio.get_running_loop().create_future()
+
+
+def _listening_done(port: Any) -> None:
+    fut = _starting.pop(str(port), None)
+    if fut is not None and not fut.done():
+        fut.set_result(None)
+
+
+async def _local_server_ready(host: str, port: Any) -> None:
+    fut = _starting.get(str(port))
+    if fut is not None and host in LOCAL_HOSTS:
+        await asyncio.wait({fut}, timeout=5)
+
 
 def _connections(count: int) -> str:
     return f"{count} connection" if count == 1 else f"{count} connections"
@@ -127,6 +151,8 @@ async def _start_server(node: Node, serve: Any) -> asyncio.AbstractServer | None
     except (OSError, NodeError) as exc:
         node.error(CANNOT_LISTEN.format(port=cfg.port, error=_reason(exc)))
         return None
+    finally:
+        _listening_done(cfg.port)
     node.log(f"listening on port {cfg.port}")
     return server
 
@@ -299,6 +325,7 @@ class TcpInNode(Node):
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         if self.config.server == "server":
+            _starting_on(self.config.port)
             self._task = loop.create_task(self._listen())
         else:
             self._task = loop.create_task(self._keep_connected())
@@ -366,6 +393,7 @@ class TcpInNode(Node):
             try:
                 tls = _tls_for(self, cfg.tls)
                 ctx = tls.ssl_context() if tls is not None else None
+                await _local_server_ready(host, port)
                 reader, writer = await asyncio.open_connection(
                     host, port, ssl=ctx, server_hostname=(tls.servername or host) if ctx else None)
             except (OSError, NodeError, ssl.SSLError) as exc:
@@ -496,6 +524,7 @@ class TcpOutNode(Node):
             self._task = loop.create_task(self._keep_connected())
         elif mode == "server":
             self.status({"text": _connections(0)})
+            _starting_on(self.config.port)
             self._task = loop.create_task(self._listen())
 
     def on_input(self, msg: dict) -> None:
@@ -545,6 +574,7 @@ class TcpOutNode(Node):
                     raise NodeError("port not set")
                 tls = _tls_for(self, cfg.tls)
                 ctx = tls.ssl_context() if tls is not None else None
+                await _local_server_ready(host, port)
                 reader, writer = await asyncio.open_connection(
                     host, port, ssl=ctx, server_hostname=(tls.servername or host) if ctx else None)
             except (OSError, NodeError, ssl.SSLError) as exc:

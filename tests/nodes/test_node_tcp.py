@@ -380,3 +380,20 @@ async def test_server_with_a_tls_config_speaks_tls(start_runtime, tmp_path):
     [got] = msgs(await comms.debug(1))
     assert got["payload"] == "over tls"
     writer.close()
+
+
+@pytest.mark.parametrize("client_first", [True, False])
+async def test_client_and_server_of_one_flow_connect_at_deploy(start_runtime, client_first):
+    # Node-RED's examples network/tcp/01 and 02: both ends in one flow connect at once, never
+    # waiting for the reconnect interval (socketReconnectTime, 10 s)
+    port = free_port()
+    client = tcp_in("ti", port, ["d1"], server="client", host="localhost", datatype="utf8")
+    server = tcp_out("to", "server", port)
+    rt = await start_runtime([])
+    comms = await rt.comms()
+    await rt.deploy([TEST_TAB, feeder("f1", "to"), *((client, server) if client_first else (server, client)), debug()])
+    await comms.wait_for(status_text("ti", "connected"), timeout=3)
+    await rt.inject("f1", {"payload": "Hello, World!"})
+    [got] = msgs(await comms.debug(1, timeout=3))
+    assert got["payload"] == "Hello, World!"
+    assert not [m for m in comms.messages if m["topic"] == "status/ti" and m["data"].get("text") == "disconnected"]
