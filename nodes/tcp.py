@@ -842,7 +842,8 @@ class TcpRequestNode(Node):
             return
         client.writer = writer
         client.connected, client.connecting = True, False
-        self.status(_CONNECTED)
+        # 31-tcpin.js shows the number of connections here (its "connected" line is commented out)
+        self.status({"fill": "green", "shape": "dot", "text": _connections(len(self._clients))})
         while client.queue:
             self._write(client, client.queue.popleft())
         if self.immediate:

@@ -397,3 +397,18 @@ async def test_client_and_server_of_one_flow_connect_at_deploy(start_runtime, cl
     [got] = msgs(await comms.debug(1, timeout=3))
     assert got["payload"] == "Hello, World!"
     assert not [m for m in comms.messages if m["topic"] == "status/ti" and m["data"].get("text") == "disconnected"]
+
+
+async def test_tcp_request_status_counts_its_connections(start_runtime):
+    # Node-RED 5 showed {"text": "1 connection", "fill": "green", "shape": "dot"} on connecting
+    # (example network/tcp/03), then {} when the reply closed it
+    server, port, received = await reply_server(b"line one\n")
+    rt = await start_runtime([TEST_TAB, tcp_request("req", port, "char", "\\n"), feeder("f1", "req"), debug()])
+    comms = await rt.comms()
+    await rt.inject("f1", {"payload": "ask"})
+    await comms.debug(1)
+    await asyncio.sleep(0.2)
+    assert comms.topic("status/req")[0] == {"fill": "green", "shape": "dot", "text": "1 connection"}
+    await rt.deploy([TEST_TAB])
+    server.close()
+    await server.wait_closed()
