@@ -9,6 +9,7 @@ are in NOT_COMPARABLE with the reason.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
@@ -69,6 +70,46 @@ ALLOWANCES: list[Allowance] = [
         "English text in Node-RED's catalog is exactly FlowRed's text and fill and shape are equal.",
         _status_text_translated),
 ]
+
+MSGID_SUFFIX = re.compile(r" \(msg [0-9a-f]{16}\)$")
+
+
+def _error_log_msgid(example: str, d: Difference) -> bool:
+    fr, nr = d.flowred, d.node_red
+    return (d.stream == "log" and isinstance(fr, str) and isinstance(nr, str)
+            and MSGID_SUFFIX.search(fr) is not None and MSGID_SUFFIX.sub("", fr) == nr)
+
+
+ALLOWANCES.append(Allowance(
+    "error-log-msgid",
+    "README, on purpose: node errors carry the msg's _msgid; the console line of an error ends "
+    "with \" (msg <_msgid>)\". Accepted only when the line is otherwise Node-RED's line exactly.",
+    _error_log_msgid))
+
+RANDOM_IN_FLOW: dict[str, tuple[str, str, str]] = {
+    "network/http/07 - Working with cookies": (
+        "http GET /hello-cookie/add", "set-cookie", r"demo-\d{1,3}"),
+}
+"""Example → (stream, field, pattern): the flow itself makes that field of that stream random
+on any runtime (here it names each new cookie ``demo-<Math.random()*1000>``); the entries must
+be equal apart from that field, whose values must all match the pattern."""
+
+
+def _random_in_flow(example: str, d: Difference) -> bool:
+    entry = RANDOM_IN_FLOW.get(example)
+    if entry is None or d.stream != entry[0] or not (isinstance(d.flowred, dict) and isinstance(d.node_red, dict)):
+        return False
+    stream, key, pattern = entry
+    rest = lambda v: {k: x for k, x in v.items() if k != key}  # noqa: E731
+    values = [*d.flowred.get(key, []), *d.node_red.get(key, [])]
+    return rest(d.flowred) == rest(d.node_red) and all(re.fullmatch(pattern, str(v)) for v in values)
+
+
+ALLOWANCES.append(Allowance(
+    "random-in-flow",
+    "not a deviation: the example's own function makes this value random (RANDOM_IN_FLOW says "
+    "where and how), so no two runs of the same runtime agree either",
+    _random_in_flow))
 
 NOT_COMPARABLE: dict[str, str] = {}
 """Example path (relative to the examples folder) → why it cannot be compared here."""

@@ -52,7 +52,7 @@ class Normaliser:
         """``value`` with volatile parts replaced by ``<msgid>``, ``<timestamp>``, ``<date>``,
         ``<time>``, ``<port>``; the structure and every other value unchanged."""
         if isinstance(value, dict):
-            return {k: ("<msgid>" if k == "_msgid" else "<rev>" if k == "rev"
+            return {k: ("<msgid>" if k == "_msgid" else "<rev>" if k in ("rev", "revision")
                         else self._parts(v) if k == "parts" else self.value(v))
                     for k, v in value.items()}
         if isinstance(value, list):
