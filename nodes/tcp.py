@@ -34,6 +34,9 @@ CANNOT_LISTEN = "unable to listen on port {port}, error: {error}"
 CONNECT_FAIL = "connect failed"
 NO_HOST = "Host and/or port not set"
 CONNECTION_LOST = "connection lost to {host}:{port}"
+CONNECTING_TO = "connecting to {host}:{port}"
+CONNECTION_FROM = "connection from {host}:{port}"
+CONNECTION_CLOSED = "connection closed from {host}:{port}"
 
 _CONNECTING = {"fill": "grey", "shape": "dot", "text": "connecting"}
 _CONNECTED = {"fill": "green", "shape": "dot", "text": "connected"}
@@ -393,6 +396,7 @@ class TcpInNode(Node):
             try:
                 tls = _tls_for(self, cfg.tls)
                 ctx = tls.ssl_context() if tls is not None else None
+                self.log(CONNECTING_TO.format(host=host, port=port))
                 await _local_server_ready(host, port)
                 reader, writer = await asyncio.open_connection(
                     host, port, ssl=ctx, server_hostname=(tls.servername or host) if ctx else None)
@@ -574,6 +578,7 @@ class TcpOutNode(Node):
                     raise NodeError("port not set")
                 tls = _tls_for(self, cfg.tls)
                 ctx = tls.ssl_context() if tls is not None else None
+                self.log(CONNECTING_TO.format(host=host, port=port))
                 await _local_server_ready(host, port)
                 reader, writer = await asyncio.open_connection(
                     host, port, ssl=ctx, server_hostname=(tls.servername or host) if ctx else None)
@@ -611,12 +616,13 @@ class TcpOutNode(Node):
         task = asyncio.current_task()
         self._handlers.add(task)
         self._clients.append(writer)
+        ip, port = _peer(writer)
+        self.log(CONNECTION_FROM.format(host=ip, port=port))
         self.status({"text": _connections(len(self._clients))})
         try:
             while await reader.read(READ_SIZE):
                 pass
         except (OSError, ssl.SSLError):
-            ip, port = _peer(writer)
             self.log(f"socket error from {ip}:{port}")
         except asyncio.CancelledError:  # the node stops: end quietly
             pass
@@ -626,6 +632,7 @@ class TcpOutNode(Node):
             _close_writer(writer)
             self._handlers.discard(task)
             if not self.closed:
+                self.log(CONNECTION_CLOSED.format(host=ip, port=port))
                 self.status({"text": _connections(len(self._clients))})
 
     async def close(self, removed: bool) -> None:

@@ -412,3 +412,21 @@ async def test_tcp_request_status_counts_its_connections(start_runtime):
     await rt.deploy([TEST_TAB])
     server.close()
     await server.wait_closed()
+
+
+async def test_clients_and_servers_log_connections_as_node_red(start_runtime, caplog):
+    # Node-RED's example network/tcp/01 logged "connecting to localhost:<port>" (tcp in client),
+    # "connection from <ip>:<port>" (tcp out server) and "connected to localhost:<port>"
+    import logging
+    caplog.set_level(logging.INFO, logger="flowred")
+    port = free_port()
+    rt = await start_runtime([])
+    comms = await rt.comms()
+    await rt.deploy([TEST_TAB, tcp_in("ti", port, ["d1"], server="client", host="localhost", datatype="utf8"),
+                     tcp_out("to", "server", port), debug()])
+    await comms.wait_for(status_text("ti", "connected"), timeout=3)
+    await asyncio.sleep(0.2)
+    lines = [r.getMessage() for r in caplog.records]
+    assert f"[tcp in:ti] connecting to localhost:{port}" in lines
+    assert f"[tcp in:ti] connected to localhost:{port}" in lines
+    assert any(line.startswith("[tcp out:to] connection from 127.0.0.1:") for line in lines)
