@@ -76,7 +76,7 @@ MSGID_SUFFIX = re.compile(r" \(msg [0-9a-f]{16}\)$")
 
 def _error_log_msgid(example: str, d: Difference) -> bool:
     fr, nr = d.flowred, d.node_red
-    return (d.stream == "log" and isinstance(fr, str) and isinstance(nr, str)
+    return (d.stream.startswith("log") and isinstance(fr, str) and isinstance(nr, str)
             and MSGID_SUFFIX.search(fr) is not None and MSGID_SUFFIX.sub("", fr) == nr)
 
 

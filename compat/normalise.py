@@ -2,7 +2,8 @@
 
 Replaced: ``_msgid`` values (and those ids wherever they appear in text), timestamps (numbers
 within two days of now, in ms or s; date strings as JavaScript's ``Date.toString()``/ISO 8601;
-``HH:MM:SS`` clock times; the console line's own time stamp), process ids (``pid:1234``, the exec node's status), the runtime's own
+``HH:MM:SS`` clock times; the console line's own time stamp), process ids (``pid:1234``, the exec node's status), a loopback peer's ephemeral port
+(``127.0.0.1:38674`` → ``127.0.0.1:<ephemeral>``, Linux's range 32768-60999), the runtime's own
 loopback port
 (each runtime listens on a different free port), the Admin API's flow revision hash, the random sequence id ``msg.parts.id``. Values
 themselves, formats, counts and order are never touched. Each rule is named here so RESULTS.md
@@ -22,6 +23,7 @@ JS_DATE = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Ju
 UTC_DATE = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
                       r"\d{4} \d\d:\d\d:\d\d GMT")
 CLOCK = re.compile(r"\b\d\d:\d\d:\d\d(?:\.\d+)?\b")
+EPHEMERAL = re.compile(r"(?<=127\.0\.0\.1:)(?:3[2-9]\d{3}|[4-5]\d{4}|60\d{3})\b")
 PID = re.compile(r"\bpid:\d+")
 EPOCH_MS = re.compile(r"\b1[6-9]\d{11}\b")
 TWO_DAYS = 2 * 86400
@@ -87,6 +89,7 @@ class Normaliser:
         s = PID.sub("pid:<pid>", s)
         if self.port in s:
             s = re.sub(rf"(?<![0-9]){self.port}(?![0-9])", "<port>", s)
+        s = EPHEMERAL.sub("<ephemeral>", s)
         if s.isdigit() and len(s) == 10 and self.value(int(s)) == "<timestamp>":
             return "<timestamp>"
         return s

@@ -3,8 +3,9 @@
 A stream is a named list of entries in arrival order: ``deploy`` and ``inject <node>`` (the
 Admin API's answers), ``debug <node>`` (each debug sidebar message: format, property, topic,
 level and value), ``status <node>`` (fill, shape, text; a repeat of the same status is one
-entry), ``notification <topic>``, ``log`` (console lines after the deploy, without their time
-stamp) and ``http <METHOD path>`` (status, content type, cookie names, body). Each entry keeps
+entry), ``notification <topic>``, ``log [type:name]`` (a node's console lines after the
+deploy, without their time stamp; nodes logging at the same time interleave differently, so
+each node's lines are one stream) and ``log`` (the runtime's own lines) and ``http <METHOD path>`` (status, content type, cookie names, body). Each entry keeps
 its raw form for the report next to the normalised form that is compared.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .side import Side
 __all__ = ["Entry", "Observation", "run_flow"]
 
 LOG_PREFIX = re.compile(r"^\d{1,2} \w{3} \d\d:\d\d:\d\d - ")
+NODE_TAG = re.compile(r"^\[\w+\] \[([^\]]+)\] ")
 SETTLE = 0.6  # seconds after the deploy before the first inject (once-injects fire at 0.1 s)
 GAP = 0.3  # seconds between two actions, so their effects come in a known order
 UNDEPLOY_WAIT = 0.3  # seconds after deploying an empty flow, for sockets to close
@@ -112,8 +114,9 @@ def collect(side: Side, plan: Plan, mark, answers: dict[str, list]) -> Observati
             lines.append(LOG_PREFIX.sub("", line))
         elif lines and line.strip():
             lines[-1] += "\n" + line
-    if lines:
-        raw["log"] = lines
+    for line in lines:
+        tag = NODE_TAG.match(line)
+        raw.setdefault(f"log [{tag.group(1)}]" if tag else "log", []).append(line)
     norm = Normaliser(side.port)
     norm.collect_ids(raw)
     return {name: [Entry(norm.value(v), v) for v in values] for name, values in raw.items()}
