@@ -120,5 +120,5 @@ def apply(example: str, diffs: list[Difference]) -> list[Difference]:
     out = []
     for d in diffs:
         name = next((a.name for a in ALLOWANCES if a.accepts(example, d)), None)
-        out.append(d if name is None else Difference(d.stream, d.index, d.flowred, d.node_red, name))
+        out.append(d if name is None else Difference(d.stream, d.index, d.flowred, d.node_red, name, d.path))
     return out

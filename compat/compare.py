@@ -31,10 +31,39 @@ class Difference:
     flowred: Any
     node_red: Any
     allowance: str | None = None
+    path: tuple = ()
+    """Where inside the two values (keys and indexes) they first differ; () for the whole."""
 
     def short(self, width: int = 90) -> str:
-        """``stream #i: FlowRed … ≠ Node-RED …`` in one line of about ``width`` chars per side."""
-        return f"{self.stream} #{self.index + 1}: FlowRed {_short(self.flowred, width)} ≠ Node-RED {_short(self.node_red, width)}"
+        """``stream #i [at path]: FlowRed … ≠ Node-RED …`` in one line of about ``width`` chars
+        per side; with a path, the values at that path."""
+        fr, nr = _at(self.flowred, self.path), _at(self.node_red, self.path)
+        where = (" at " + ".".join(str(p) for p in self.path)) if self.path else ""
+        return f"{self.stream} #{self.index + 1}{where}: FlowRed {_short(fr, width)} ≠ Node-RED {_short(nr, width)}"
+
+
+def _at(value: Any, path: tuple) -> Any:
+    for key in path:
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            return MISSING
+    return value
+
+
+def _first_path(a: Any, b: Any, path: tuple = ()) -> tuple:
+    """The path to the first place two normalised values differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(b) + [k for k in a if k not in b]:
+            if key not in a or key not in b:
+                return path + (key,)
+            if a[key] != b[key]:
+                return _first_path(a[key], b[key], path + (key,))
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return _first_path(x, y, path + (i,))
+    return path
 
 
 def _short(value: Any, width: int) -> str:
@@ -63,7 +92,7 @@ def compare(fr: Observation, nr: Observation, plan: Plan) -> list[Difference]:
         n = min(len(a), len(b))
         for i in range(n):
             if a[i].norm != b[i].norm:
-                out.append(Difference(name, i, a[i].raw, b[i].raw))
+                out.append(Difference(name, i, a[i].raw, b[i].raw, path=_first_path(a[i].norm, b[i].norm)))
         if len(a) == len(b) or (plan.timed and not _counts_differ(len(a), len(b))):
             continue
         for i in range(n, max(len(a), len(b))):

@@ -32,7 +32,8 @@ class Result:
 
 
 def _side_by_side(d: Difference, width: int) -> str:
-    return (f"  {d.stream} #{d.index + 1}" + (f"  [allowed: {d.allowance}]" if d.allowance else "") + "\n"
+    where = (" at " + ".".join(str(p) for p in d.path)) if d.path else ""
+    return (f"  {d.stream} #{d.index + 1}{where}" + (f"  [allowed: {d.allowance}]" if d.allowance else "") + "\n"
             f"    FlowRed : {_clip(d.flowred, width)}\n"
             f"    Node-RED: {_clip(d.node_red, width)}")
 
