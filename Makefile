@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 1880
 
-.PHONY: run test bench install clean
+.PHONY: run test bench compat install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test: $(STAMP) $(CHROMIUM)
 # FlowRed and Node-RED side by side (benchmarks/README.md); not part of the tests.
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# Node-RED's shipped example flows on FlowRed and on Node-RED, side by side (compat/README.md);
+# not part of the tests. Writes compat/RESULTS.md; differences do not fail the target.
+compat: $(STAMP)
+	$(PY) -m compat --examples --results compat/RESULTS.md || true
 
 clean:
 	rm -rf $(VENV) .flowred test-output

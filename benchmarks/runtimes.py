@@ -14,6 +14,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .nodered import NodeRed, settings_js
 from .paths import ROOT, flowred_command
@@ -116,6 +117,8 @@ class RuntimeProcess:
     started_at: float | None = None
     _started: asyncio.Event = field(default_factory=asyncio.Event)
     _reader: asyncio.Task | None = None
+    line_sink: Callable[[bytes], None] | None = None
+    """Optional: called with each line the runtime writes, as it arrives (the log file is buffered)."""
 
     @classmethod
     async def spawn(cls, name: str, argv: list[str], port: int, log_path: Path,
@@ -149,6 +152,8 @@ class RuntimeProcess:
                     self.started_at = time.perf_counter()
                     self._started.set()
                 log.write(line)
+                if self.line_sink is not None:
+                    self.line_sink(line)
         self._started.set()  # the process ended: wake anyone waiting
 
     def log_tail(self, lines: int = 15) -> str:

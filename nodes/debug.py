@@ -66,10 +66,14 @@ class DebugNode(Node):
         self._sidebar = self.debug_sidebar()
         self._count = 0
         self._last_status: Any = None
-
-    def start(self) -> None:
-        if self.config.tostatus:
+        # As 21-debug.js, while the node is created (so only status nodes created before it
+        # see these): a grey ring with tostatus, then at once the counter's 0 or no status.
+        if config.tostatus:
             self.status({"fill": "grey", "shape": "ring"})
+        if config.statusType == "counter":
+            self.status({"fill": "blue", "shape": "ring", "text": "0"})
+        else:
+            self.status({})
 
     def on_input(self, msg: dict) -> None:
         if not self.active:

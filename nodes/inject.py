@@ -5,11 +5,12 @@ As Node-RED's inject node (nodes/core/common/20-inject.js, 20-inject.html).
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import datetime
 from typing import Any
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from flowred import (Node, NodeConfig, NodeError, TypedValue, TypedValueError, PropertyError, admin_route,
                      evaluate_value, register, set_msg_property, to_number)
@@ -36,6 +37,31 @@ class InjectConfig(NodeConfig):
     topic: str = ""
     payload: Any = ""
     payloadType: str = "date"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_fields(cls, data: Any) -> Any:
+        """Rewrite the legacy fields into ``props``, as 20-inject.js does before anything else:
+        no ``props`` list means ``payload``/``payloadType`` and ``topic`` (str); a payload entry
+        without ``v`` takes ``payload``/``payloadType``, a str topic entry without ``v`` takes
+        ``topic``. Each entry's type then as Node-RED evaluates it (see ``_legacy_entry``)."""
+        if not isinstance(data, dict):
+            return data
+        payload, payload_type = data.get("payload", ""), data.get("payloadType")
+        props = data.get("props")
+        if not isinstance(props, list):
+            props = [{"p": "payload", "v": payload, "vt": payload_type},
+                     {"p": "topic", "v": data.get("topic", ""), "vt": "str"}]
+        else:
+            props = [dict(e) if isinstance(e, dict) else e for e in props]
+            for e in props:
+                if not isinstance(e, dict):
+                    continue
+                if e.get("p") == "payload" and "v" not in e:
+                    e["v"], e["vt"] = payload, payload_type
+                elif e.get("p") == "topic" and e.get("vt") == "str" and "v" not in e:
+                    e["v"] = data.get("topic", "")
+        return {**data, "props": [_legacy_entry(e) if isinstance(e, dict) else e for e in props]}
 
     @field_validator("repeat", mode="before")
     @classmethod
@@ -153,25 +179,36 @@ class InjectNode(Node):
         self.send(msg)
 
 
+EVALUATED_TYPES = frozenset({"str", "num", "bool", "json", "bin", "date", "env", "flow", "global", "msg",
+                             "re", "jsonata"})
+"""The value types RED.util.evaluateNodeProperty evaluates; any other type leaves the value as it is."""
+
+
+def _legacy_entry(entry: dict) -> dict:
+    """A props entry as 20-inject.js evaluates it: ``v`` absent or null is ``""``; ``vt`` absent
+    or null is ``str``; a type Node-RED does not evaluate (older exports: ``string``, ``none``,
+    ...) leaves the value unchanged, so it becomes that value as ``str`` text or as ``json``."""
+    v, vt = entry.get("v"), entry.get("vt")
+    v = "" if v is None else v
+    if vt is None:
+        vt = "str"
+    elif vt not in EVALUATED_TYPES:
+        vt, v = ("str", v) if isinstance(v, str) else ("json", json.dumps(v))
+    return {**entry, "v": v, "vt": vt}
+
+
 def _normalise_props(cfg: InjectConfig) -> list[tuple[str, Any, str]]:
-    """Node-RED's legacy handling: no ``props`` means payload + topic from the old fields; a
-    payload entry without ``v`` takes payload/payloadType, a str topic entry without ``v`` the
-    topic."""
-    if cfg.props is None:
-        return [("payload", cfg.payload, cfg.payloadType), ("topic", cfg.topic, "str")]
-    out = []
-    for prop in cfg.props:
-        v, vt = prop.v, prop.vt
-        if prop.p == "payload" and v is None:
-            v, vt = cfg.payload, cfg.payloadType
-        elif prop.p == "topic" and vt == "str" and v is None:
-            v = cfg.topic
-        out.append((prop.p, "" if v is None else v, vt or "str"))
-    return out
+    """``(p, v, vt)`` of each prop; the legacy fields are already in ``props`` (``_legacy_fields``)."""
+    return [(prop.p, "" if prop.v is None else prop.v, prop.vt or "str") for prop in cfg.props or ()]
 
 
 def _normalise_entries(entries: list) -> list[tuple[str, Any, str]]:
-    return [(e.get("p"), e.get("v", ""), e.get("vt") or "str") for e in entries if isinstance(e, dict) and e.get("p")]
+    out = []
+    for e in entries:
+        if isinstance(e, dict) and e.get("p"):
+            e = _legacy_entry(e)
+            out.append((e["p"], e["v"], e["vt"]))
+    return out
 
 
 @admin_route("POST", "/inject/{id}", permission="inject.write")

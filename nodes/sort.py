@@ -81,7 +81,7 @@ class SortNode(Node):
         self._target = parse_path(config.target)
         key_type = config.msgKeyType if self._by_msg else config.seqKeyType
         self._exp = (config.msgKey if self._by_msg else config.seqKey) if key_type == "jsonata" else None
-        self._key = parse_path(config.seqKey)
+        self._key = parse_path(config.seqKey) if key_type != "jsonata" and not self._by_msg else None
         self._descending = config.order != "ascending"
         self._as_num = bool(config.as_num)
         self._groups: dict[Any, list] = {}   # parts.id -> [count, msgs], oldest first

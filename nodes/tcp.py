@@ -34,6 +34,9 @@ CANNOT_LISTEN = "unable to listen on port {port}, error: {error}"
 CONNECT_FAIL = "connect failed"
 NO_HOST = "Host and/or port not set"
 CONNECTION_LOST = "connection lost to {host}:{port}"
+CONNECTING_TO = "connecting to {host}:{port}"
+CONNECTION_FROM = "connection from {host}:{port}"
+CONNECTION_CLOSED = "connection closed from {host}:{port}"
 
 _CONNECTING = {"fill": "grey", "shape": "dot", "text": "connecting"}
 _CONNECTED = {"fill": "green", "shape": "dot", "text": "connected"}
@@ -42,6 +45,30 @@ _DISCONNECTED = {"fill": "red", "shape": "ring", "text": "disconnected"}
 # Open tcp connections by session id, shared by every tcp in and tcp out node (Node-RED's
 # connectionPool): a tcp out in "reply" mode writes to msg._session.id here.
 _pool: dict[str, asyncio.StreamWriter] = {}
+
+# Ports a server node of this process is starting to listen on. Node's server.listen binds
+# before any client's connect runs, so a flow with both ends connects at once; asyncio's
+# start_server binds later, so a client on this machine waits for it (at most 5 s).
+_starting: dict[str, asyncio.Future] = {}
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
+
+
+def _starting_on(port: Any) -> None:
+    fut = _starting.get(str(port))
+    if fut is None or fut.done():
+        _starting[str(port)] = asyncio.get_running_loop().create_future()
+
+
+def _listening_done(port: Any) -> None:
+    fut = _starting.pop(str(port), None)
+    if fut is not None and not fut.done():
+        fut.set_result(None)
+
+
+async def _local_server_ready(host: str, port: Any) -> None:
+    fut = _starting.get(str(port))
+    if fut is not None and host in LOCAL_HOSTS:
+        await asyncio.wait({fut}, timeout=5)
 
 
 def _connections(count: int) -> str:
@@ -96,6 +123,8 @@ async def _start_server(node: Node, serve: Any) -> asyncio.AbstractServer | None
     except (OSError, NodeError) as exc:
         node.error(CANNOT_LISTEN.format(port=cfg.port, error=_reason(exc)))
         return None
+    finally:
+        _listening_done(cfg.port)
     node.log(f"listening on port {cfg.port}")
     return server
 
@@ -244,6 +273,7 @@ class TcpInNode(Node):
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         if self.config.server == "server":
+            _starting_on(self.config.port)
             self._task = loop.create_task(self._listen())
         else:
             self._task = loop.create_task(self._keep_connected())
@@ -311,6 +341,8 @@ class TcpInNode(Node):
             try:
                 tls = _tls_for(self, cfg.tls)
                 ctx = tls.ssl_context() if tls is not None else None
+                self.log(CONNECTING_TO.format(host=host, port=port))
+                await _local_server_ready(host, port)
                 reader, writer = await asyncio.open_connection(
                     host, port, ssl=ctx, server_hostname=(tls.servername or host) if ctx else None)
             except (OSError, NodeError, ssl.SSLError) as exc:
@@ -417,6 +449,7 @@ class TcpOutNode(Node):
             self._task = loop.create_task(self._keep_connected())
         elif mode == "server":
             self.status({"text": _connections(0)})
+            _starting_on(self.config.port)
             self._task = loop.create_task(self._listen())
 
     def on_input(self, msg: dict) -> None:
@@ -466,6 +499,8 @@ class TcpOutNode(Node):
                     raise NodeError("port not set")
                 tls = _tls_for(self, cfg.tls)
                 ctx = tls.ssl_context() if tls is not None else None
+                self.log(CONNECTING_TO.format(host=host, port=port))
+                await _local_server_ready(host, port)
                 reader, writer = await asyncio.open_connection(
                     host, port, ssl=ctx, server_hostname=(tls.servername or host) if ctx else None)
             except (OSError, NodeError, ssl.SSLError) as exc:
@@ -502,12 +537,13 @@ class TcpOutNode(Node):
         task = asyncio.current_task()
         self._handlers.add(task)
         self._clients.append(writer)
+        ip, port = _peer(writer)
+        self.log(CONNECTION_FROM.format(host=ip, port=port))
         self.status({"text": _connections(len(self._clients))})
         try:
             while await reader.read(READ_SIZE):
                 pass
         except (OSError, ssl.SSLError):
-            ip, port = _peer(writer)
             self.log(f"socket error from {ip}:{port}")
         except asyncio.CancelledError:  # the node stops: end quietly
             pass
@@ -517,6 +553,7 @@ class TcpOutNode(Node):
             _close_writer(writer)
             self._handlers.discard(task)
             if not self.closed:
+                self.log(CONNECTION_CLOSED.format(host=ip, port=port))
                 self.status({"text": _connections(len(self._clients))})
 
     async def close(self, removed: bool) -> None:
@@ -709,7 +746,8 @@ class TcpRequestNode(Node):
             return
         client.writer = writer
         client.connected, client.connecting = True, False
-        self.status(_CONNECTED)
+        # 31-tcpin.js shows the number of connections here (its "connected" line is commented out)
+        self.status({"fill": "green", "shape": "dot", "text": _connections(len(self._clients))})
         while client.queue:
             self._write(client, client.queue.popleft())
         if self.immediate:

@@ -165,7 +165,7 @@ class TemplateNode(Node):
         try:
             value = stack.get(name)
         except KeyNotFoundError:
-            value = UNDEFINED
+            value = _walk(stack, name) if "." in name else UNDEFINED
         if value is not UNDEFINED:
             if type(value) is str:
                 if self._json_strings and stack.top() is self._msg:
@@ -184,6 +184,30 @@ class TemplateNode(Node):
         if kind == "global":
             return self.context().global_.get(token[2], token[1])
         return ""
+
+
+def _walk(stack: ContextStack, name: str) -> Any:
+    """A dotted name through arrays, as mustache.js looks it up: ``files.0.originalname`` takes
+    element 0 of the array ``files``; ``length`` of an array or string is its length. UNDEFINED
+    when any step is missing."""
+    first, *rest = name.split(".")
+    try:
+        value = stack.get(first)
+    except KeyNotFoundError:
+        return UNDEFINED
+    for part in rest:
+        if isinstance(value, dict):
+            value = value.get(part, UNDEFINED)
+        elif isinstance(value, (list, str)) and part.isdigit():
+            index = int(part)
+            value = value[index] if index < len(value) else UNDEFINED
+        elif isinstance(value, (list, str)) and part == "length":
+            value = len(value)
+        else:
+            return UNDEFINED
+        if value is UNDEFINED:
+            return UNDEFINED
+    return value
 
 
 def _token(name: str) -> tuple:

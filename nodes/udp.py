@@ -26,6 +26,11 @@ COLOR = "Silver"
 ICON = "bridge-dash.svg"
 
 # Node-RED's texts (locales/en-US/messages.json, "udp")
+REUSE = "udp re-use socket: {outport} -> {host}:{port}"
+READY = "udp ready: {outport} -> {host}:{port}"
+READY_NOLOCAL = "udp ready: {host}:{port}"
+BC_READY = "udp broadcast ready: {outport} -> {host}:{port}"
+MC_READY = "udp multicast ready: {iface}:{outport} -> {host}:{port}"
 ACCESS_ERROR = "UDP access error, you may need root access for ports below 1024"
 ERROR = "error: {error}"
 BAD_MCADDRESS = "Bad Multicast Address"
@@ -302,6 +307,7 @@ class UdpOutNode(Node):
                     self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
                 except OSError:
                     pass
+            self.log(REUSE.format(outport=cfg.outport, host=cfg.addr, port=cfg.port))
             return
         ipv6 = cfg.ipv == "udp6"
         sock = socket.socket(socket.AF_INET6 if ipv6 else socket.AF_INET, socket.SOCK_DGRAM)
@@ -323,6 +329,14 @@ class UdpOutNode(Node):
                         sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(cfg.iface))
                 if cfg.iface:
                     self.status({"text": f"{cfg.iface} : {cfg.iface}"})
+            if cfg.multicast == "multi":
+                self.log(MC_READY.format(iface=cfg.iface, outport=cfg.outport, host=cfg.addr, port=cfg.port))
+            elif cfg.multicast != "false":
+                self.log(BC_READY.format(outport=cfg.outport, host=cfg.addr, port=cfg.port))
+            elif cfg.outport != "":
+                self.log(READY.format(outport=cfg.outport, host=cfg.addr, port=cfg.port))
+            else:
+                self.log(READY_NOLOCAL.format(host=cfg.addr, port=cfg.port))
         except OSError as exc:
             self.error(ERROR.format(error=_code(exc)))
         self._sock, self._own = sock, True

@@ -321,7 +321,7 @@ class WebSocketClientNode(_Endpoint):
     a connection that does not answer is closed and reconnected. ``subprotocol`` is asked for
     in the handshake; ``headers`` are sent with it.
 
-    The in and out nodes show ``connecting`` (yellow), ``connected`` (green; Node-RED's text is
+    The in and out nodes show ``connecting`` (yellow, when connecting again), ``connected`` (green; Node-RED's text is
     ``"connected "`` with an empty count), ``error`` and ``disconnected`` (red).
 
     Errors: a failed connection attempt is reported as "An error occurred on the ws
@@ -398,8 +398,11 @@ class WebSocketClientNode(_Endpoint):
 
     async def _keep_connected(self) -> None:
         """Connect, read until the connection ends, wait, connect again; until cancelled."""
+        first = True
         while True:
-            self._show({"fill": "yellow", "shape": "ring", "text": "connecting"})
+            if not first:  # Node-RED shows no status before the first connection (22-websocket.js)
+                self._show({"fill": "yellow", "shape": "ring", "text": "connecting"})
+            first = False
             id_ = generate_id()
             try:
                 ws = await self._session.ws_connect(self.config.path, **self._options())

@@ -69,10 +69,29 @@ def encode_object(data: dict, max_length: int = 1000) -> dict:
     return out
 
 
+def js_length(text: str) -> int:
+    """A JavaScript string's ``length``: UTF-16 code units, so a character beyond U+FFFF
+    (an emoji) counts 2."""
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+
+
+def _js_cut(text: str, max_length: int) -> str:
+    """``text.substring(0, max_length)`` + ``"..."`` when longer, counting UTF-16 code units."""
+    if text.isascii() or len(text) * 2 <= max_length:
+        return text[:max_length] + "..." if len(text) > max_length else text
+    units = 0
+    for i, c in enumerate(text):
+        units += 2 if ord(c) > 0xFFFF else 1
+        if units > max_length:
+            return text[:i] + "..."
+    return text
+
+
 def _encode_top(value: Any, max_length: int) -> tuple[str, str]:
     if isinstance(value, str):
-        text = value[:max_length] + "..." if len(value) > max_length else value
-        return text, f"string[{len(value)}]"
+        return _js_cut(value, max_length), f"string[{js_length(value)}]"
     if value is None:
         return "(undefined)", "null"
     if value is UNDEFINED:

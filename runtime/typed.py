@@ -2,8 +2,8 @@
 
 Types (the editor's typedInput): ``str``, ``num``, ``bool``, ``json``, ``bin``, ``date``, ``env``,
 ``flow``, ``global``, ``msg``, ``re``, ``jsonata`` (runtime.jsonata). Differences from Node-RED, on purpose: a ``num``
-that is not a number raises (Node-RED silently gives NaN); ``date`` with a moment.js format
-string is not supported yet and raises.
+that is not a number raises (Node-RED silently gives NaN). ``date`` with any other value is a
+moment.js format of the local time (runtime.moment).
 """
 from __future__ import annotations
 
@@ -127,4 +127,7 @@ def _date(fmt: Any) -> Any:
         return datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if fmt == "object":
         return datetime.fromtimestamp(now, timezone.utc)
-    raise TypedValueError(f"Date format {fmt!r} is not supported yet (use \"\", \"iso\" or \"object\")")
+    from .moment import format_moment
+
+    return format_moment(str(fmt))
+

@@ -113,3 +113,16 @@ async def test_invalid_key_expression_is_a_deploy_error(start_runtime):
     resp = await rt.deploy([TEST_TAB, sort(msgKey="$$$(", msgKeyType="jsonata"), debug()], expect=400)
     body = await resp.json()
     assert body["errors"][0]["id"] == "o1" and "Invalid JSONata expression in sort node" in body["errors"][0]["message"]
+
+
+async def test_sequence_sort_by_jsonata_expression_that_is_not_a_property_path(start_runtime):
+    # Node-RED's example sequence/sort/02: the key is a JSONata expression, not a msg property;
+    # Node-RED 5 sent apple, orange (price 100), then banana, kiwi, pear (price 200).
+    rt, comms = await start(start_runtime, sort(targetType="seq", target="", msgKeyType="jsonata",
+                                                msgKey='$substring("0000" & $string(price), -4) & name',
+                                                seqKey='$substring("0000" & $string(payload.price), -4) & payload.name',
+                                                seqKeyType="jsonata"), debug())
+    fruits = [("orange", 100), ("banana", 200), ("apple", 100), ("pear", 200), ("kiwi", 200)]
+    for i, (name, price) in enumerate(fruits):
+        await rt.inject("f1", {"payload": {"name": name, "price": price}, "parts": {"id": "g", "index": i, "count": 5}})
+    assert [p["name"] for p in await payloads(comms, 5)] == ["apple", "orange", "banana", "kiwi", "pear"]

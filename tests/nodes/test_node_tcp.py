@@ -380,3 +380,53 @@ async def test_server_with_a_tls_config_speaks_tls(start_runtime, tmp_path):
     [got] = msgs(await comms.debug(1))
     assert got["payload"] == "over tls"
     writer.close()
+
+
+@pytest.mark.parametrize("client_first", [True, False])
+async def test_client_and_server_of_one_flow_connect_at_deploy(start_runtime, client_first):
+    # Node-RED's examples network/tcp/01 and 02: both ends in one flow connect at once, never
+    # waiting for the reconnect interval (socketReconnectTime, 10 s)
+    port = free_port()
+    client = tcp_in("ti", port, ["d1"], server="client", host="localhost", datatype="utf8")
+    server = tcp_out("to", "server", port)
+    rt = await start_runtime([])
+    comms = await rt.comms()
+    await rt.deploy([TEST_TAB, feeder("f1", "to"), *((client, server) if client_first else (server, client)), debug()])
+    await comms.wait_for(status_text("ti", "connected"), timeout=3)
+    await rt.inject("f1", {"payload": "Hello, World!"})
+    [got] = msgs(await comms.debug(1, timeout=3))
+    assert got["payload"] == "Hello, World!"
+    assert not [m for m in comms.messages if m["topic"] == "status/ti" and m["data"].get("text") == "disconnected"]
+
+
+async def test_tcp_request_status_counts_its_connections(start_runtime):
+    # Node-RED 5 showed {"text": "1 connection", "fill": "green", "shape": "dot"} on connecting
+    # (example network/tcp/03), then {} when the reply closed it
+    server, port, received = await reply_server(b"line one\n")
+    rt = await start_runtime([TEST_TAB, tcp_request("req", port, "char", "\\n"), feeder("f1", "req"), debug()])
+    comms = await rt.comms()
+    await rt.inject("f1", {"payload": "ask"})
+    await comms.debug(1)
+    await asyncio.sleep(0.2)
+    assert comms.topic("status/req")[0] == {"fill": "green", "shape": "dot", "text": "1 connection"}
+    await rt.deploy([TEST_TAB])
+    server.close()
+    await server.wait_closed()
+
+
+async def test_clients_and_servers_log_connections_as_node_red(start_runtime, caplog):
+    # Node-RED's example network/tcp/01 logged "connecting to localhost:<port>" (tcp in client),
+    # "connection from <ip>:<port>" (tcp out server) and "connected to localhost:<port>"
+    import logging
+    caplog.set_level(logging.INFO, logger="flowred")
+    port = free_port()
+    rt = await start_runtime([])
+    comms = await rt.comms()
+    await rt.deploy([TEST_TAB, tcp_in("ti", port, ["d1"], server="client", host="localhost", datatype="utf8"),
+                     tcp_out("to", "server", port), debug()])
+    await comms.wait_for(status_text("ti", "connected"), timeout=3)
+    await asyncio.sleep(0.2)
+    lines = [r.getMessage() for r in caplog.records]
+    assert f"[tcp in:ti] connecting to localhost:{port}" in lines
+    assert f"[tcp in:ti] connected to localhost:{port}" in lines
+    assert any(line.startswith("[tcp out:to] connection from 127.0.0.1:") for line in lines)

@@ -139,3 +139,11 @@ async def test_yaml_output_needs_pyyaml(start_runtime):
     [data] = await run(start_runtime, [template("tp", template="a: {{payload}}\nb: [1, 2]", output="yaml"), debug()],
                        {"payload": "x"})
     assert json.loads(data["msg"])["payload"] == {"a": "x", "b": [1, 2]}
+
+
+async def test_dotted_names_index_arrays_as_mustache_js(start_runtime):
+    # Node-RED's example network/http/06 renders {{req.files.0.originalname}} of an upload
+    tpl = template("t", template="{{req.files.0.originalname}}|{{payload.1}}|{{payload.length}}|{{payload.9}}|")
+    [got] = await run(start_runtime, [tpl, debug()], {"req": {"files": [{"originalname": "hello.txt"}]},
+                                                      "payload": ["a", "b"]})
+    assert json.loads(got["msg"])["payload"] == "hello.txt|b|2||"

@@ -3,6 +3,7 @@ trips, payload types, msg.ip/msg.port, base64, warnings, redeploys closing the s
 from __future__ import annotations
 
 import asyncio
+import logging
 import json
 import socket
 
@@ -139,3 +140,17 @@ async def test_redeploy_closes_the_socket_and_port_in_use_is_an_error(start_runt
         await rt.deploy([TEST_TAB, udp_in("uin2", port, ["d1"]), debug()])
         [err] = await comms.debug(1)
         assert err["level"] == 20 and "error: EADDRINUSE" in err["msg"]
+
+
+async def test_udp_out_logs_its_socket_as_node_red(start_runtime, caplog):
+    # Node-RED's example network/udp/01 logs "udp re-use socket:  -> localhost:1881" when the
+    # udp out node sends from the udp in node's port; otherwise "udp ready: <host>:<port>"
+    caplog.set_level(logging.INFO, logger="flowred")
+    port = free_udp_port()
+    await start_runtime([TEST_TAB, udp_in("uin", port, ["d1"], datatype="utf8"),
+                         udp_out("reuse", addr="localhost", port=port), udp_out("own", addr="localhost", port=9),
+                         debug()])
+    await asyncio.sleep(0.2)
+    lines = [r.getMessage() for r in caplog.records]
+    assert f"[udp out:reuse] udp re-use socket:  -> localhost:{port}" in lines
+    assert "[udp out:own] udp ready: localhost:9" in lines

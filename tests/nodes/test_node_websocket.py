@@ -252,3 +252,12 @@ async def test_client_path_must_be_a_websocket_url(start_runtime):
     resp = await rt.deploy([TEST_TAB, client_conf("http://example.com/ws")], expect=400)
     body = await resp.json()
     assert body["errors"][0]["field"] == "path"
+
+
+async def test_first_connection_shows_connected_without_connecting(start_runtime, ws_server):
+    # Node-RED's examples network/websocket/01 and 02: the first status is "connected "
+    rt = await start_runtime([])
+    comms = await rt.comms()
+    await rt.deploy([TEST_TAB, client_conf(ws_server.url), ws_in("win", ["d1"], client="wc1"), debug()])
+    await comms.wait_for(status_text("win", "connected "))
+    assert comms.topic("status/win")[0]["text"] == "connected "

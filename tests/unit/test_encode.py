@@ -120,3 +120,11 @@ def test_set_and_other_objects():
 ])
 def test_numbers_are_written_as_javascript_does(value, text):
     assert js_number_text(value) == text
+
+
+def test_string_length_counts_utf16_code_units_as_javascript():
+    # Node-RED's example "storage/write file/04" shows a lone emoji as string[2]
+    assert encode_object({"msg": "😀"}) == {"msg": "😀", "format": "string[2]"}
+    assert encode_object({"msg": "é"})["format"] == "string[1]"
+    assert encode_object({"msg": "😀😀abc"}, 4) == {"msg": "😀😀...", "format": "string[7]"}
+    assert encode_object({"msg": "😀😀abc"}, 3)["msg"] == "😀..."

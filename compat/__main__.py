@@ -1,0 +1,4 @@
+"""``python -m compat FLOW.json [...]`` or ``python -m compat --examples`` (compat/README.md)."""
+from .cli import main
+
+main()

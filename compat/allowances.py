@@ -1,0 +1,124 @@
+"""Deviations FlowRed makes on purpose: each is named, has its reason, and accepts only the
+differences it describes (a stream and a test on both raw values), never a whole stream or a
+whole example. A difference an allowance accepts is listed in RESULTS.md under the allowance's
+name and does not make an example "different".
+
+Flows that cannot be compared at all (they need hardware or a service outside this machine)
+are in NOT_COMPARABLE with the reason.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Callable
+
+from benchmarks.nodered import PREFIX
+
+from .compare import Difference
+
+__all__ = ["Allowance", "ALLOWANCES", "NOT_COMPARABLE", "apply"]
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """``name``: short and unique; ``reason``: why FlowRed differs on purpose; ``accepts``:
+    ``(example, difference) -> bool``, true only for the differences meant."""
+
+    name: str
+    reason: str
+    accepts: Callable[[str, Difference], bool]
+
+
+@lru_cache(maxsize=1)
+def _catalog() -> dict:
+    """Node-RED's English message catalog of its core nodes (from the installed Node-RED)."""
+    path = PREFIX / "node_modules" / "@node-red" / "nodes" / "locales" / "en-US" / "messages.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _translate(key: Any) -> str | None:
+    """The English text of a catalog key such as ``httpin.status.requesting``; None if it is not one."""
+    if not isinstance(key, str) or "." not in key or " " in key:
+        return None
+    node: Any = _catalog()
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node if isinstance(node, str) else None
+
+
+def _status_text_translated(example: str, d: Difference) -> bool:
+    fr, nr = d.flowred, d.node_red
+    if not (d.stream.startswith("status ") and isinstance(fr, dict) and isinstance(nr, dict)):
+        return False
+    rest = lambda s: {k: v for k, v in s.items() if k != "text"}  # noqa: E731
+    return rest(fr) == rest(nr) and _translate(nr.get("text")) == str(fr.get("text", "")).strip()
+
+
+ALLOWANCES: list[Allowance] = [
+    Allowance(
+        "status-text-translated",
+        "Node-RED's core nodes send some status texts as message-catalog keys (httpin.status.requesting, "
+        "common.status.connected) that only its own editor translates; FlowRed sends the English text "
+        "itself, so its editor and any /comms client show it as is. Accepted only when the key's "
+        "English text in Node-RED's catalog is exactly FlowRed's text and fill and shape are equal.",
+        _status_text_translated),
+]
+
+MSGID_SUFFIX = re.compile(r" \(msg [0-9a-f]{16}\)$")
+
+
+def _error_log_msgid(example: str, d: Difference) -> bool:
+    fr, nr = d.flowred, d.node_red
+    return (d.stream.startswith("log") and isinstance(fr, str) and isinstance(nr, str)
+            and MSGID_SUFFIX.search(fr) is not None and MSGID_SUFFIX.sub("", fr) == nr)
+
+
+ALLOWANCES.append(Allowance(
+    "error-log-msgid",
+    "README, on purpose: node errors carry the msg's _msgid; the console line of an error ends "
+    "with \" (msg <_msgid>)\". Accepted only when the line is otherwise Node-RED's line exactly.",
+    _error_log_msgid))
+
+RANDOM_IN_FLOW: dict[str, tuple[str, str, str]] = {
+    "network/http/07 - Working with cookies": (
+        "http GET /hello-cookie/add", "set-cookie", r"demo-\d{1,3}"),
+}
+"""Example → (stream, field, pattern): the flow itself makes that field of that stream random
+on any runtime (here it names each new cookie ``demo-<Math.random()*1000>``); the entries must
+be equal apart from that field, whose values must all match the pattern."""
+
+
+def _random_in_flow(example: str, d: Difference) -> bool:
+    entry = RANDOM_IN_FLOW.get(example)
+    if entry is None or d.stream != entry[0] or not (isinstance(d.flowred, dict) and isinstance(d.node_red, dict)):
+        return False
+    stream, key, pattern = entry
+    rest = lambda v: {k: x for k, x in v.items() if k != key}  # noqa: E731
+    values = [*d.flowred.get(key, []), *d.node_red.get(key, [])]
+    return rest(d.flowred) == rest(d.node_red) and all(re.fullmatch(pattern, str(v)) for v in values)
+
+
+ALLOWANCES.append(Allowance(
+    "random-in-flow",
+    "not a deviation: the example's own function makes this value random (RANDOM_IN_FLOW says "
+    "where and how), so no two runs of the same runtime agree either",
+    _random_in_flow))
+
+NOT_COMPARABLE: dict[str, str] = {}
+"""Example path (relative to the examples folder) → why it cannot be compared here."""
+
+
+def apply(example: str, diffs: list[Difference]) -> list[Difference]:
+    """``diffs`` with the ``allowance`` of each accepted difference set."""
+    out = []
+    for d in diffs:
+        name = next((a.name for a in ALLOWANCES if a.accepts(example, d)), None)
+        out.append(d if name is None else Difference(d.stream, d.index, d.flowred, d.node_red, name, d.path))
+    return out
