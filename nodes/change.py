@@ -12,14 +12,27 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from flowred import (UNDEFINED, JsonataError, Node, NodeConfig, NodeError, PropertyError, TypedValueError,
-                     clone_message, compile_jsonata, evaluate_jsonata, evaluate_value, get_property,
-                     parse_path, register, set_property)
+from flowred import (
+    UNDEFINED,
+    JsonataError,
+    Node,
+    NodeConfig,
+    NodeError,
+    PropertyError,
+    TypedValueError,
+    clone_message,
+    compile_jsonata,
+    evaluate_jsonata,
+    evaluate_value,
+    get_property,
+    parse_path,
+    register,
+    set_property,
+)
 from flowred.context import parse_context_key
-from flowred.typed import substitute_env
-
-from flowred.jscompat import js_to_number, js_regex, js_to_string
 from flowred.fields import Flag
+from flowred.jscompat import js_regex, js_to_number, js_to_string
+from flowred.typed import substitute_env
 
 PROPERTY_TYPES = {"msg", "flow", "global"}
 

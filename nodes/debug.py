@@ -9,8 +9,18 @@ from typing import Any
 
 from pydantic import field_validator
 
-from flowred import (JsonataError, Node, NodeConfig, NodeError, UNDEFINED, admin_route, compile_jsonata,
-                     evaluate_jsonata, get_msg_property, register)
+from flowred import (
+    UNDEFINED,
+    JsonataError,
+    Node,
+    NodeConfig,
+    NodeError,
+    admin_route,
+    compile_jsonata,
+    evaluate_jsonata,
+    get_msg_property,
+    register,
+)
 from flowred.fields import EmptyDefault, Flag
 
 STATUS_LENGTH = 32  # Node-RED's debugStatusLength

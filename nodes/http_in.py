@@ -16,8 +16,8 @@ from aiohttp import web
 from pydantic import field_validator
 
 from flowred import Node, NodeConfig, generate_id, register
-from flowred.nodes.common import node_headers
 from flowred.fields import Text
+from flowred.nodes.common import node_headers
 
 __all__ = ["HttpInConfig", "HttpInNode", "HttpRequest", "HttpResponse", "parse_query"]
 

@@ -45,7 +45,7 @@ from typing import Any
 
 from pydantic import field_validator
 
-from flowred import (PENDING, UNDEFINED, Node, NodeConfig, NodeError, generate_id, register)
+from flowred import PENDING, UNDEFINED, Node, NodeConfig, NodeError, generate_id, register
 from flowred.fields import NonNegative, Text
 
 __all__ = ["PythonFunctionConfig", "PythonFunctionNode"]

@@ -16,9 +16,9 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, NodeError, register
+from flowred.fields import EmptyDefault, Flag, OptionalPort, Port, TrimmedText
 from flowred.jscompat import js_to_string
 from flowred.nodes.common import b64decode
-from flowred.fields import EmptyDefault, Flag, OptionalPort, Port, TrimmedText
 
 __all__ = ["UdpInConfig", "UdpInNode", "UdpOutConfig", "UdpOutNode"]
 

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import aiohttp
+from test_credentials import HOST, node_red_decrypt
 
 from conftest import ROOT, TEST_TAB, free_port
-from test_credentials import HOST, node_red_decrypt
 
 FLOWRED = str(Path(sys.executable).with_name("flowred"))
 SECRET = "crash-test-secret"

@@ -17,12 +17,12 @@ import datetime as _dt
 import json
 import re
 from typing import Any, Callable
-
-from defusedxml.common import DefusedXmlException, EntitiesForbidden
-from defusedxml.expatreader import DefusedExpatParser
 from xml.parsers import expat
 from xml.sax import SAXParseException
 from xml.sax.handler import ContentHandler, property_lexical_handler
+
+from defusedxml.common import DefusedXmlException, EntitiesForbidden
+from defusedxml.expatreader import DefusedExpatParser
 
 from flowred import UNDEFINED, NodeError
 from flowred.jscompat import js_to_string, js_truthy

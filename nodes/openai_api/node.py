@@ -11,8 +11,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from flowred import (Node, NodeConfig, NodeError, clone_message, evaluate_value, get_msg_property,
-                     register, set_msg_property)
+from flowred import (
+    Node,
+    NodeConfig,
+    NodeError,
+    clone_message,
+    evaluate_value,
+    get_msg_property,
+    register,
+    set_msg_property,
+)
 from flowred.fields import EmptyDefault, Flag
 
 from .calls import run

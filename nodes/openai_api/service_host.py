@@ -12,7 +12,6 @@ environment when no organization or project is set.
 from __future__ import annotations
 
 from functools import lru_cache
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

@@ -148,8 +148,9 @@ async def test_certificates_from_environment_variables(start_runtime, https, pki
 
 
 async def test_pkcs12_upload_with_passphrase(start_runtime, https, pki):
-    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
     import base64
+
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
     key = serialization.load_pem_private_key(pki.files["client-key.pem"].read_bytes(), None)
     cert = x509.load_pem_x509_certificate(pki.files["client.pem"].read_bytes())
     p12 = pkcs12.serialize_key_and_certificates(b"client", key, cert, None, BestAvailableEncryption(b"s3cret"))

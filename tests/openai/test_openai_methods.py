@@ -13,14 +13,13 @@ from typing import Any
 
 import openai
 import pytest
+from openai_recorder import BINARY, GENERIC, RESPONSE, Recorder
 
 from flowred import NodeError
-
 from flowred.nodes.openai_api.arguments import _parameters, sdk_function
 from flowred.nodes.openai_api.calls import run
 from flowred.nodes.openai_api.catalog import GROUPS, METHODS
 from flowred.nodes.openai_api.spec import Result
-from openai_recorder import BINARY, GENERIC, RESPONSE, Recorder
 
 # @inductiv/node-red-openai-api 6.34.0: the 155 runtime methods (spec §1, 27 areas)
 PACKAGE_METHODS = """
