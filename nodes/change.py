@@ -223,6 +223,25 @@ def _classify_from(value: Any) -> tuple[str, Any, re.Pattern]:
     raise NodeError(f"Invalid 'from' property: unsupported type: {kind}")
 
 
+def _matched(m: re.Match) -> str:
+    return m.group(0)
+
+
+def _before_match(m: re.Match) -> str:
+    return m.string[:m.start()]
+
+
+def _after_match(m: re.Match) -> str:
+    return m.string[m.end():]
+
+
+def _group_text(group: int) -> Callable[[re.Match], str]:
+    """The text of ``group`` (a number) in a match, "" when it did not take part."""
+    def text(m: re.Match) -> str:
+        return m.group(group) or ""
+    return text
+
+
 @lru_cache(maxsize=512)
 def _replacer(pattern: re.Pattern, template: str) -> Callable[[re.Match], str]:
     """JavaScript's replacement string for ``pattern``: ``$$``, ``$&``, ``$```, ``$'``,
@@ -243,11 +262,11 @@ def _replacer(pattern: re.Pattern, template: str) -> Callable[[re.Match], str]:
         if nxt == "$":
             literal.append("$")
         elif nxt == "&":
-            token = lambda m: m.group(0)
+            token = _matched
         elif nxt == "`":
-            token = lambda m: m.string[:m.start()]
+            token = _before_match
         elif nxt == "'":
-            token = lambda m: m.string[m.end():]
+            token = _after_match
         elif nxt in "0123456789":
             two = template[i + 1:i + 3]
             if len(two) == 2 and two.isdigit() and 1 <= int(two) <= groups:
@@ -255,7 +274,7 @@ def _replacer(pattern: re.Pattern, template: str) -> Callable[[re.Match], str]:
             else:
                 index = int(nxt)
             if 1 <= index <= groups:
-                token = lambda m, g=index: m.group(g) or ""
+                token = _group_text(index)
             else:
                 literal.append(template[i:i + width])
         elif nxt == "<" and names and (end := template.find(">", i)) > 0:

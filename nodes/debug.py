@@ -31,8 +31,9 @@ class DebugConfig(NodeConfig):
 
     ``complete``: ``"true"`` shows the whole msg, ``"false"`` (or empty) ``msg.payload``, any
     other text is a msg property path; with ``targetType: "jsonata"`` it is a JSONata expression
-    evaluated against the msg (the sidebar entry then has no ``property``). ``tosidebar``/``console``/``tostatus`` choose where it
-    goes; ``statusType`` ``auto`` shows the value, ``counter`` counts msgs.
+    evaluated against the msg (the sidebar entry then has no ``property``).
+    ``tosidebar``/``console``/``tostatus`` choose where it goes; ``statusType`` ``auto`` shows
+    the value, ``counter`` counts msgs.
     """
 
     active: EmptyDefault[bool] = True

@@ -363,7 +363,7 @@ class UdpOutNode(Node):
                 family = self._sock.family
                 infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_DGRAM)
                 if not infos:
-                    raise OSError(f"getaddrinfo ENOTFOUND {host}")
+                    raise OSError(f"getaddrinfo ENOTFOUND {host}") from None
                 host = infos[0][4][0]
             if self._sock.family == socket.AF_INET6 and ":" not in host:
                 host = "::ffff:" + host

@@ -39,7 +39,8 @@ __version__ = "0.2.0"
 __all__ = [
     "Node", "NodeError", "PENDING", "NodeConfig", "TabConfig", "TypedValue", "register", "admin_route",
     "get_type", "generate_id", "clone_message", "all_scalar", "UNDEFINED", "evaluate_value", "to_number",
-    "TypedValueError", "PropertyError", "JsonataError", "compile_jsonata", "evaluate_jsonata", "parse_path", "get_property", "set_property",
+    "TypedValueError", "PropertyError", "JsonataError", "compile_jsonata", "evaluate_jsonata", "parse_path",
+    "get_property", "set_property",
     "delete_property", "get_msg_property", "set_msg_property", "__version__",
     "Bool", "EmptyDefault", "Flag", "Integer", "NonNegative", "Number", "OptionalPort", "OrDefault", "Port", "Text",
     "TrimmedText", "TruthyFlag",
