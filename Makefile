@@ -32,6 +32,7 @@ $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
 test: $(STAMP) $(CHROMIUM)
+	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
 # FlowRed and Node-RED side by side (benchmarks/README.md); not part of the tests.

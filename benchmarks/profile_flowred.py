@@ -1,14 +1,16 @@
 """Where FlowRed spends its time in a scenario: the scenario's run with FlowRed under pyinstrument.
 
     .venv/bin/pip install pyinstrument
-    .venv/bin/python -m benchmarks.profile_flowred throughput|startup|token-vending|token-vending-openai|debug-flood [--out DIR]
+    .venv/bin/python -m benchmarks.profile_flowred SCENARIO [--out DIR]
+
+(SCENARIO: throughput, startup, token-vending, token-vending-openai or debug-flood.)
 
 FlowRed is started as ``python -m pyinstrument ... .venv/bin/flowred run ...``; the scenario runs
 once with the suite's sizes; SIGTERM ends FlowRed normally and pyinstrument saves the session
 (``DIR/<scenario>.pyisession``), rendered as the call tree (``DIR/<scenario>.txt``), the call tree
 with library frames (``-all.txt``) and the functions by own time (``-flat.txt``). Idle time in
-the event loop shows up as ``epoll.poll``. The startup scenario also writes ``python -X importtime`` of the ``flowred`` command's imports
-and of its node packages (``DIR/startup-imports.txt``, heaviest first).
+the event loop shows up as ``epoll.poll``. The startup scenario also writes ``python -X importtime``
+of the ``flowred`` command's imports and of its node packages (``DIR/startup-imports.txt``, heaviest first).
 """
 from __future__ import annotations
 
@@ -56,12 +58,15 @@ async def _scenario(name: str, runtime: Runtime, opts: Options) -> None:
 
 
 def _imports(out: Path) -> None:
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import flowred.cli, flowred.api; from flowred.registry import load_node_packages; load_node_packages()"],
+    code = ("import flowred.cli, flowred.api; from flowred.registry import load_node_packages; "
+            "load_node_packages()")
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", code],
                           cwd=ROOT, capture_output=True, text=True, check=True)
     rows = [line.split("|") for line in done.stderr.splitlines() if line.startswith("import time:")][1:]
     rows.sort(key=lambda r: -int(r[1]))
     out.write_text("cumulative µs | own µs | module\n" +
-                   "\n".join(f"{r[1].strip():>12} | {r[0].split(':')[1].strip():>7} | {r[2].rstrip()}" for r in rows[:60]) + "\n")
+                   "\n".join(f"{r[1].strip():>12} | {r[0].split(':')[1].strip():>7} | {r[2].rstrip()}"
+                             for r in rows[:60]) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -170,7 +170,8 @@ class RuntimeProcess:
             await asyncio.wait_for(self._started.wait(), timeout)
         except asyncio.TimeoutError:
             await self.stop()
-            raise RuntimeError(f"{self.name} did not start its flows within {timeout:.0f} s:\n{self.log_tail()}")
+            raise RuntimeError(
+                f"{self.name} did not start its flows within {timeout:.0f} s:\n{self.log_tail()}") from None
         if self.started_at is None:
             await self.stop()
             raise RuntimeError(f"{self.name} exited before starting its flows:\n{self.log_tail()}")

@@ -57,7 +57,7 @@ def _options(args: argparse.Namespace) -> Options:
 def _merge(into: list[Figure], more: list[Figure]) -> list[Figure]:
     if not into:
         return more
-    for a, b in zip(into, more):
+    for a, b in zip(into, more, strict=True):
         for runtime, values in b.runs.items():
             a.runs.setdefault(runtime, []).extend(values)
     return into
@@ -74,7 +74,8 @@ async def run_suite(names: list[str], runtimes: list[Runtime], opts: Options,
             try:
                 scenario_figures = _merge(scenario_figures, await SCENARIOS[name]([runtime], opts))
             except Exception as exc:  # one runtime's failure must not lose the other's figures
-                notes.append(f"{name} on {runtime.name} failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                notes.append(f"{name} on {runtime.name} failed: {reason}")
                 print(f"  failed: {exc}", file=sys.stderr, flush=True)
         figures += scenario_figures
     return figures

@@ -12,14 +12,27 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from flowred import (UNDEFINED, JsonataError, Node, NodeConfig, NodeError, PropertyError, TypedValueError,
-                     clone_message, compile_jsonata, evaluate_jsonata, evaluate_value, get_property,
-                     parse_path, register, set_property)
+from flowred import (
+    UNDEFINED,
+    JsonataError,
+    Node,
+    NodeConfig,
+    NodeError,
+    PropertyError,
+    TypedValueError,
+    clone_message,
+    compile_jsonata,
+    evaluate_jsonata,
+    evaluate_value,
+    get_property,
+    parse_path,
+    register,
+    set_property,
+)
 from flowred.context import parse_context_key
-from flowred.typed import substitute_env
-
-from flowred.jscompat import js_to_number, js_regex, js_to_string
 from flowred.fields import Flag
+from flowred.jscompat import js_regex, js_to_number, js_to_string
+from flowred.typed import substitute_env
 
 PROPERTY_TYPES = {"msg", "flow", "global"}
 
@@ -210,6 +223,25 @@ def _classify_from(value: Any) -> tuple[str, Any, re.Pattern]:
     raise NodeError(f"Invalid 'from' property: unsupported type: {kind}")
 
 
+def _matched(m: re.Match) -> str:
+    return m.group(0)
+
+
+def _before_match(m: re.Match) -> str:
+    return m.string[:m.start()]
+
+
+def _after_match(m: re.Match) -> str:
+    return m.string[m.end():]
+
+
+def _group_text(group: int) -> Callable[[re.Match], str]:
+    """The text of ``group`` (a number) in a match, "" when it did not take part."""
+    def text(m: re.Match) -> str:
+        return m.group(group) or ""
+    return text
+
+
 @lru_cache(maxsize=512)
 def _replacer(pattern: re.Pattern, template: str) -> Callable[[re.Match], str]:
     """JavaScript's replacement string for ``pattern``: ``$$``, ``$&``, ``$```, ``$'``,
@@ -230,11 +262,11 @@ def _replacer(pattern: re.Pattern, template: str) -> Callable[[re.Match], str]:
         if nxt == "$":
             literal.append("$")
         elif nxt == "&":
-            token = lambda m: m.group(0)
+            token = _matched
         elif nxt == "`":
-            token = lambda m: m.string[:m.start()]
+            token = _before_match
         elif nxt == "'":
-            token = lambda m: m.string[m.end():]
+            token = _after_match
         elif nxt in "0123456789":
             two = template[i + 1:i + 3]
             if len(two) == 2 and two.isdigit() and 1 <= int(two) <= groups:
@@ -242,7 +274,7 @@ def _replacer(pattern: re.Pattern, template: str) -> Callable[[re.Match], str]:
             else:
                 index = int(nxt)
             if 1 <= index <= groups:
-                token = lambda m, g=index: m.group(g) or ""
+                token = _group_text(index)
             else:
                 literal.append(template[i:i + width])
         elif nxt == "<" and names and (end := template.find(">", i)) > 0:

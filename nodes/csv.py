@@ -13,16 +13,32 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from flowred import PENDING, Node, NodeConfig, NodeError, all_scalar, register
-from flowred.jscompat import js_to_string
-
-from flowred.nodes.common import parse_int, unescape_controls as _unescape
 from flowred.fields import OrDefault, Text, TruthyFlag
+from flowred.jscompat import js_to_string
+from flowred.nodes.common import parse_int, unescape_controls as _unescape
 
-from .codecs.csv_text import (LINE_BREAK, OBJECT_TYPES, CsvSyntaxError as _CsvSyntaxError, LegacyReader, RfcReader,
-                               blank_template, has_template, js_keys, legacy_column_list, legacy_columns,
-                               legacy_array_line, legacy_header_line, legacy_object_line, own_values, rfc_array_line,
-                               rfc_column_list, rfc_header_line, rfc_object_line, rfc_objects,
-                               rfc_template as _rfc_template)
+from .codecs.csv_text import (
+    LINE_BREAK,
+    OBJECT_TYPES,
+    CsvSyntaxError as _CsvSyntaxError,
+    LegacyReader,
+    RfcReader,
+    blank_template,
+    has_template,
+    js_keys,
+    legacy_array_line,
+    legacy_column_list,
+    legacy_columns,
+    legacy_header_line,
+    legacy_object_line,
+    own_values,
+    rfc_array_line,
+    rfc_column_list,
+    rfc_header_line,
+    rfc_object_line,
+    rfc_objects,
+    rfc_template as _rfc_template,
+)
 
 __all__ = ["CsvConfig", "CsvNode"]
 

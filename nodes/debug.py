@@ -9,8 +9,18 @@ from typing import Any
 
 from pydantic import field_validator
 
-from flowred import (JsonataError, Node, NodeConfig, NodeError, UNDEFINED, admin_route, compile_jsonata,
-                     evaluate_jsonata, get_msg_property, register)
+from flowred import (
+    UNDEFINED,
+    JsonataError,
+    Node,
+    NodeConfig,
+    NodeError,
+    admin_route,
+    compile_jsonata,
+    evaluate_jsonata,
+    get_msg_property,
+    register,
+)
 from flowred.fields import EmptyDefault, Flag
 
 STATUS_LENGTH = 32  # Node-RED's debugStatusLength
@@ -21,8 +31,9 @@ class DebugConfig(NodeConfig):
 
     ``complete``: ``"true"`` shows the whole msg, ``"false"`` (or empty) ``msg.payload``, any
     other text is a msg property path; with ``targetType: "jsonata"`` it is a JSONata expression
-    evaluated against the msg (the sidebar entry then has no ``property``). ``tosidebar``/``console``/``tostatus`` choose where it
-    goes; ``statusType`` ``auto`` shows the value, ``counter`` counts msgs.
+    evaluated against the msg (the sidebar entry then has no ``property``).
+    ``tosidebar``/``console``/``tostatus`` choose where it goes; ``statusType`` ``auto`` shows
+    the value, ``counter`` counts msgs.
     """
 
     active: EmptyDefault[bool] = True

@@ -15,8 +15,8 @@ from typing import Any, Callable, Literal
 from pydantic import model_validator
 
 from flowred import PENDING, Node, NodeConfig, register
-from flowred.jscompat import js_parse_float
 from flowred.fields import Bool, EmptyDefault, NonNegative, OrDefault
+from flowred.jscompat import js_parse_float
 
 __all__ = ["DelayConfig", "DelayNode", "js_parse_float"]
 

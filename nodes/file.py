@@ -16,12 +16,20 @@ from typing import Any, Callable, Literal
 
 from pydantic import field_validator, model_validator
 
-from flowred import (UNDEFINED, Node, NodeConfig, NodeError, clone_message, compile_jsonata,
-                     evaluate_value, generate_id, register)
-from flowred.jscompat import js_to_string
-
-from flowred.nodes.common import to_json
+from flowred import (
+    UNDEFINED,
+    Node,
+    NodeConfig,
+    NodeError,
+    clone_message,
+    compile_jsonata,
+    evaluate_value,
+    generate_id,
+    register,
+)
 from flowred.fields import Text, TruthyFlag
+from flowred.jscompat import js_to_string
+from flowred.nodes.common import to_json
 
 __all__ = ["FileConfig", "FileNode", "FileInConfig", "FileInNode", "ENCODINGS", "encode", "decode"]
 

@@ -8,13 +8,11 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from bs4 import BeautifulSoup, CData, Comment, Declaration, Doctype, NavigableString, \
-    ProcessingInstruction, Tag
+from bs4 import BeautifulSoup, CData, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 from pydantic import Field
 from soupsieve import SelectorSyntaxError
 
-from flowred import (UNDEFINED, Node, NodeConfig, NodeError, clone_message, get_msg_property,
-                     register, set_msg_property)
+from flowred import UNDEFINED, Node, NodeConfig, NodeError, clone_message, get_msg_property, register, set_msg_property
 from flowred.fields import OrDefault, Text
 from flowred.jscompat import js_to_string
 

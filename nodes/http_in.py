@@ -16,8 +16,8 @@ from aiohttp import web
 from pydantic import field_validator
 
 from flowred import Node, NodeConfig, generate_id, register
-from flowred.nodes.common import node_headers
 from flowred.fields import Text
+from flowred.nodes.common import node_headers
 
 __all__ = ["HttpInConfig", "HttpInNode", "HttpRequest", "HttpResponse", "parse_query"]
 
@@ -197,13 +197,14 @@ def parse_query(text: str) -> dict:
             continue
         parts = [head] + _BRACKETS.findall("[" + rest)
         node: Any = out
-        for part, nxt in zip(parts, parts[1:]):
+        for part, nxt in zip(parts, parts[1:], strict=False):
             child = node.get(part) if isinstance(node, dict) else None
             if nxt == "" or (nxt.isdigit() and int(nxt) <= _MAX_ARRAY_INDEX):
                 if not isinstance(child, list):
                     child = [] if child is None else [child]
             elif not isinstance(child, dict):
-                child = {} if child is None else {str(i): v for i, v in enumerate(child if isinstance(child, list) else [child])}
+                items = child if isinstance(child, list) else [child]
+                child = {} if child is None else {str(i): v for i, v in enumerate(items)}
             _put(node, part, child)
             node = child
         _put(node, parts[-1], value)

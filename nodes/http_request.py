@@ -23,12 +23,20 @@ from pystache.parser import ParsingError, parse
 from pystache.renderengine import RenderEngine
 from yarl import URL
 
-from flowred import (UNDEFINED, Node, NodeConfig, NodeError, PropertyError, TypedValueError, get_msg_property,
-                     register, to_number)
-from flowred.jscompat import js_number_text, js_to_string
-
-from flowred.nodes.common import REQUEST_MARKER, headers_hash, mustache_text, node_headers
+from flowred import (
+    UNDEFINED,
+    Node,
+    NodeConfig,
+    NodeError,
+    PropertyError,
+    TypedValueError,
+    get_msg_property,
+    register,
+    to_number,
+)
 from flowred.fields import Bool, Text
+from flowred.jscompat import js_number_text, js_to_string
+from flowred.nodes.common import REQUEST_MARKER, headers_hash, mustache_text, node_headers
 
 __all__ = ["HttpRequestConfig", "HttpRequestNode"]
 

@@ -16,10 +16,9 @@ from multidict import CIMultiDict
 from pydantic import field_validator
 
 from flowred import UNDEFINED, Node, NodeConfig, NodeError, register
-from flowred.jscompat import js_number_text, js_to_string
-
-from flowred.nodes.common import REQUEST_MARKER, headers_hash
 from flowred.fields import EmptyDefault
+from flowred.jscompat import js_number_text, js_to_string
+from flowred.nodes.common import REQUEST_MARKER, headers_hash
 
 # http in and http response are one feature: the response object http in puts in msg.res
 from .http_in import HttpResponse

@@ -12,8 +12,19 @@ from typing import Any
 
 from pydantic import field_validator, model_validator
 
-from flowred import (Node, NodeConfig, NodeError, TypedValue, TypedValueError, PropertyError, admin_route,
-                     evaluate_value, register, set_msg_property, to_number)
+from flowred import (
+    Node,
+    NodeConfig,
+    NodeError,
+    PropertyError,
+    TypedValue,
+    TypedValueError,
+    admin_route,
+    evaluate_value,
+    register,
+    set_msg_property,
+    to_number,
+)
 from flowred.fields import EmptyDefault
 
 MAX_REPEAT = 2147483  # seconds; Node-RED refuses longer intervals ("Interval too large")

@@ -15,14 +15,24 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from flowred import (PENDING, UNDEFINED, Node, NodeConfig, NodeError,
-                     clone_message, compile_jsonata, evaluate_jsonata, evaluate_value,
-                     get_property, parse_path, register, set_property)
-from flowred.jscompat import js_array_join, js_to_number, js_to_string
-
-from flowred.nodes.common import unescape
+from flowred import (
+    PENDING,
+    UNDEFINED,
+    Node,
+    NodeConfig,
+    NodeError,
+    clone_message,
+    compile_jsonata,
+    evaluate_jsonata,
+    evaluate_value,
+    get_property,
+    parse_path,
+    register,
+    set_property,
+)
 from flowred.fields import OrDefault, Text
-
+from flowred.jscompat import js_array_join, js_to_number, js_to_string
+from flowred.nodes.common import unescape
 
 
 class JoinConfig(NodeConfig):

@@ -7,10 +7,9 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any, Callable, Literal
 
-from flowred import (UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register,
-                     set_msg_property)
-from flowred.nodes.common import parse_json, to_json
+from flowred import UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register, set_msg_property
 from flowred.fields import OrDefault, TruthyFlag
+from flowred.nodes.common import parse_json, to_json
 
 try:
     import jsonschema

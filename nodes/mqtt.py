@@ -19,9 +19,9 @@ import orjson
 from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, NodeError, generate_id, register
+from flowred.fields import Integer, OrDefault, Port, Text, TrimmedText, TruthyFlag
 from flowred.jscompat import js_to_string
 from flowred.nodes.common import to_json
-from flowred.fields import Integer, OrDefault, Port, Text, TrimmedText, TruthyFlag
 
 __all__ = ["MqttBrokerConfig", "MqttBrokerNode", "MqttInConfig", "MqttInNode", "MqttOutConfig", "MqttOutNode"]
 

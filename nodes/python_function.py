@@ -45,7 +45,7 @@ from typing import Any
 
 from pydantic import field_validator
 
-from flowred import (PENDING, UNDEFINED, Node, NodeConfig, NodeError, generate_id, register)
+from flowred import PENDING, UNDEFINED, Node, NodeConfig, NodeError, generate_id, register
 from flowred.fields import NonNegative, Text
 
 __all__ = ["PythonFunctionConfig", "PythonFunctionNode"]
@@ -399,7 +399,8 @@ class PythonFunctionNode(Node):
         if timed_out:
             base = f"Function timed out after {self.timeout:g} s"
             if not worker.alive:
-                base += " (it did not stop: its worker process was killed, not left running, and a new one takes the next msg)"
+                base += (" (it did not stop: its worker process was killed, not left running, and a new one takes "
+                         "the next msg)")
             return base
         if text is None:
             return "Function worker process ended; a new one takes the next msg"

@@ -208,7 +208,8 @@ class NodeApi:
             self._worker.chan.write(("done", None if error is None else str(error)))
 
     def error(self, err, msg=None):
-        self._worker.chan.write(("error", err if isinstance(err, str) else str(err), msg if isinstance(msg, dict) else None))
+        self._worker.chan.write(("error", err if isinstance(err, str) else str(err),
+                                 msg if isinstance(msg, dict) else None))
 
     def warn(self, text):
         self._worker.chan.write(("warn", text if isinstance(text, str) else str(text)))

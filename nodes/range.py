@@ -8,8 +8,19 @@ import math
 
 from pydantic import field_validator
 
-from flowred import (UNDEFINED, Node, NodeConfig, NodeError, PropertyError, TypedValueError, get_property,
-                     parse_path, register, set_property, to_number)
+from flowred import (
+    UNDEFINED,
+    Node,
+    NodeConfig,
+    NodeError,
+    PropertyError,
+    TypedValueError,
+    get_property,
+    parse_path,
+    register,
+    set_property,
+    to_number,
+)
 from flowred.fields import Bool, Number, OrDefault
 
 

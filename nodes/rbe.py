@@ -12,9 +12,8 @@ from typing import Any, Literal
 from pydantic import ValidationInfo, field_validator
 
 from flowred import UNDEFINED, Node, NodeConfig, get_property, parse_path, register
-
-from flowred.jscompat import js_object_key, js_parse_float
 from flowred.fields import OrDefault
+from flowred.jscompat import js_object_key, js_parse_float
 
 __all__ = ["RbeConfig", "RbeNode"]
 

@@ -9,11 +9,22 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from flowred import (PENDING, UNDEFINED, JsonataError, Node, NodeConfig, NodeError, compile_jsonata,
-                     evaluate_jsonata, get_property, parse_path, register, set_property)
-
-from flowred.jscompat import js_to_number, js_to_primitive
+from flowred import (
+    PENDING,
+    UNDEFINED,
+    JsonataError,
+    Node,
+    NodeConfig,
+    NodeError,
+    compile_jsonata,
+    evaluate_jsonata,
+    get_property,
+    parse_path,
+    register,
+    set_property,
+)
 from flowred.fields import OrDefault, Text
+from flowred.jscompat import js_to_number, js_to_primitive
 
 
 class SortConfig(NodeConfig):

@@ -10,10 +10,22 @@ from typing import Any, Callable
 
 from pydantic import field_validator
 
-from flowred import (PENDING, UNDEFINED, Node, NodeConfig, NodeError, all_scalar, clone_message, generate_id,
-                     get_property, parse_path, register, set_property)
-from flowred.nodes.common import parse_int, unescape
+from flowred import (
+    PENDING,
+    UNDEFINED,
+    Node,
+    NodeConfig,
+    NodeError,
+    all_scalar,
+    clone_message,
+    generate_id,
+    get_property,
+    parse_path,
+    register,
+    set_property,
+)
 from flowred.fields import OrDefault, Text
+from flowred.nodes.common import parse_int, unescape
 
 
 class SplitConfig(NodeConfig):

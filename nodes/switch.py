@@ -11,11 +11,35 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from flowred import (UNDEFINED, JsonataError, Node, NodeConfig, NodeError, PropertyError, TypedValueError,
-                     clone_message, compile_jsonata, evaluate_jsonata, evaluate_value, generate_id, get_property,
-                     parse_path, register)
-from flowred.jscompat import js_gt, js_is_number, js_gte, js_loose_equal, js_lt, js_lte, js_to_number, js_regex, js_to_string
+from flowred import (
+    UNDEFINED,
+    JsonataError,
+    Node,
+    NodeConfig,
+    NodeError,
+    PropertyError,
+    TypedValueError,
+    clone_message,
+    compile_jsonata,
+    evaluate_jsonata,
+    evaluate_value,
+    generate_id,
+    get_property,
+    parse_path,
+    register,
+)
 from flowred.fields import Bool, EmptyDefault, Flag, OrDefault
+from flowred.jscompat import (
+    js_gt,
+    js_gte,
+    js_is_number,
+    js_loose_equal,
+    js_lt,
+    js_lte,
+    js_regex,
+    js_to_number,
+    js_to_string,
+)
 
 Operator = Literal["eq", "neq", "lt", "lte", "gt", "gte", "btwn", "cont", "regex", "true", "false", "null",
                    "nnull", "istype", "empty", "nempty", "head", "tail", "index", "hask", "jsonata_exp", "else"]

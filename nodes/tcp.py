@@ -15,10 +15,10 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from flowred import Node, NodeConfig, NodeError, UNDEFINED, clone_message, generate_id, register
+from flowred import UNDEFINED, Node, NodeConfig, NodeError, clone_message, generate_id, register
+from flowred.fields import EmptyDefault, Flag, OptionalPort, Port, Text
 from flowred.jscompat import js_to_string
 from flowred.nodes.common import b64decode, unescape_controls
-from flowred.fields import EmptyDefault, Flag, OptionalPort, Port, Text
 
 __all__ = ["TcpInConfig", "TcpInNode", "TcpOutConfig", "TcpOutNode", "TcpRequestConfig", "TcpRequestNode"]
 

@@ -15,8 +15,8 @@ from pystache.renderengine import RenderEngine
 
 from flowred import UNDEFINED, Node, NodeConfig, NodeError, register, set_msg_property
 from flowred.context import parse_context_key
-from flowred.nodes.common import mustache_text, parse_json
 from flowred.fields import OrDefault
+from flowred.nodes.common import mustache_text, parse_json
 
 try:
     import yaml

@@ -29,7 +29,8 @@ class TlsConfig(NodeConfig):
     file ``p12``, or the credential ``p12data`` in base64). ``passphrase`` (credential) opens
     the key."""
 
-    certType: OrDefault[Literal["files", "env", "pfx"]] = Field("files", description="Where the certificates come from.")
+    certType: OrDefault[Literal["files", "env", "pfx"]] = Field("files",
+                                                                description="Where the certificates come from.")
     cert: TrimmedText = Field("", description="Path of the certificate (PEM).")
     key: TrimmedText = Field("", description="Path of the private key (PEM).")
     ca: TrimmedText = Field("", description="Path of the CA certificate(s) to trust in place of the system's (PEM).")
@@ -40,7 +41,8 @@ class TlsConfig(NodeConfig):
     certname: str = Field("", description="Name of the uploaded certificate (shown only).")
     keyname: str = Field("", description="Name of the uploaded private key (shown only).")
     caname: str = Field("", description="Name of the uploaded CA certificate (shown only).")
-    servername: TrimmedText = Field("", description="Server name for SNI and certificate checks, when not the URL's host.")
+    servername: TrimmedText = Field("",
+                                    description="Server name for SNI and certificate checks, when not the URL's host.")
     alpnprotocol: TrimmedText = Field("", description="The ALPN protocol to offer, e.g. h2 or http/1.1.")
     verifyservercert: bool = Field(True, description="Verify the server's certificate (off accepts any).")
 

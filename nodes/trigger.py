@@ -13,11 +13,9 @@ from pystache.context import ContextStack, KeyNotFoundError
 from pystache.parser import ParsingError, parse
 from pystache.renderengine import RenderEngine
 
-from flowred import (Node, NodeConfig, clone_message, evaluate_value, get_property, parse_path,
-                     register, to_number)
-
-from flowred.jscompat import js_object_key, js_parse_float, js_to_string, js_truthy
+from flowred import Node, NodeConfig, clone_message, evaluate_value, get_property, parse_path, register, to_number
 from flowred.fields import EmptyDefault, Flag
+from flowred.jscompat import js_object_key, js_parse_float, js_to_string, js_truthy
 
 __all__ = ["TriggerConfig", "TriggerNode"]
 

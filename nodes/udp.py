@@ -16,9 +16,9 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, NodeError, register
+from flowred.fields import EmptyDefault, Flag, OptionalPort, Port, TrimmedText
 from flowred.jscompat import js_to_string
 from flowred.nodes.common import b64decode
-from flowred.fields import EmptyDefault, Flag, OptionalPort, Port, TrimmedText
 
 __all__ = ["UdpInConfig", "UdpInNode", "UdpOutConfig", "UdpOutNode"]
 
@@ -377,7 +377,7 @@ class UdpOutNode(Node):
                 family = self._sock.family
                 infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_DGRAM)
                 if not infos:
-                    raise OSError(f"getaddrinfo ENOTFOUND {host}")
+                    raise OSError(f"getaddrinfo ENOTFOUND {host}") from None
                 host = infos[0][4][0]
             if self._sock.family == socket.AF_INET6 and ":" not in host:
                 host = "::ffff:" + host

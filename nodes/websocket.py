@@ -16,9 +16,9 @@ from aiohttp import web
 from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, NodeError, clone_message, generate_id, register
+from flowred.fields import OrDefault, Text, TrimmedText
 from flowred.jscompat import js_to_string
 from flowred.nodes.common import to_json
-from flowred.fields import OrDefault, Text, TrimmedText
 
 __all__ = ["WebSocketListenerConfig", "WebSocketListenerNode", "WebSocketClientConfig", "WebSocketClientNode",
            "WebSocketInOutConfig", "WebSocketInNode", "WebSocketOutNode"]

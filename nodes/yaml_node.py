@@ -43,8 +43,8 @@ class YamlNode(Node):
     document in the stream, but found more``; aliases that would expand the document by more
     than a million values (refused; Node-RED builds them); a value YAML cannot hold (``Failed
     to convert payload``). A flow's ``propertyOut`` field, which Node-RED's runtime also
-    reads, names another property for the result. A Buffer is dropped with the warning ``Ignored non-object payload``, a number
-    or boolean with ``Ignored unsupported payload type``.
+    reads, names another property for the result. A Buffer is dropped with the warning
+    ``Ignored non-object payload``, a number or boolean with ``Ignored unsupported payload type``.
     """
 
     Config = YamlConfig

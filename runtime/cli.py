@@ -95,7 +95,7 @@ async def _run(args: argparse.Namespace) -> None:
                                "watchFlowFile": not args.no_watch})
     except (OSError, ValueError) as exc:
         logger.error(f"Cannot read the settings: {exc}")
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     if not settings.admin_auth_guards_writes() and not args.insecure and not _is_loopback(settings.uiHost):
         logger.error(f"Refusing to listen on {settings.uiHost} without adminAuth: anyone who reaches it could run "
                      "code through function nodes. Set adminAuth in the settings file (with users, and default "
@@ -129,7 +129,7 @@ async def _run(args: argparse.Namespace) -> None:
         await runner.cleanup()
         if emulator:
             await emulator.stop()
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     port = site._server.sockets[0].getsockname()[1] if site._server else settings.uiPort
     logger.info(f"Server now running at http://{settings.uiHost}:{port}/")
     await engine.load()

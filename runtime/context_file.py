@@ -89,8 +89,8 @@ class LocalFileSystemStore(MemoryStore):
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".json.tmp")
             try:
-                tmp.write_text(json.dumps(self._data.get(scope, {}), indent=4, ensure_ascii=False, default=_json_default),
-                               "utf-8")
+                tmp.write_text(json.dumps(self._data.get(scope, {}), indent=4, ensure_ascii=False,
+                                          default=_json_default), "utf-8")
                 os.replace(tmp, path)
             except (OSError, TypeError, ValueError) as exc:
                 logger.error(f"Cannot write context file {path}: {exc}")

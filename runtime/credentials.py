@@ -50,7 +50,8 @@ def decrypt_credentials(body: dict, secret: str | bool | None) -> dict:
         plain = dec.update(base64.b64decode(data[32:])) + dec.finalize()
         creds = json.loads(plain.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise CredentialsError(f"the credentials file cannot be decrypted with this secret ({exc.__class__.__name__})") from None
+        raise CredentialsError("the credentials file cannot be decrypted with this secret "
+                               f"({exc.__class__.__name__})") from None
     if not isinstance(creds, dict):
         raise CredentialsError("the credentials file does not hold an object")
     return creds

@@ -173,7 +173,8 @@ class Engine:
                 logger.info("Started modified " + mode if partial else "Started flows")
                 state: dict[str, Any] = {"state": "start", "deploy": True} if running else {"state": "start"}
                 if blocked:
-                    state.update(self._missing_types_notice(f"Flows not started (missing node types): {', '.join(sorted(blocked))}. "))
+                    missing = ", ".join(sorted(blocked))
+                    state.update(self._missing_types_notice(f"Flows not started (missing node types): {missing}. "))
                 self.events.publish("notification/runtime-state", state, retain=True)
             self.context.clean(ids)
             self.events.publish("notification/runtime-deploy", {"revision": self.rev}, retain=True)
@@ -296,7 +297,7 @@ class Engine:
             timeout = self.settings.nodeCloseTimeout
             results = await asyncio.gather(*(asyncio.wait_for(n._close(True), timeout) for n in stopping),
                                            return_exceptions=True)
-            for node, res in zip(stopping, results):
+            for node, res in zip(stopping, results, strict=True):
                 if isinstance(res, BaseException) and not isinstance(res, asyncio.CancelledError):
                     self._report(node.id, node.type, node.name, node.z, node.path,
                                  f"Error stopping node: {_text(res)}", res)

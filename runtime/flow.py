@@ -169,7 +169,8 @@ class Flow:
         for watcher in self.status_nodes:
             scope = watcher.config.scope
             if watcher is node or (isinstance(scope, list) and node.id not in scope) or \
-                    (scope == "group" and (not watcher.config.g or watcher.config.g != getattr(node.config, "g", None))):
+                    (scope == "group" and (not watcher.config.g or
+                                           watcher.config.g != getattr(node.config, "g", None))):
                 continue
             watcher.receive({"status": {**status, "source": {"id": node.id, "type": node.type, "name": node.name}}})
 

@@ -54,8 +54,10 @@ def _parse(body: Any) -> FlowBody:
     try:
         return FlowBody.model_validate(body)
     except ValidationError as exc:
-        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)[:5])
-        raise FlowEditError("invalid_request", f'expected {{"label", "nodes": [...], "configs": [...]}}: {where}') from None
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                          for e in exc.errors(include_url=False)[:5])
+        raise FlowEditError("invalid_request",
+                            f'expected {{"label", "nodes": [...], "configs": [...]}}: {where}') from None
 
 
 def _find_tab(nodes: list[dict], flow_id: str) -> dict:
@@ -69,7 +71,8 @@ def global_flow(nodes: list[dict]) -> dict:
     """``{id: "global", configs, subflows}``: the config nodes on no tab and the subflow
     definitions, as Node-RED's ``getFlow("global")``."""
     return {"id": "global",
-            "configs": [n for n in nodes if not n.get("z") and is_config_node(n) and n["type"] not in ("tab", "subflow")],
+            "configs": [n for n in nodes
+                        if not n.get("z") and is_config_node(n) and n["type"] not in ("tab", "subflow")],
             "subflows": [n for n in nodes if n["type"] == "subflow"]}
 
 

@@ -20,8 +20,9 @@ from typing import Any
 
 from .values import UNDEFINED
 
-__all__ = ["js_to_number", "js_is_number", "js_to_string", "js_number_text", "js_array_join", "js_to_primitive", "js_loose_equal", "js_lt",
-           "js_gt", "js_lte", "js_gte", "js_regex", "NAN", "js_truthy", "js_object_key", "js_parse_float"]
+__all__ = ["js_to_number", "js_is_number", "js_to_string", "js_number_text", "js_array_join", "js_to_primitive",
+           "js_loose_equal", "js_lt", "js_gt", "js_lte", "js_gte", "js_regex", "NAN", "js_truthy", "js_object_key",
+           "js_parse_float"]
 
 NAN = float("nan")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?|Infinity)")

@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .config import NodeConfig, TabConfig
 from .env import EnvScope, substitute_properties
-from .subflow import SubflowSpec, expand_instance
 from .registry import NodeType, get_type
+from .subflow import SubflowSpec, expand_instance
 
 __all__ = ["FlowFileError", "FlowIssue", "FlowValidationError", "ParsedFlows", "parse_flow_text",
            "parse_flow_data", "validate_flows", "is_config_node", "NodeShape", "check_node_shapes"]

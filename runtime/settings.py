@@ -121,7 +121,7 @@ class Settings(BaseModel):
                 continue
             try:
                 parts = urlsplit(origin)
-                parts.port
+                _ = parts.port  # read for its check: raises ValueError on a bad or out-of-range port
             except ValueError:
                 parts = None
             if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or \

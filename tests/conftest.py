@@ -138,8 +138,8 @@ class CommsClient:
                 pass
 
     async def debug(self, count: int = 1, timeout: float = 10, node_id: str | None = None) -> list[dict]:
-        msgs = await self.wait_for(lambda m: m["topic"] == "debug" and (node_id is None or m["data"].get("id") == node_id),
-                                   count, timeout)
+        msgs = await self.wait_for(
+            lambda m: m["topic"] == "debug" and (node_id is None or m["data"].get("id") == node_id), count, timeout)
         return [m["data"] for m in msgs]
 
     async def close(self) -> None:

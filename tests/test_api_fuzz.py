@@ -78,7 +78,8 @@ def test_fuzzing_the_admin_api_finds_no_5xx_and_refusals_change_nothing(server):
         resp = case.call(session=http, timeout=30)
         counts["calls"] += 1
         last["rev"] = after = rev()
-        where = f"{key[0]} {case.formatted_path} body={str(case.body)[:200]!r} headers={case.headers} -> {resp.status_code}"
+        where = (f"{key[0]} {case.formatted_path} body={str(case.body)[:200]!r} headers={case.headers} "
+                 f"-> {resp.status_code}")
         if resp.status_code >= 500:
             failures.append(f"{where}: {resp.text[:300]}")
             return
@@ -92,7 +93,8 @@ def test_fuzzing_the_admin_api_finds_no_5xx_and_refusals_change_nothing(server):
                 body = resp.json()
             except ValueError:
                 body = None
-            if not (isinstance(body, dict) and isinstance(body.get("code"), str) and isinstance(body.get("message"), str)):
+            if not (isinstance(body, dict) and isinstance(body.get("code"), str)
+                    and isinstance(body.get("message"), str)):
                 failures.append(f"{where}: error body is not JSON {{code, message}}: {resp.text[:200]!r}")
 
     started = time.monotonic()

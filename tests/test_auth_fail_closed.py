@@ -8,10 +8,11 @@ import time
 
 import bcrypt
 import pytest
+from test_cli import FLOWRED
+
+from flowred.settings import Settings
 
 from conftest import ROOT, TEST_TAB, free_port
-from flowred.settings import Settings
-from test_cli import FLOWRED
 
 SLOW_HASH = bcrypt.hashpw(b"right", bcrypt.gensalt(12)).decode()  # ~0.2 s a check
 FAST_HASH = bcrypt.hashpw(b"right", bcrypt.gensalt(4)).decode()

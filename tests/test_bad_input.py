@@ -133,7 +133,8 @@ async def test_a_numeric_node_id_posted_to_one_flow_does_not_break_the_next_star
     body = await resp.json()
     again = await start_runtime((rt.tmp / "flows.json").read_text())
     assert again.engine.load_error is None and len(again.engine.get_flows()) == len(FLOWS)
-    assert resp.status == 400 and body["code"] == "invalid_flow" and "node 5 at index 0 (debug) field 'id'" in body["message"]
+    assert resp.status == 400 and body["code"] == "invalid_flow"
+    assert "node 5 at index 0 (debug) field 'id'" in body["message"]
 
 
 async def test_a_node_config_validator_that_raises_is_an_invalid_node_not_a_500(start_runtime):

@@ -19,7 +19,7 @@ import aiohttp
 import psutil
 import pytest
 
-from conftest import TEST_TAB, ROOT, catch_all, feeder, free_port, full_debug, make_node
+from conftest import ROOT, TEST_TAB, catch_all, feeder, free_port, full_debug, make_node
 
 FLOWRED = str(Path(sys.executable).with_name("flowred"))
 MEMORY_GUARD = 3 * 1024 ** 3

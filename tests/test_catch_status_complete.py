@@ -46,7 +46,8 @@ async def test_status_node_sees_statuses_of_its_scope(start_runtime, emulator):
 
     flows = load_flow("realtime-client-secret.json")
     tab = flows[0]["id"]
-    flows += [{"id": "s1", "type": "status", "z": tab, "scope": ["9df67f8a39c32558"], "x": 1, "y": 1, "wires": [["sd"]]},
+    flows += [{"id": "s1", "type": "status", "z": tab, "scope": ["9df67f8a39c32558"], "x": 1, "y": 1,
+               "wires": [["sd"]]},
               {"id": "sd", "type": "debug", "z": tab, "complete": "status", "x": 1, "y": 1, "wires": []}]
     rt = await start_runtime(flows)
     comms = await rt.comms()
@@ -69,7 +70,8 @@ async def test_complete_node_gets_a_clone_when_the_watched_node_is_done(start_ru
 
 
 async def test_group_scoped_catch_only_sees_its_group(start_runtime):
-    group = {"id": "g1", "type": "group", "z": "t1", "name": "G", "nodes": ["i1", "c1"], "x": 0, "y": 0, "w": 200, "h": 100}
+    group = {"id": "g1", "type": "group", "z": "t1", "name": "G", "nodes": ["i1", "c1"], "x": 0, "y": 0, "w": 200,
+             "h": 100}
     flows = [TAB, group, {**bad_inject("i1"), "g": "g1"}, bad_inject("i2"),
              {**node("c1", "catch", [["d1"]], scope="group"), "g": "g1"},
              node("d1", "debug", complete="error.source.id")]

@@ -7,13 +7,13 @@ import json
 import os
 import shutil
 import signal
-import sys
 import time
 
 import aiohttp
 import pytest
 
 from conftest import FLOWRED, FLOWS, ROOT, free_port, start_flowred as start_process
+
 
 @pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
 async def test_run_with_emulator_serves_editor_api_and_the_seed_flow(tmp_path, loop):

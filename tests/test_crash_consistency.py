@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import aiohttp
+from test_credentials import HOST, node_red_decrypt
 
 from conftest import ROOT, TEST_TAB, free_port
-from test_credentials import HOST, node_red_decrypt
 
 FLOWRED = str(Path(sys.executable).with_name("flowred"))
 SECRET = "crash-test-secret"
@@ -102,7 +102,7 @@ async def test_kill_9_during_a_storm_of_deploys_never_loses_flows_or_credentials
                 if trial == TRIALS:
                     break
 
-                async def storm() -> None:
+                async def storm(url: str) -> None:
                     nonlocal counter, deploys
                     while True:
                         counter += 1
@@ -113,7 +113,7 @@ async def test_kill_9_during_a_storm_of_deploys_never_loses_flows_or_credentials
                         assert resp.status == 204, await resp.text()
                         deploys += 1
 
-                tasks = [asyncio.create_task(storm()) for _ in range(2)]
+                tasks = [asyncio.create_task(storm(url)) for _ in range(2)]
                 await asyncio.sleep(rng.uniform(0.05, 0.5))
                 proc.kill()
                 kills += 1

@@ -26,13 +26,15 @@ def node_red_encrypt(creds: dict, secret: str) -> dict:
 
 def node_red_decrypt(body: dict, secret: str) -> dict:
     data = body["$"]
-    dec = Cipher(algorithms.AES(hashlib.sha256(secret.encode()).digest()), modes.CTR(bytes.fromhex(data[:32]))).decryptor()
+    dec = Cipher(algorithms.AES(hashlib.sha256(secret.encode()).digest()),
+                 modes.CTR(bytes.fromhex(data[:32]))).decryptor()
     return json.loads(dec.update(base64.b64decode(data[32:])) + dec.finalize())
 
 
 async def test_a_node_red_credentials_file_loads_and_flowred_writes_one_node_red_reads(start_runtime, tmp_path):
     (tmp_path / "flows.json").write_text(json.dumps([TEST_TAB, HOST]))
-    (tmp_path / "flows_cred.json").write_text(json.dumps(node_red_encrypt({"sh1": {"secureApiKeyValue": "sk-from-node-red"}}, SECRET)))
+    (tmp_path / "flows_cred.json").write_text(
+        json.dumps(node_red_encrypt({"sh1": {"secureApiKeyValue": "sk-from-node-red"}}, SECRET)))
     rt = await start_runtime(None, credentialSecret=SECRET)
     assert rt.engine.get_node("sh1").credentials == {"secureApiKeyValue": "sk-from-node-red"}
     assert await (await rt.http.get(rt.url + "/credentials/Service Host/sh1")).json() == {"has_secureApiKeyValue": True}

@@ -9,8 +9,9 @@ import aiohttp
 import pytest
 from pydantic import ValidationError
 
-from conftest import TEST_TAB, feeder, make_node
 from flowred.settings import Settings
+
+from conftest import TEST_TAB, feeder, make_node
 
 FLOWS = [TEST_TAB, feeder("i1", "d1"), make_node("d1", "debug")]
 # what a hostile page would deploy: an inject that fires at once into an exec node

@@ -9,8 +9,8 @@ T2 = {"id": "t2", "type": "tab", "label": "two"}
 
 
 def ticker():
-    return {"id": "tick", "type": "inject", "z": "t1", "repeat": "0.1", "props": [{"p": "payload", "v": "", "vt": "date"}],
-            "x": 1, "y": 1, "wires": [["dt"]]}
+    return {"id": "tick", "type": "inject", "z": "t1", "repeat": "0.1",
+            "props": [{"p": "payload", "v": "", "vt": "date"}], "x": 1, "y": 1, "wires": [["dt"]]}
 
 
 def dbg(id_, z="t1", **kw):
@@ -36,7 +36,7 @@ async def test_nodes_deploy_restarts_only_the_changed_node(start_runtime):
     n = len(comms.topic("debug"))
     await comms.debug(n + 3, node_id="dt")
     stamps = [int(d["msg"]) for d in comms.topic("debug")]
-    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
     assert max(gaps) < 250, gaps  # no gap: the timer was never restarted
     assert time.monotonic() - t0 < 5
 

@@ -13,8 +13,9 @@ TAB = {"id": "t1", "type": "tab", "label": "Env tab", "env": [
 ]}
 GLOBAL = {"id": "gc", "type": "global-config", "env": [{"name": "SITE", "value": "global", "type": "str"},
                                                         {"name": "WHO", "value": "global", "type": "str"}]}
-OUTER = {"id": "g1", "type": "group", "z": "t1", "name": "Outer", "env": [{"name": "WHO", "value": "outer", "type": "str"}],
-         "nodes": ["g2", "i2"], "x": 0, "y": 0, "w": 400, "h": 200}
+OUTER = {"id": "g1", "type": "group", "z": "t1", "name": "Outer",
+         "env": [{"name": "WHO", "value": "outer", "type": "str"}], "nodes": ["g2", "i2"], "x": 0, "y": 0, "w": 400,
+         "h": 200}
 INNER = {"id": "g2", "type": "group", "z": "t1", "g": "g1", "name": "Inner", "env": [], "nodes": ["i3"],
          "x": 10, "y": 10, "w": 200, "h": 100}
 

@@ -52,7 +52,8 @@ async def test_legacy_payload_fields_and_flow_global_context(start_runtime):
 async def test_once_fires_after_deploy_and_repeat_keeps_firing(start_runtime):
     rt = await start_runtime([])
     comms = await rt.comms()
-    await rt.deploy([TAB, inject(once=True, onceDelay=0.05, repeat="0.2", props=[{"p": "payload", "v": "x", "vt": "str"}]), DEBUG])
+    await rt.deploy([TAB, inject(once=True, onceDelay=0.05, repeat="0.2",
+                                 props=[{"p": "payload", "v": "x", "vt": "str"}]), DEBUG])
     t0 = time.monotonic()
     got = await comms.debug(4, timeout=5)
     elapsed = time.monotonic() - t0
@@ -66,7 +67,8 @@ async def test_once_fires_after_deploy_and_repeat_keeps_firing(start_runtime):
 
 
 async def test_crontab_with_seconds_fires(start_runtime):
-    rt = await start_runtime([TAB, inject(crontab="* * * * * *", props=[{"p": "payload", "v": "tick", "vt": "str"}]), DEBUG])
+    rt = await start_runtime([TAB, inject(crontab="* * * * * *", props=[{"p": "payload", "v": "tick", "vt": "str"}]),
+                              DEBUG])
     comms = await rt.comms()
     got = await comms.debug(2, timeout=5)
     assert all(json.loads(d["msg"])["payload"] == "tick" for d in got)
@@ -84,7 +86,8 @@ async def test_invalid_schedule_is_rejected_at_deploy(start_runtime):
 async def test_jsonata_prop_sees_msg_env_and_context(start_runtime, monkeypatch):
     monkeypatch.setenv("FLOWRED_TEST_VAR", "E")
     props = [{"p": "payload", "v": "[1,2,3]", "vt": "json"},
-             {"p": "sum", "v": '$sum(payload) & "-" & $env("FLOWRED_TEST_VAR") & "-" & $flowContext("k")', "vt": "jsonata"}]
+             {"p": "sum", "v": '$sum(payload) & "-" & $env("FLOWRED_TEST_VAR") & "-" & $flowContext("k")',
+              "vt": "jsonata"}]
     rt = await start_runtime([TAB, inject(props=props), DEBUG])
     rt.engine.get_node("i1").context().flow.set("k", "F")
     comms = await rt.comms()

@@ -11,9 +11,9 @@ import logging
 
 import aiohttp
 from aiohttp import web
+from test_credentials import HOST, SECRET, node_red_decrypt, node_red_encrypt
 
 from conftest import EMULATOR_KEY, TEST_TAB, feeder, free_port, full_debug, make_node
-from test_credentials import HOST, SECRET, node_red_decrypt, node_red_encrypt
 
 INJECT = make_node("i1", "inject", [["d1"]], props=[{"p": "payload", "v": "hi", "vt": "str"}])
 FLOWS = [TEST_TAB, HOST, INJECT, full_debug("d1")]

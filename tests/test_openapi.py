@@ -45,7 +45,8 @@ async def test_bodies_and_errors_are_the_handlers_models(start_runtime):
     doc = await (await rt.http.get(rt.url + "/openapi.json")).json()
     schemas = doc["components"]["schemas"]
     post_flow = doc["paths"]["/flow"]["post"]
-    assert post_flow["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/FlowBody"}
+    assert post_flow["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/FlowBody"}
     assert set(schemas["FlowBody"]["properties"]) == {"id", "label", "disabled", "info", "env", "nodes", "configs"}
     assert post_flow["responses"]["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/ApiError")
     assert schemas["ApiError"]["required"] == ["code", "message"]
@@ -54,7 +55,8 @@ async def test_bodies_and_errors_are_the_handlers_models(start_runtime):
     assert node["required"] == ["id", "type"] and node["additionalProperties"] is True
     deploy = doc["paths"]["/flows"]["post"]
     headers = {p["name"]: p["schema"]["enum"] for p in deploy["parameters"]}
-    assert headers == {"Node-RED-API-Version": ["v1", "v2"], "Node-RED-Deployment-Type": ["full", "nodes", "flows", "reload"]}
+    assert headers == {"Node-RED-API-Version": ["v1", "v2"],
+                       "Node-RED-Deployment-Type": ["full", "nodes", "flows", "reload"]}
     assert set(deploy["responses"]) == {"200", "204", "400", "409", "413"}
     token = doc["paths"]["/auth/token"]["post"]["requestBody"]["content"]
     assert set(token) == {"application/json", "application/x-www-form-urlencoded"}

@@ -28,7 +28,8 @@ INSIDE = [
      "console": False, "tostatus": False, "complete": "true", "targetType": "full", "x": 300, "y": 160, "wires": []},
     {"id": "sf_bad", "type": "inject", "z": "sf1", "name": "bad", "props": [{"p": "payload", "v": "x", "vt": "num"}],
      "repeat": "", "crontab": "", "once": False, "onceDelay": 0.1, "x": 110, "y": 220, "wires": [[]]},
-    {"id": "sf_st", "type": "inject", "z": "sf1", "name": "", "props": [{"p": "payload", "v": "{\"fill\":\"green\",\"shape\":\"dot\",\"text\":\"ok\"}", "vt": "json"}],
+    {"id": "sf_st", "type": "inject", "z": "sf1", "name": "",
+     "props": [{"p": "payload", "v": "{\"fill\":\"green\",\"shape\":\"dot\",\"text\":\"ok\"}", "vt": "json"}],
      "repeat": "", "crontab": "", "once": False, "onceDelay": 0.1, "x": 110, "y": 280, "wires": [[]]},
 ]
 

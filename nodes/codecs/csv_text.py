@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from flowred import UNDEFINED, NodeError
-from flowred.jscompat import js_to_number, js_parse_float, js_to_string
+from flowred.jscompat import js_parse_float, js_to_number, js_to_string
 
 from ..common import to_json
 

@@ -139,7 +139,8 @@ class _Constructor(SafeConstructor):
     def construct_yaml_float(self, node: Any) -> float:
         text = self.construct_scalar(node)
         if not _FLOAT.match(text):
-            raise ConstructorError(None, None, f"cannot resolve a node with !<{_TAG}float> explicit tag", node.start_mark)
+            raise ConstructorError(None, None, f"cannot resolve a node with !<{_TAG}float> explicit tag",
+                                   node.start_mark)
         value = text.replace("_", "").lower()
         sign = -1.0 if value[0] == "-" else 1.0
         value = value.lstrip("+-")
@@ -175,7 +176,8 @@ class _Constructor(SafeConstructor):
         data: list = []
         yield data
         for item in self._pair_nodes(node, "an ordered map"):
-            data.append({_key_text(self.construct_object(item[0], deep=True)): self.construct_object(item[1], deep=True)})
+            data.append({_key_text(self.construct_object(item[0], deep=True)):
+                         self.construct_object(item[1], deep=True)})
 
     def construct_yaml_pairs(self, node: Any) -> Any:
         data: list = []

@@ -17,12 +17,12 @@ import datetime as _dt
 import json
 import re
 from typing import Any, Callable
-
-from defusedxml.common import DefusedXmlException, EntitiesForbidden
-from defusedxml.expatreader import DefusedExpatParser
 from xml.parsers import expat
 from xml.sax import SAXParseException
 from xml.sax.handler import ContentHandler, property_lexical_handler
+
+from defusedxml.common import DefusedXmlException, EntitiesForbidden
+from defusedxml.expatreader import DefusedExpatParser
 
 from flowred import UNDEFINED, NodeError
 from flowred.jscompat import js_to_string, js_truthy
@@ -140,7 +140,8 @@ class _ObjectHandler(ContentHandler):
             children = obj.get(self.childkey)
             if not js_truthy(children):
                 children = obj[self.childkey] = []
-            child = {"#name": "__text__", self.charkey: _SPACES.sub(" ", text).strip(_JS_SPACE) if self.normalize else text}
+            child = {"#name": "__text__",
+                     self.charkey: _SPACES.sub(" ", text).strip(_JS_SPACE) if self.normalize else text}
             _push(children, child)
         return frame
 
@@ -479,7 +480,8 @@ class _Writer:
         self.newline = _default(render.get("newline"), "\n")
         offset = render.get("offset")
         self.offset = int(offset) if isinstance(offset, (int, float)) and offset == offset else 0
-        self.dont_pretty_text = js_truthy(_default(render.get("dontPrettyTextNodes"), render.get("dontprettytextnodes")))
+        self.dont_pretty_text = js_truthy(_default(render.get("dontPrettyTextNodes"),
+                                                   render.get("dontprettytextnodes")))
         space = _default(_default(render.get("spaceBeforeSlash"), render.get("spacebeforeslash")), "")
         self.space_before_slash = " " if space is True else js_to_string(space)
         self.suppress = 0

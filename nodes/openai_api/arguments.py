@@ -18,7 +18,6 @@ import inspect
 from functools import lru_cache
 from typing import Any, Callable
 
-
 from flowred import UNDEFINED
 
 from .errors import local_error

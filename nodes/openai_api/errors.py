@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 from typing import Any
 
-
 from flowred import NodeError
 
 from .redaction import redact, redact_value

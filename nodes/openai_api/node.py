@@ -11,8 +11,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from flowred import (Node, NodeConfig, NodeError, clone_message, evaluate_value, get_msg_property,
-                     register, set_msg_property)
+from flowred import (
+    Node,
+    NodeConfig,
+    NodeError,
+    clone_message,
+    evaluate_value,
+    get_msg_property,
+    register,
+    set_msg_property,
+)
 from flowred.fields import EmptyDefault, Flag
 
 from .calls import run
@@ -41,8 +49,10 @@ class OpenAIApiConfig(NodeConfig):
     """OpenAI API node settings: the package's (``property``, ``propertyType``, ``service``,
     ``method``) with its defaults, and FlowRed's options."""
 
-    property: EmptyDefault[str] = Field("payload", description="Where the request object is read (a msg/flow/global path).")
-    propertyType: EmptyDefault[Literal["msg", "flow", "global"]] = Field("msg", description="Where property is looked up.")
+    property: EmptyDefault[str] = Field("payload",
+                                        description="Where the request object is read (a msg/flow/global path).")
+    propertyType: EmptyDefault[Literal["msg", "flow", "global"]] = Field("msg",
+                                                                         description="Where property is looked up.")
     service: str = Field("", description="The id of the Service Host config node to call through.")
     method: str = Field("", description="The API method, e.g. createRealtimeClientSecret.",
                         json_schema_extra=_METHOD_PICKER)

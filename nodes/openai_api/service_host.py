@@ -12,7 +12,6 @@ environment when no organization or project is set.
 from __future__ import annotations
 
 from functools import lru_cache
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,11 +37,13 @@ class ServiceHostConfig(NodeConfig):
     ``msg``/``flow``/``global`` read it from the msg or context, per msg."""
 
     apiBase: str = Field(DEFAULT_API_BASE, description="Base URL of the API (empty: https://api.openai.com/v1).")
-    apiBaseType: EmptyDefault[ValueType] = Field("str", description="How apiBase is read: str, env, msg, flow or global.")
+    apiBaseType: EmptyDefault[ValueType] = Field("str",
+                                                 description="How apiBase is read: str, env, msg, flow or global.")
     secureApiKeyHeaderOrQueryName: str = Field(
         "Authorization", description="'Authorization' sends 'Bearer <key>'; another name sends the raw key in "
                                      "that header, or in that query parameter when secureApiKeyIsQuery.")
-    secureApiKeyHeaderOrQueryNameType: EmptyDefault[ValueType] = Field("str", description="How the header/query name is read.")
+    secureApiKeyHeaderOrQueryNameType: EmptyDefault[ValueType] = Field(
+        "str", description="How the header/query name is read.")
     secureApiKeyValueType: Literal["cred", "env", "msg", "flow", "global"] = Field(
         "cred", description="cred: the key is the secureApiKeyValue credential (never in the flow file); "
                             "otherwise secureApiKeyValueRef names the variable or property holding it.")
@@ -52,9 +53,11 @@ class ServiceHostConfig(NodeConfig):
     organizationIdType: EmptyDefault[ValueType] = Field("str", description="How organizationId is read.")
     projectId: str = Field("", description="Sent as OpenAI-Project when set.")
     projectIdType: EmptyDefault[ValueType] = Field("str", description="How projectId is read.")
-    timeout: Number[float] = Field(600, gt=0, description="Seconds to wait for an answer before giving up (SDK default 600).")
-    maxRetries: Number[int] = Field(2, ge=0, le=10, description="Retries on connection errors, 408, 409, 429 and 5xx, with "
-                                                        "back-off honouring retry-after (SDK default 2).")
+    timeout: Number[float] = Field(600, gt=0,
+                                   description="Seconds to wait for an answer before giving up (SDK default 600).")
+    maxRetries: Number[int] = Field(2, ge=0, le=10,
+                                    description="Retries on connection errors, 408, 409, 429 and 5xx, with "
+                                                "back-off honouring retry-after (SDK default 2).")
     headers: dict[str, str] = Field(default_factory=dict, description="Extra headers sent with every request.")
 
     @field_validator("secureApiKeyValueType", mode="before")

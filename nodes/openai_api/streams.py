@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, AsyncIterator, Callable
 
-
 from .jsonable import to_json
 from .spec import Method, Result, Stream
 

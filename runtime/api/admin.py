@@ -16,11 +16,11 @@ from ..loader import FlowFileError, FlowValidationError, check_node_shapes, pars
 from ..registry import admin_routes
 from .context_api import add_context_routes
 from .editor_api import add_editor_routes
+from .errors import BadJson, api_error, read_json
 from .flow_api import add_flow_routes
+from .models import DeployV2, parse_model
 from .nodes_api import add_node_routes
 from .openapi import add_openapi_route
-from .errors import BadJson, api_error, read_json
-from .models import DeployV2, parse_model
 
 __all__ = ["add_admin_routes"]
 

@@ -175,7 +175,8 @@ async def _read_body(request: web.Request, model: type[BaseModel]) -> Any:
     try:
         return model.model_validate(data)
     except ValueError as exc:
-        raise BadJson(api_error(400, "invalid_request", f"Invalid {model.__name__}: {exc.errors(include_url=False)[0]['msg']}"
+        raise BadJson(api_error(400, "invalid_request",
+                                f"Invalid {model.__name__}: {exc.errors(include_url=False)[0]['msg']}"
                                 if hasattr(exc, "errors") else str(exc), error="invalid_request")) from None
 
 

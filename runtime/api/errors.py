@@ -68,7 +68,8 @@ def parse_json_body(raw: bytes, empty: Any = None) -> Any:
     try:
         value = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"Malformed JSON body: {exc.msg} at line {exc.lineno} column {exc.colno} (char {exc.pos})") from None
+        raise ValueError(f"Malformed JSON body: {exc.msg} at line {exc.lineno} column {exc.colno} "
+                         f"(char {exc.pos})") from None
     except RecursionError:
         raise ValueError(f"Malformed JSON body: nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:

@@ -40,7 +40,8 @@ CHROMIUM = "/usr/bin/chromium"
 OUTPUT = ROOT / "test-output"
 API_KEY = "sk-emulator-test-5e1f0c2a9b7d4e3f"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install -y chromium)")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed (apt-get install -y chromium)")
 
 
 def free_port() -> int:
@@ -381,7 +382,8 @@ def test_thousand_nodes_pan_and_drag(start_server, page):
 
     def frames(action) -> dict:
         page.evaluate("""() => { window.__frames = []; let last = performance.now();
-          const tick = (t) => { window.__frames.push(t - last); last = t; if (window.__frames.length < 10000) window.__raf = requestAnimationFrame(tick); };
+          const tick = (t) => { window.__frames.push(t - last); last = t;
+            if (window.__frames.length < 10000) window.__raf = requestAnimationFrame(tick); };
           window.__raf = requestAnimationFrame(tick); }""")
         t0 = time.perf_counter()
         action()
@@ -391,11 +393,8 @@ def test_thousand_nodes_pan_and_drag(start_server, page):
         return {"frames": len(times), "median_ms": round(times[len(times) // 2], 1) if times else None,
                 "p95_ms": round(times[int(len(times) * 0.95)], 1) if times else None, "seconds": round(elapsed, 2)}
 
-    box = page.locator(".flow-canvas").bounding_box()
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
     def pan():
-        for i in range(60):
+        for _ in range(60):
             page.mouse.wheel(7, 5)
     pan_stats = frames(pan)
 
@@ -412,7 +411,8 @@ def test_thousand_nodes_pan_and_drag(start_server, page):
     drag_stats = frames(drag)
     moved = page.evaluate("() => window.flowred.model.get('n0').x")
     assert moved != 120
-    report = {"import_and_draw_ms": round(stats["draw"]), "redraw_ms": round(stats["redraw"]), "pan": pan_stats, "drag_all_1000": drag_stats}
+    report = {"import_and_draw_ms": round(stats["draw"]), "redraw_ms": round(stats["redraw"]), "pan": pan_stats,
+              "drag_all_1000": drag_stats}
     print("\n1000-node canvas:", json.dumps(report))
     OUTPUT.mkdir(exist_ok=True)
     (OUTPUT / "editor-perf.json").write_text(json.dumps(report, indent=2))  # a figure, not a pass/fail bound
@@ -491,7 +491,8 @@ def test_login_when_admin_auth_is_on(start_server, page, tmp_path):
 
     hashed = bcrypt.hashpw(b"open-sesame", bcrypt.gensalt(8)).decode()
     (tmp_path / "settings.toml").write_text(
-        f'[adminAuth]\ntype = "credentials"\nusers = [{{ username = "admin", password = "{hashed}", permissions = "*" }}]\n')
+        '[adminAuth]\ntype = "credentials"\n'
+        f'users = [{{ username = "admin", password = "{hashed}", permissions = "*" }}]\n')
     server = start_server(ROOT / "flows" / "realtime-client-secret.json")
     page.goto(server.url + "/")
     page.locator("#login-username").fill("admin")

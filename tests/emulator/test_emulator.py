@@ -14,8 +14,9 @@ import aiohttp
 import openai
 import pytest
 
-from conftest import EMULATOR_KEY, REFERENCE, free_port
 from flowred.openai_emulator import Emulator, start_emulator
+
+from conftest import EMULATOR_KEY, REFERENCE, free_port
 
 SECRET_REQUEST = {
     "expires_after": {"anchor": "created_at", "seconds": 600},

@@ -9,8 +9,9 @@ import aiohttp
 import openai
 import pytest
 
-from conftest import EMULATOR_KEY
 from flowred.openai_emulator import Emulator
+
+from conftest import EMULATOR_KEY
 
 
 @pytest.fixture

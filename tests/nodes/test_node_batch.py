@@ -91,7 +91,7 @@ async def test_overlap_repeats_the_last_msgs_of_each_sequence(start_runtime):
     await rt.inject("f1", {"payload": [0, 1, 2, 3, 4, 5]})
     got = await received(comms, 12)
     seqs = [got[i:i + 3] for i in range(0, 12, 3)]
-    for seq, start_at in zip(seqs, range(4)):
+    for seq, start_at in zip(seqs, range(4), strict=True):
         check_sequence(seq, [start_at, start_at + 1, start_at + 2])
     assert len({seq[0]["parts"]["id"] for seq in seqs}) == 4
     # the parts the split node set are kept, but for id, index and count

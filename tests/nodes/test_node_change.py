@@ -133,8 +133,9 @@ async def test_legacy_single_rule_fields(start_runtime):
 
 
 async def test_fan_out_to_three_change_nodes_gets_independent_clones(start_runtime):
-    rules = lambda v: [{"t": "set", "p": "payload.who", "pt": "msg", "to": v, "tot": "str"},
-                       {"t": "set", "p": "payload.list[0]", "pt": "msg", "to": v, "tot": "str"}]
+    def rules(v):
+        return [{"t": "set", "p": "payload.who", "pt": "msg", "to": v, "tot": "str"},
+                {"t": "set", "p": "payload.list[0]", "pt": "msg", "to": v, "tot": "str"}]
     nodes = [make_node("fan", "junction", [["c2", "c3", "c4"]]),
              change("c1", [{"t": "set", "p": "payload", "pt": "msg", "to": "{\"list\":[0]}", "tot": "json"}],
                     wires=(("fan",),)),
@@ -175,7 +176,7 @@ async def test_unusable_rules_report_each_msg(start_runtime):
     await rt.inject("f1", {"payload": "x"})
     got = [json.loads(d["msg"]) for d in await comms.debug(len(bad), node_id="d2")]
     messages = {m["error"]["source"]["id"]: m["error"]["message"] for m in got}
-    for node_id, (_, text) in zip(ids, bad):
+    for node_id, (_, text) in zip(ids, bad, strict=True):
         assert messages[node_id].startswith(text), (node_id, messages[node_id])
     assert not [d for d in comms.topic("debug") if d.get("id") == "d1"]
 

@@ -108,7 +108,8 @@ async def test_reset_drops_held_msgs_and_flush_sends_them(start_runtime):
     await rt.inject("i1", {"payload": "b"})
     await comms.wait_for(lambda m: m["topic"] == "status/dl" and m["data"].get("text") == "2")
     await rt.inject("i1", {"reset": True})
-    await comms.wait_for(lambda m: m["topic"] == "status/dl" and m["data"] == {"fill": "blue", "shape": "ring", "text": "0"})
+    await comms.wait_for(lambda m: m["topic"] == "status/dl"
+                         and m["data"] == {"fill": "blue", "shape": "ring", "text": "0"})
     await comms.debug(3, node_id="d2")  # a, b and the reset msg are done
     await rt.inject("i1", {"payload": "c"})
     await rt.inject("i1", {"payload": "d"})
@@ -132,7 +133,7 @@ async def test_rate_limit_queues_and_spaces_msgs(start_runtime):
         await rt.inject("i1", {"payload": n})
     got = await timed(comms, 3)
     assert [m["payload"] for _, m in got] == [0, 1, 2]
-    gaps = [b[0] - a[0] for a, b in zip(got, got[1:])]
+    gaps = [b[0] - a[0] for a, b in zip(got, got[1:], strict=False)]
     assert all(0.06 <= g < 0.3 for g in gaps), gaps
     await comms.wait_for(lambda m: m["topic"] == "status/dl" and m["data"].get("text") == "0")
 
@@ -151,9 +152,11 @@ async def test_rate_limit_to_front_flush_and_reset(start_runtime):
     got = await timed(comms, 3)
     assert [m["payload"] for _, m in got] == ["first", "urgent", "late"]
     assert "flush" not in got[1][1]
-    await comms.wait_for(lambda m: m["topic"] == "status/dl" and m["data"] == {"fill": "blue", "shape": "dot", "text": "1"})
+    await comms.wait_for(lambda m: m["topic"] == "status/dl"
+                         and m["data"] == {"fill": "blue", "shape": "dot", "text": "1"})
     await rt.inject("i1", {"reset": True})
-    await comms.wait_for(lambda m: m["topic"] == "status/dl" and m["data"] == {"fill": "blue", "shape": "ring", "text": "0"})
+    await comms.wait_for(lambda m: m["topic"] == "status/dl"
+                         and m["data"] == {"fill": "blue", "shape": "ring", "text": "0"})
     await rt.inject("i1", {"payload": "after reset"})  # the limiter starts again: sent at once
     got = await timed(comms, 4)
     assert got[3][1]["payload"] == "after reset"
@@ -211,7 +214,7 @@ async def test_topic_queue_sends_each_topic_in_turn_keeping_the_latest(start_run
     await rt.inject("i1", {"payload": 4})
     got = await timed(comms, 3, "d1")
     assert [(m["topic"], m["payload"]) for _, m in got] == [("a", 3), ("b", 2), ("_none_", 4)]
-    assert all(b[0] - a[0] >= 0.05 for a, b in zip(got, got[1:]))
+    assert all(b[0] - a[0] >= 0.05 for a, b in zip(got, got[1:], strict=False))
     [replaced] = await comms.debug(1, node_id="d2")
     assert json.loads(replaced["msg"])["payload"] == 1
 
@@ -255,8 +258,10 @@ async def test_burst_passes_up_to_rate_msgs_per_period(start_runtime):
     for n in range(3):
         await rt.inject("i1", {"payload": n})
     await comms.debug(3)
-    await comms.wait_for(lambda m: m["topic"] == "status/dl" and m["data"] == {"fill": "red", "shape": "dot", "text": ""})
-    await comms.wait_for(lambda m: m["topic"] == "status/dl" and m["data"] == {"fill": "green", "shape": "ring", "text": ""}, 2)
+    await comms.wait_for(lambda m: m["topic"] == "status/dl"
+                         and m["data"] == {"fill": "red", "shape": "dot", "text": ""})
+    await comms.wait_for(lambda m: m["topic"] == "status/dl"
+                         and m["data"] == {"fill": "green", "shape": "ring", "text": ""}, 2)
     await rt.inject("i1", {"payload": 3})
     got = await comms.debug(4)
     assert [(d["id"], json.loads(d["msg"])["payload"]) for d in got] == [("d1", 0), ("d1", 1), ("d2", 2), ("d1", 3)]

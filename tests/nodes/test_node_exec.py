@@ -199,7 +199,8 @@ async def test_msg_kill_sends_the_signal_to_the_running_process(start_runtime):
     comms = await rt.comms()
     start = time.monotonic()
     await rt.inject("i1", {"payload": "go"})
-    [running] = await comms.wait_for(lambda m: m["topic"] == "status/ex" and m["data"].get("text", "").startswith("pid:"))
+    [running] = await comms.wait_for(lambda m: m["topic"] == "status/ex"
+                                     and m["data"].get("text", "").startswith("pid:"))
     pid = int(running["data"]["text"][4:])
     await rt.inject("i1", {"kill": "sigint", "pid": 999999999})  # another pid: nothing happens
     await asyncio.sleep(0.2)
@@ -218,7 +219,8 @@ async def test_msg_kill_by_pid_and_default_signal(start_runtime):
     await rt.inject("i1", {})
     pids = []
     while len(pids) < 2:
-        await comms.wait_for(lambda m: m["topic"] == "status/ex" and m["data"].get("text", "").startswith("pid:"), len(pids) + 1)
+        await comms.wait_for(lambda m: m["topic"] == "status/ex" and m["data"].get("text", "").startswith("pid:"),
+                             len(pids) + 1)
         pids = [int(s["text"][4:]) for s in statuses(comms) if s.get("text", "").startswith("pid:")]
     await rt.inject("i1", {"kill": True})  # two running and no pid: nothing is killed
     await asyncio.sleep(0.2)
@@ -239,7 +241,8 @@ async def test_redeploy_kills_a_running_child_and_drops_its_output(start_runtime
     rt = await start_runtime(flow(command="sleep 5; echo late", addpay="", useSpawn="false"))
     comms = await rt.comms()
     await rt.inject("i1", {})
-    [running] = await comms.wait_for(lambda m: m["topic"] == "status/ex" and m["data"].get("text", "").startswith("pid:"))
+    [running] = await comms.wait_for(lambda m: m["topic"] == "status/ex"
+                                     and m["data"].get("text", "").startswith("pid:"))
     pid = int(running["data"]["text"][4:])
     assert alive(pid)
     start = time.monotonic()

@@ -106,7 +106,8 @@ async def test_context_flow_and_global_round_trip(start_runtime):
 
 
 async def test_status_and_warn_reach_the_editor(start_runtime):
-    code = "node.status({fill: 'green', shape: 'dot', text: 'got ' + msg.payload});\nnode.warn('careful');\nreturn null;"
+    code = ("node.status({fill: 'green', shape: 'dot', text: 'got ' + msg.payload});\n"
+            "node.warn('careful');\nreturn null;")
     flows = [TEST_TAB, feeder("in", "f1"), fn("f1", code)]
     rt = await start_runtime(flows)
     comms = await rt.comms()
@@ -133,7 +134,8 @@ async def test_runtime_error_goes_to_catch_with_message_and_line(start_runtime):
 async def test_syntax_error_is_reported_at_start_and_the_node_handles_nothing(start_runtime):
     rt = await start_runtime([TEST_TAB])
     comms = await rt.comms()
-    await rt.deploy([TEST_TAB, feeder("in", "f1"), fn("f1", "var a = 1;\nvar b = ;\nreturn msg;", [["d1"]]), debug("d1")])
+    await rt.deploy([TEST_TAB, feeder("in", "f1"), fn("f1", "var a = 1;\nvar b = ;\nreturn msg;", [["d1"]]),
+                     debug("d1")])
     [err] = await comms.debug(1)
     assert err["level"] == 20 and err["id"] == "f1"
     assert err["msg"] == "SyntaxError: Unexpected token ';' (body:line 2)"
@@ -174,8 +176,8 @@ async def test_on_start_runs_first_and_on_stop_runs_on_redeploy(start_runtime):
     await rt.inject("in", {"payload": 1})
     got = await comms.debug(2)
     assert payloads(got) == ["started", 101]
-    await rt.deploy([TEST_TAB, feeder("in", "f2"), fn("f2", "msg.payload = global.get('stopped'); return msg;", [["d1"]]),
-                     debug("d1")])
+    await rt.deploy([TEST_TAB, feeder("in", "f2"),
+                     fn("f2", "msg.payload = global.get('stopped'); return msg;", [["d1"]]), debug("d1")])
     await rt.inject("in", {"payload": 0})
     got = await comms.debug(3)
     assert payloads(got)[2] == 100
@@ -233,6 +235,7 @@ async def test_req_and_res_stay_references_and_bytes_stay_bytes(start_runtime):
     [msg] = seen
     assert msg["topic"] == "GET 1 3"
     assert msg["req"] is req and msg["payload"] == b"\x01\x02\x03" and msg["res"] == {"id": 5}
+    assert not [d for d in comms.topic("debug") if d.get("id") == "d2"]  # the catch node saw no error
 
 
 async def test_non_msg_results_and_external_modules_are_errors(start_runtime):

@@ -128,7 +128,8 @@ async def test_status_code_config_wins_over_msg_and_headers_merge(start_runtime)
     flows = [TEST_TAB,
              http_in("i1", "/a", ["c1"]), http_in("i2", "/b", ["c1"]),
              change("c1", [set_rule("statusCode", "418", "num"), set_rule("payload", "hi", "str"),
-                           set_rule("headers", '{"X-From-Msg":"m","x-both":"msg","content-type":"text/plain"}', "json")],
+                           set_rule("headers", '{"X-From-Msg":"m","x-both":"msg",'
+                                               '"content-type":"text/plain"}', "json")],
                     wires=("r1", "r2")),
              http_response("r1", statusCode="201", headers={"x-both": "node", "X-Config": 1}),
              http_response("r2")]
@@ -158,7 +159,8 @@ async def test_cookies_set_and_cleared(start_runtime):
     rt = await start_runtime(flows)
     resp = await rt.http.get(rt.url + "/c")
     set_cookies = resp.headers.getall("Set-Cookie")
-    assert set_cookies[0].startswith("sid=a%20b; Max-Age=60; Path=/x; Expires=") and set_cookies[0].endswith("; HttpOnly")
+    assert set_cookies[0].startswith("sid=a%20b; Max-Age=60; Path=/x; Expires=")
+    assert set_cookies[0].endswith("; HttpOnly")
     assert set_cookies[1] == "plain=5; Path=/"
     assert set_cookies[2] == "old=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
     assert set_cookies[3] == "gone=; Domain=example.com; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT"

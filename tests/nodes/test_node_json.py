@@ -66,7 +66,8 @@ async def test_missing_property_passes_unchanged(start_runtime):
 
 
 async def test_bytes_are_parsed_as_utf8(start_runtime):
-    nodes = [make_node("f2", "inject", [["j1"]], props=[{"p": "payload", "v": json.dumps(list('{"ü": 1}'.encode())), "vt": "bin"}],
+    nodes = [make_node("f2", "inject", [["j1"]],
+                       props=[{"p": "payload", "v": json.dumps(list('{"ü": 1}'.encode())), "vt": "bin"}],
                        repeat="", crontab="", once=False), json_node(), debug()]
     rt = await start_runtime([TEST_TAB, *nodes])
     comms = await rt.comms()

@@ -149,7 +149,8 @@ async def test_fixed_length_strings_and_separator_escapes(start_runtime):
     await rt.inject("f1", {"payload": "abcdefg"})
     got = msgs(await comms.debug(3, node_id="d1"))
     assert [m["payload"] for m in got] == ["abc", "def", "g"]
-    assert got[2]["parts"] == {"id": got[0]["parts"]["id"], "type": "string", "ch": "", "len": 3, "count": 3, "index": 2}
+    assert got[2]["parts"] == {"id": got[0]["parts"]["id"], "type": "string", "ch": "", "len": 3, "count": 3,
+                               "index": 2}
     [back] = msgs(await comms.debug(1, node_id="d2"))
     assert back["payload"] == "abcdefg"
 

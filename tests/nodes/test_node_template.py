@@ -37,7 +37,8 @@ async def test_node_red_export_renders_the_default_template(start_runtime):
 
 
 async def test_values_are_written_as_javascript_writes_them(start_runtime):
-    text = "{{payload.n}}|{{payload.f}}|{{payload.b}}|{{payload.list}}|{{payload.obj}}|{{payload.none}}|{{missing}}|{{payload.deep.x}}"
+    text = ("{{payload.n}}|{{payload.f}}|{{payload.b}}|{{payload.list}}|{{payload.obj}}|{{payload.none}}|{{missing}}"
+            "|{{payload.deep.x}}")
     msg = {"payload": {"n": 3, "f": 2.0, "b": False, "list": [1, "a", None, 2.5], "obj": {"a": 1},
                        "none": None, "deep": {"x": "y"}}}
     [data] = await run(start_runtime, [template("tp", template=text), debug()], msg)
@@ -87,7 +88,8 @@ async def test_json_output_escapes_msg_strings_and_parses(start_runtime):
     [data] = await run(start_runtime, [template("tp", template=text, output="json"), debug("d1", "false")], msg)
     assert data["format"] == "Object"
     # top-level msg strings are escaped for JSON; inside sections they are not (as Node-RED)
-    assert json.loads(data["msg"]) == {"text": "line1\nline2\t\\end", "n": 1.5, "raw": "C:\\dir", "items": ["a\b", "end"]}
+    assert json.loads(data["msg"]) == {"text": "line1\nline2\t\\end", "n": 1.5, "raw": "C:\\dir",
+                                       "items": ["a\b", "end"]}
 
 
 async def test_json_output_parse_error_goes_to_catch_with_the_msg(start_runtime):

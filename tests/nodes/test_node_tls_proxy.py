@@ -21,7 +21,8 @@ def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def _cert(subject: str, key, issuer: str, issuer_key, *, ca: bool = False, sans: list | None = None) -> x509.Certificate:
+def _cert(subject: str, key, issuer: str, issuer_key, *, ca: bool = False,
+          sans: list | None = None) -> x509.Certificate:
     now = datetime.datetime.now(datetime.timezone.utc)
     builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
                .public_key(key.public_key()).serial_number(x509.random_serial_number())
@@ -148,8 +149,9 @@ async def test_certificates_from_environment_variables(start_runtime, https, pki
 
 
 async def test_pkcs12_upload_with_passphrase(start_runtime, https, pki):
-    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
     import base64
+
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
     key = serialization.load_pem_private_key(pki.files["client-key.pem"].read_bytes(), None)
     cert = x509.load_pem_x509_certificate(pki.files["client.pem"].read_bytes())
     p12 = pkcs12.serialize_key_and_certificates(b"client", key, cert, None, BestAvailableEncryption(b"s3cret"))

@@ -71,7 +71,8 @@ async def test_typed_values_and_the_legacy_val_type(start_runtime):
 
 async def test_pay_keeps_the_payload_and_mustache_templates(start_runtime):
     flows = [TEST_TAB, feeder("i1", "tr"),
-             trigger(op1="", op1type="pay", op2="{{topic}} & {{payload.v}}{{payload.none}}{{missing}}", op2type="str", duration="30"),
+             trigger(op1="", op1type="pay", op2="{{topic}} & {{payload.v}}{{payload.none}}{{missing}}", op2type="str",
+                     duration="30"),
              debug()]
     rt = await start_runtime(flows)
     comms = await rt.comms()

@@ -16,7 +16,8 @@ def xml_node(id_: str = "x1", wires=(("d1",),), **fields) -> dict:
 
 async def test_node_red_export_converts_both_ways(start_runtime):
     """A flow as Node-RED's editor exports it: inject (string XML, then a JSON object) → xml → debug."""
-    xml_text = '<note id="7" lang="en"><to>Tove</to><body>Don\'t <b>forget</b>!</body><cc>a</cc><cc>b</cc><empty/></note>'
+    xml_text = ('<note id="7" lang="en"><to>Tove</to><body>Don\'t <b>forget</b>!</body>'
+                '<cc>a</cc><cc>b</cc><empty/></note>')
     flow = [
         {"id": "8d1e2f3a4b5c6d70", "type": "tab", "label": "Flow 1", "disabled": False, "info": "", "env": []},
         {"id": "1a2b3c4d5e6f7081", "type": "inject", "z": "8d1e2f3a4b5c6d70", "name": "xml text",
@@ -140,7 +141,8 @@ async def test_property_option_and_missing_property(start_runtime):
 
 
 async def test_blank_text_gives_null_and_content_after_the_root_is_ignored(start_runtime):
-    [blank, trailing] = await run(start_runtime, [xml_node(), debug()], {"payload": "  \n "}, {"payload": "<a>1</a><b/>junk<"})
+    [blank, trailing] = await run(start_runtime, [xml_node(), debug()], {"payload": "  \n "},
+                                  {"payload": "<a>1</a><b/>junk<"})
     assert blank["payload"] is None
     assert trailing["payload"] == {"a": "1"}
 

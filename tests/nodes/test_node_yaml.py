@@ -38,7 +38,8 @@ async def test_node_red_export_converts_both_ways(start_runtime):
     await rt.inject("8192a3b4c5d6e7f8")
     _, second = await comms.debug(2)
     assert first["format"] == "Object"
-    assert json.loads(first["msg"]) == {"name": "flowred", "ports": [1880, 1881], "admin": {"enabled": True, "user": None}}
+    assert json.loads(first["msg"]) == {"name": "flowred", "ports": [1880, 1881],
+                                        "admin": {"enabled": True, "user": None}}
     assert second["msg"] == "b:\n  - 1\n  - c: x\na:\n  empty: {}\n  list: []\ns: |-\n  two\n  lines\n"
 
 
@@ -47,7 +48,8 @@ async def test_scalars_follow_js_yaml_not_yaml_1_1(start_runtime):
             "inf: -.inf\nbool: True\nnull1: ~\nsexa: 1:20\nquoted: '123'\nbinary: 0b101\n")
     [msg] = await run(start_runtime, [yaml_node(), debug()], {"payload": text})
     assert msg["payload"] == {"yes": "yes", "on": "off", "no": "NO", "octal": 10, "hex": 31, "sci": 1000,
-                              "under": 1000, "float": 0.5, "inf": {"__enc__": True, "type": "number", "data": "-Infinity"},
+                              "under": 1000, "float": 0.5,
+                              "inf": {"__enc__": True, "type": "number", "data": "-Infinity"},
                               "bool": True, "null1": None, "sexa": "1:20", "quoted": "123", "binary": 5}
 
 
@@ -87,8 +89,8 @@ async def test_property_option_and_missing_property(start_runtime):
 
 async def test_malformed_yaml_is_an_error_with_place_and_excerpt(start_runtime):
     nodes = [yaml_node(wires=((),)), catch(), debug("dc")]
-    got = await run(start_runtime, nodes, {"payload": "a: 1\n b: 2\n", "topic": "bad"}, {"payload": "a: 1\nb: 2\na: 3\n"},
-                    {"payload": "- 1\n---\n- 2\n"})
+    got = await run(start_runtime, nodes, {"payload": "a: 1\n b: 2\n", "topic": "bad"},
+                    {"payload": "a: 1\nb: 2\na: 3\n"}, {"payload": "- 1\n---\n- 2\n"})
     first = got[0]
     assert first["error"]["message"] == "mapping values are not allowed here (2:3)\n\n 1 | a: 1\n 2 |  b: 2\n-------^"
     assert first["error"]["source"]["id"] == "y1" and first["topic"] == "bad" and first["payload"] == "a: 1\n b: 2\n"
@@ -98,7 +100,7 @@ async def test_malformed_yaml_is_an_error_with_place_and_excerpt(start_runtime):
 
 async def test_alias_bombs_are_refused_before_they_are_built(start_runtime):
     text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
-    for prev, name in zip("abcdefg", "bcdefgh"):
+    for prev, name in zip("abcdefg", "bcdefgh", strict=True):
         text += f"{name}: &{name} [{', '.join([f'*{prev}'] * 10)}]\n"
     nodes = [yaml_node(wires=((),)), catch(), debug("dc")]
     [msg] = await run(start_runtime, nodes, {"payload": text})

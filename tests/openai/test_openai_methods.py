@@ -13,14 +13,13 @@ from typing import Any
 
 import openai
 import pytest
+from openai_recorder import BINARY, GENERIC, RESPONSE, Recorder
 
 from flowred import NodeError
-
 from flowred.nodes.openai_api.arguments import _parameters, sdk_function
 from flowred.nodes.openai_api.calls import run
 from flowred.nodes.openai_api.catalog import GROUPS, METHODS
 from flowred.nodes.openai_api.spec import Result
-from openai_recorder import BINARY, GENERIC, RESPONSE, Recorder
 
 # @inductiv/node-red-openai-api 6.34.0: the 155 runtime methods (spec §1, 27 areas)
 PACKAGE_METHODS = """
@@ -208,7 +207,7 @@ async def test_files_accept_a_path_bytes_base64_and_a_named_object(recorder, tmp
             await collect(client, METHODS["createTranscription"], {"model": "whisper-1", "file": value})
     raws = [r["raw"] for r in recorder.requests]
     for raw, content in zip(raws, [b"from-a-path", b"raw-bytes", b"from-base64", b"from-data-url", b"named",
-                                   b"from-a-path"]):
+                                   b"from-a-path"], strict=True):
         assert content in raw
     assert b'filename="speech.mp3"' in raws[0] and b'filename="named.wav"' in raws[4]
     assert b"Content-Type: audio/wav" in raws[4]
@@ -233,7 +232,8 @@ def signed(secret: str, payload: str) -> dict[str, str]:
     msg_id, stamp = "msg_1", str(int(time.time()))
     key = base64.b64decode(secret.removeprefix("whsec_"))
     mac = hmac.new(key, f"{msg_id}.{stamp}.{payload}".encode(), hashlib.sha256).digest()
-    return {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": "v1," + base64.b64encode(mac).decode()}
+    return {"webhook-id": msg_id, "webhook-timestamp": stamp,
+            "webhook-signature": "v1," + base64.b64encode(mac).decode()}
 
 
 async def test_webhook_methods_verify_locally():

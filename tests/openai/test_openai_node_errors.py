@@ -6,9 +6,9 @@ import json
 import logging
 
 import pytest
+from openai_flows import openai_flow, outputs, service_host
 
 from conftest import EMULATOR_KEY
-from openai_flows import openai_flow, outputs, service_host
 
 SECRET = "createRealtimeClientSecret"
 GOOD = {"session": {"type": "realtime", "model": "gpt-realtime"}}

@@ -2,8 +2,8 @@
 every option, config schemas with descriptions, and the grouped method picker."""
 from __future__ import annotations
 
-from flowred.nodes.openai_api.catalog import GROUPS, METHODS
 from flowred.node import Node
+from flowred.nodes.openai_api.catalog import GROUPS, METHODS
 
 BASE_FIELDS = {"id", "type", "z", "name", "wires", "x", "y", "d", "g"}
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import base64
 import json
 
-from conftest import EMULATOR_KEY
 from openai_flows import openai_flow, outputs, service_host
+
+from conftest import EMULATOR_KEY
 
 SECRET = "createRealtimeClientSecret"
 NAVAI = {"defaultModel": "gpt-realtime", "defaultVoice": "marin", "defaultInstructions": "You are a helpful assistant.",

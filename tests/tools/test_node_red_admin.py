@@ -77,7 +77,8 @@ async def test_target_list_info_enable_disable(start_runtime, node_red_admin, tm
     assert {k: v.strip() for k, v in fields.items()} == {
         "Name": "flowred/inject", "Module": "flowred", "Version": fields["Version"].strip(),
         "Types": "inject", "State": "enabled"}
-    assert list(fields) == [line.split(":")[0] for line in recorded("node-red-admin info node-red/inject")["stdout"].splitlines() if line]
+    info = recorded("node-red-admin info node-red/inject")["stdout"]
+    assert list(fields) == [line.split(":")[0] for line in info.splitlines() if line]
 
     code, out, _ = await run(node_red_admin, home, "disable", "flowred/sort")
     assert code == 0 and out.splitlines()[1].split() == ["flowred/sort", "sort", "disabled"]
@@ -89,7 +90,8 @@ async def test_target_list_info_enable_disable(start_runtime, node_red_admin, tm
 
 
 async def test_login_with_admin_auth(start_runtime, node_red_admin, tmp_path):
-    users = [{"username": "admin", "password": bcrypt.hashpw(b"pw-123", bcrypt.gensalt(8)).decode(), "permissions": "*"}]
+    users = [{"username": "admin", "password": bcrypt.hashpw(b"pw-123", bcrypt.gensalt(8)).decode(),
+              "permissions": "*"}]
     rt = await start_runtime([TEST_TAB], adminAuth={"type": "credentials", "users": users})
     home = tmp_path / "home"
     home.mkdir()

@@ -5,9 +5,21 @@ from __future__ import annotations
 
 import pytest
 
-from flowred.nodes.codecs.csv_text import (CsvError, CsvSyntaxError, LegacyReader, RfcReader, legacy_array_line,
-                                           legacy_columns, legacy_number, rfc_array_line, rfc_header_line,
-                                           rfc_number, rfc_object_line, rfc_objects, rfc_template)
+from flowred.nodes.codecs.csv_text import (
+    CsvError,
+    CsvSyntaxError,
+    LegacyReader,
+    RfcReader,
+    legacy_array_line,
+    legacy_columns,
+    legacy_number,
+    rfc_array_line,
+    rfc_header_line,
+    rfc_number,
+    rfc_object_line,
+    rfc_objects,
+    rfc_template,
+)
 
 
 def test_rfc_rows_written_and_read_back_are_the_same():

@@ -5,8 +5,18 @@ import pytest
 from pydantic import TypeAdapter
 
 from flowred import UNDEFINED, NodeError
-from flowred.nodes.common import (NodeScope, b64decode, headers_hash, mustache_text, node_headers, parse_int,
-                                  parse_json, to_json, unescape, unescape_controls)
+from flowred.nodes.common import (
+    NodeScope,
+    b64decode,
+    headers_hash,
+    mustache_text,
+    node_headers,
+    parse_int,
+    parse_json,
+    to_json,
+    unescape,
+    unescape_controls,
+)
 
 
 def test_parse_json_is_strict_and_names_the_place():

@@ -7,8 +7,21 @@ from typing import Literal
 import pytest
 from pydantic import Field, ValidationError
 
-from flowred import (Bool, EmptyDefault, Flag, Integer, NodeConfig, NonNegative, Number, OptionalPort, OrDefault,
-                     Port, Text, TrimmedText, TruthyFlag)
+from flowred import (
+    Bool,
+    EmptyDefault,
+    Flag,
+    Integer,
+    NodeConfig,
+    NonNegative,
+    Number,
+    OptionalPort,
+    OrDefault,
+    Port,
+    Text,
+    TrimmedText,
+    TruthyFlag,
+)
 
 
 class Example(NodeConfig):

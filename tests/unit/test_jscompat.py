@@ -6,8 +6,15 @@ import pytest
 
 from flowred import UNDEFINED
 from flowred.env import EnvScope
-from flowred.jscompat import (js_array_join, js_loose_equal, js_lt, js_number_text, js_to_number, js_to_primitive,
-                              js_to_string)
+from flowred.jscompat import (
+    js_array_join,
+    js_loose_equal,
+    js_lt,
+    js_number_text,
+    js_to_number,
+    js_to_primitive,
+    js_to_string,
+)
 
 
 @pytest.mark.parametrize("value, text", [

@@ -4,14 +4,15 @@ at import time (each module imports alone, in a fresh interpreter state)."""
 from __future__ import annotations
 
 import ast
-import json
 import importlib
+import json
 import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 
 import flowred
+
 from conftest import ROOT
 
 RUNTIME = Path(flowred.__file__).resolve().parent
