@@ -13,8 +13,8 @@ from benchmarks.runtimes import flowred, node_red
 
 from .allowances import NOT_COMPARABLE, apply
 from .compare import compare
-from .files import restore, snapshot, tmp_paths
 from .examples import plan, shipped_examples
+from .files import restore, snapshot, tmp_paths
 from .observe import run_flow
 from .report import DIFFERENT, IDENTICAL, NOT_COMPARABLE as NC, Result, print_result, write_results
 from .side import Side
@@ -29,9 +29,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("flows", nargs="*", type=Path, help="flow files (Node-RED exports)")
     p.add_argument("--examples", action="store_true",
                    help="every example shipped with the installed Node-RED (@node-red/nodes/examples)")
-    p.add_argument("--only", default="", help="with --examples: only examples whose path contains one of these comma-separated parts")
+    p.add_argument("--only", default="",
+                   help="with --examples: only examples whose path contains one of these comma-separated parts")
     p.add_argument("--results", type=Path, help="write a RESULTS.md table there")
-    p.add_argument("--dump", type=Path, help="write each flow's raw observations (both runtimes) as JSON into this folder")
+    p.add_argument("--dump", type=Path,
+                   help="write each flow's raw observations (both runtimes) as JSON into this folder")
     p.add_argument("--max-diffs", type=int, default=5, help="differences printed per flow (default 5)")
     return p.parse_args(argv)
 

@@ -60,7 +60,7 @@ def _first_path(a: Any, b: Any, path: tuple = ()) -> tuple:
             if a[key] != b[key]:
                 return _first_path(a[key], b[key], path + (key,))
     elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             if x != y:
                 return _first_path(x, y, path + (i,))
     return path

@@ -77,7 +77,8 @@ def plan(flows: list[dict]) -> Plan:
                              bool(n.get("upload"))))
         elif t == "delay":
             p.timed = True
-            longest = max(longest, _seconds(n.get("timeout"), n.get("timeoutUnits")) if n.get("pauseType", "delay").startswith("delay")
+            longest = max(longest, _seconds(n.get("timeout"), n.get("timeoutUnits"))
+                          if n.get("pauseType", "delay").startswith("delay")
                           else _seconds(n.get("nbRateUnits") or 1, n.get("rateUnits")))
         elif t == "trigger":
             p.timed = True

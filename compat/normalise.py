@@ -2,10 +2,10 @@
 
 Replaced: ``_msgid`` values (and those ids wherever they appear in text), timestamps (numbers
 within two days of now, in ms or s; date strings as JavaScript's ``Date.toString()``/ISO 8601;
-``HH:MM:SS`` clock times; the console line's own time stamp), process ids (``pid:1234``, the exec node's status), a loopback peer's ephemeral port
-(``127.0.0.1:38674`` → ``127.0.0.1:<ephemeral>``, Linux's range 32768-60999), the runtime's own
-loopback port
-(each runtime listens on a different free port), the Admin API's flow revision hash, the random sequence id ``msg.parts.id``. Values
+``HH:MM:SS`` clock times; the console line's own time stamp), process ids (``pid:1234``, the exec
+node's status), a loopback peer's ephemeral port (``127.0.0.1:38674`` → ``127.0.0.1:<ephemeral>``,
+Linux's range 32768-60999), the runtime's own loopback port (each runtime listens on a different
+free port), the Admin API's flow revision hash, the random sequence id ``msg.parts.id``. Values
 themselves, formats, counts and order are never touched. Each rule is named here so RESULTS.md
 differences can be traced back to one.
 """

@@ -5,8 +5,9 @@ Admin API's answers), ``debug <node>`` (each debug sidebar message: format, prop
 level and value), ``status <node>`` (fill, shape, text; a repeat of the same status is one
 entry), ``notification <topic>``, ``log [type:name]`` (a node's console lines after the
 deploy, without their time stamp; nodes logging at the same time interleave differently, so
-each node's lines are one stream) and ``log`` (the runtime's own lines) and ``http <METHOD path>`` (status, content type, cookie names, body). Each entry keeps
-its raw form for the report next to the normalised form that is compared.
+each node's lines are one stream) and ``log`` (the runtime's own lines) and ``http <METHOD path>``
+(status, content type, cookie names, body). Each entry keeps its raw form for the report next to
+the normalised form that is compared.
 """
 from __future__ import annotations
 

@@ -60,6 +60,7 @@ async def test_legacy_date_payload_is_the_time_in_ms(start_runtime):
 async def test_user_inject_props_with_legacy_types(start_runtime):
     rt = await start_runtime([TAB, inject("i1", props=[{"p": "payload", "v": "x", "vt": "str"}]), DEBUG])
     comms = await rt.comms()
-    await rt.inject("i1", {"__user_inject_props__": [{"p": "payload", "v": "y", "vt": "string"}, {"p": "topic", "v": "z"}]})
+    await rt.inject("i1", {"__user_inject_props__": [{"p": "payload", "v": "y", "vt": "string"},
+                                                     {"p": "topic", "v": "z"}]})
     msg = json.loads((await comms.debug(1))[0]["msg"])
     assert msg["payload"] == "y" and msg["topic"] == "z"

@@ -3,8 +3,8 @@ trips, payload types, msg.ip/msg.port, base64, warnings, redeploys closing the s
 from __future__ import annotations
 
 import asyncio
-import logging
 import json
+import logging
 import socket
 
 import pytest
