@@ -17,6 +17,7 @@ from pathlib import Path
 from aiohttp import web
 
 from . import __version__
+from .api.guard import is_loopback_host
 from .engine import Engine
 from .log import configure, logger
 from .settings import Settings
@@ -96,7 +97,7 @@ async def _run(args: argparse.Namespace) -> None:
     except (OSError, ValueError) as exc:
         logger.error(f"Cannot read the settings: {exc}")
         raise SystemExit(1) from None
-    if not settings.admin_auth_guards_writes() and not args.insecure and not _is_loopback(settings.uiHost):
+    if not settings.admin_auth_guards_writes() and not args.insecure and not is_loopback_host(settings.uiHost):
         logger.error(f"Refusing to listen on {settings.uiHost} without adminAuth: anyone who reaches it could run "
                      "code through function nodes. Set adminAuth in the settings file (with users, and default "
                      "permissions other than \"*\"), or pass --insecure.")
@@ -146,13 +147,3 @@ async def _run(args: argparse.Namespace) -> None:
     if emulator:
         await emulator.stop()
 
-
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
