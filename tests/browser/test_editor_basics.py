@@ -1,0 +1,76 @@
+"""The editor's basics a Node-RED user meets first, in a real browser (Playwright with Debian's
+chromium) against a real ``flowred run`` process (the fixtures of test_editor.py):
+
+1. the change node's "Set msg.payload to the value" row has its own value input; the value set
+   there reaches the debug sidebar after a deploy.
+2. deleting a subflow asks first (naming its instances) and deletes its instances with it; a
+   deploy that leaves the flows stopped (missing node types) never reports success.
+3. the function node's dialog refuses a negative number of outputs.
+4. dialogs keep the keyboard focus: Tab cycles inside, Escape cancels, Enter acts on nothing
+   behind.
+5. Ctrl+Shift+Z and Ctrl+Y redo what Ctrl+Z undid.
+6. a new subflow shows in the palette at once, under its name; palette entries are labelled.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_editor import OUTPUT, browser, deploy, node_el, open_editor, page, start_server  # noqa: F401
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+TAB = "f1a0000000000001"
+
+
+def import_nodes(page, nodes: list[dict]) -> None:
+    """Put ``nodes`` into the editor as an import does (not deployed yet)."""
+    page.evaluate("(nodes) => window.flowred.importNodes(nodes)", nodes)
+
+
+def tab_node() -> dict:
+    return {"id": TAB, "type": "tab", "label": "Basics", "disabled": False, "info": "", "env": []}
+
+
+def test_change_node_sets_a_value_from_the_dialog(start_server, page):
+    server = start_server(None)
+    open_editor(page, server, nodes=False)
+    import_nodes(page, [
+        tab_node(),
+        {"id": "a1", "type": "inject", "z": TAB, "name": "go", "props": [{"p": "payload"}], "payload": "",
+         "payloadType": "date", "repeat": "", "crontab": "", "once": False, "onceDelay": 0.1, "topic": "",
+         "x": 120, "y": 100, "wires": [["a2"]]},
+        {"id": "a2", "type": "change", "z": TAB, "name": "", "rules": [], "x": 300, "y": 100, "wires": [["a3"]]},
+        {"id": "a3", "type": "debug", "z": TAB, "name": "out", "active": True, "tosidebar": True, "console": False,
+         "tostatus": False, "complete": "payload", "targetType": "msg", "x": 480, "y": 100, "wires": []},
+    ])
+    page.locator('.node[data-node-id="a2"] .node-body').dblclick()
+    tray = page.locator(".tray:not(.closing)")
+    expect(tray).to_be_visible()
+    rule = tray.locator(".change-rules .rule-row").first
+    expect(rule.locator("select[aria-label=action]")).to_have_value("set")
+    value = rule.locator('.typed-input:has(input[aria-label="to the value"])')
+    expect(value).to_be_visible()
+    expect(value.locator("input.ti-text")).to_be_visible()
+    value.locator("input.ti-text").fill("set in the dialog")
+    # The other actions have their own inputs; switching back keeps the set value.
+    rule.locator("select[aria-label=action]").select_option("change")
+    expect(rule.locator('input[aria-label="search for"]')).to_be_visible()
+    expect(rule.locator('input[aria-label="replace with"]')).to_be_visible()
+    rule.locator("select[aria-label=action]").select_option("move")
+    expect(rule.locator('input[aria-label="move to"]')).to_be_visible()
+    rule.locator("select[aria-label=action]").select_option("set")
+    expect(value.locator("input.ti-text")).to_have_value("set in the dialog")
+    OUTPUT.mkdir(exist_ok=True)
+    tray.screenshot(path=str(OUTPUT / "change-dialog.png"))
+    tray.locator(".edit-done").click()
+    expect(tray).to_have_count(0)
+
+    deploy(page)
+    saved = {n["id"]: n for n in json.loads(server.flow_file.read_text())}
+    assert saved["a2"]["rules"] == [{"t": "set", "p": "payload", "pt": "msg", "to": "set in the dialog", "tot": "str"}]
+    page.get_by_role("button", name="Inject: go").click()
+    message = page.locator(".debug-message")
+    expect(message).to_have_count(1, timeout=15000)
+    expect(message).to_contain_text("set in the dialog")
