@@ -74,3 +74,56 @@ def test_change_node_sets_a_value_from_the_dialog(start_server, page):
     message = page.locator(".debug-message")
     expect(message).to_have_count(1, timeout=15000)
     expect(message).to_contain_text("set in the dialog")
+
+
+def subflow_nodes() -> list[dict]:
+    """A tab with two instances of a one-node subflow "Doubler"."""
+    return [
+        tab_node(),
+        {"id": "sf1", "type": "subflow", "name": "Doubler", "info": "", "category": "", "env": [],
+         "in": [{"x": 50, "y": 30, "wires": [{"id": "sfn1"}]}], "out": [{"x": 300, "y": 30, "wires": [{"id": "sfn1", "port": 0}]}]},
+        {"id": "sfn1", "type": "change", "z": "sf1", "name": "", "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "2",
+                                                                           "tot": "num"}], "x": 170, "y": 30, "wires": [[]]},
+        {"id": "i1", "type": "subflow:sf1", "z": TAB, "name": "", "x": 200, "y": 100, "wires": [[]]},
+        {"id": "i2", "type": "subflow:sf1", "z": TAB, "name": "", "x": 200, "y": 180, "wires": [[]]},
+    ]
+
+
+def test_deleting_a_subflow_deletes_its_instances(start_server, page):
+    server = start_server(None)
+    open_editor(page, server, nodes=False)
+    import_nodes(page, subflow_nodes())
+    expect(page.locator('.flow-canvas .node[data-node-id="i1"]')).to_be_visible()
+    deploy(page)
+
+    page.locator("#tab-sf1").dblclick()
+    page.locator("#tab-delete").click()
+    confirm = page.locator(".dialog", has_text="Delete subflow")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text("2 instances of this subflow will be deleted too")
+    page.locator("#tab-delete-confirm").click()
+    expect(page.locator("#tab-sf1")).to_have_count(0)
+    page.locator(f"#tab-{TAB}").click()
+    expect(page.locator('.flow-canvas .node[data-node-id="i1"]')).to_have_count(0)
+    expect(page.locator('.flow-canvas .node[data-node-id="i2"]')).to_have_count(0)
+    assert page.evaluate("window.flowred.model.all.filter((n) => n.type.startsWith('subflow')).length") == 0
+
+    deploy(page)
+    flows = server.get("/flows")["flows"]
+    assert not [n for n in flows if n["type"].startswith("subflow")]
+    assert server.get("/flows/state")["state"] == "start"
+
+
+def test_deploy_with_missing_types_is_not_reported_as_success(start_server, page):
+    server = start_server(None)
+    open_editor(page, server, nodes=False)
+    import_nodes(page, [tab_node(), {"id": "u1", "type": "no-such-node", "z": TAB, "x": 200, "y": 100, "wires": []}])
+    page.locator("#deploy-button").click()
+    confirm = page.locator(".dialog", has_text="Confirm deploy")
+    expect(confirm).to_contain_text("no-such-node")
+    page.locator("#deploy-unknown-confirm").click()
+    problem = page.locator(".notification-error", has_text="missing node types")
+    expect(problem).to_be_visible(timeout=10000)
+    expect(problem).to_contain_text("no-such-node")
+    expect(page.locator(".notification-success")).to_have_count(0)
+    assert server.get("/flows/state")["state"] == "stop"

@@ -414,6 +414,7 @@ comms.subscribe("notification/#", (topic, data) => {
   data = data && typeof data === "object" ? data : {};
   switch (name) {
     case "runtime-state":
+      deployer.runtimeState(data);
       if (data.state === "start" || data.state === "stop") {
         state.runtime = data.state === "stop" && data.deploy === true && !data.error ? "deploying" : data.state;
       }
@@ -685,8 +686,13 @@ function editTab(id) {
     buttons: [
       { label: "Delete", kind: "danger", id: "tab-delete", onClick: async (close) => {
         close();
-        if (count) {
-          const ok = await choose("Delete flow", `Delete "${name.value || id}" and its ${count} node${count === 1 ? "" : "s"}?`,
+        // A subflow goes with its instances (Node-RED's subflow delete): say how many first.
+        const instances = isSubflow ? model.subflowInstances(id).length : 0;
+        if (count || instances) {
+          const what = isSubflow ? "subflow" : "flow";
+          const lines = [`Delete the ${what} "${name.value || id}"${count ? ` and its ${count} node${count === 1 ? "" : "s"}` : ""}?`];
+          if (instances) lines.push(`${instances} instance${instances === 1 ? "" : "s"} of this subflow will be deleted too.`);
+          const ok = await choose(`Delete ${what}`, lines,
             [{ label: "Cancel", value: false }, { label: "Delete", kind: "danger", value: true, id: "tab-delete-confirm" }]);
           if (!ok) return;
         }

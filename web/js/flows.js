@@ -219,13 +219,27 @@ export class FlowModel extends EventTarget {
     return last;
   }
 
-  /** Remove nodes (and tabs with their content); wires and links pointing at them are dropped. */
+  /** The instances ("subflow:<id>" nodes) of a subflow definition, on any flow. */
+  subflowInstances(subflowId) {
+    const type = `subflow:${subflowId}`;
+    return this.all.filter((n) => n.type === type);
+  }
+
+  /**
+   * Remove nodes (and tabs with their content; a subflow with its content and its instances,
+   * as Node-RED's subflow delete); wires and links pointing at them are dropped.
+   */
   remove(ids) {
     const gone = new Set(ids);
-    for (const id of ids) {
-      const node = this.byId.get(id);
-      if (node && (node.type === "tab" || node.type === "subflow")) {
-        for (const n of this.all) if (n.z === id) gone.add(n.id);
+    const pending = [...ids];
+    while (pending.length) {
+      const node = this.byId.get(pending.pop());
+      if (!node || (node.type !== "tab" && node.type !== "subflow")) continue;
+      const inside = this.all.filter((n) => n.z === node.id || (node.type === "subflow" && n.type === `subflow:${node.id}`));
+      for (const n of inside) {
+        if (gone.has(n.id)) continue;
+        gone.add(n.id);
+        pending.push(n.id);
       }
     }
     const touched = new Set(gone);
