@@ -127,3 +127,27 @@ def test_deploy_with_missing_types_is_not_reported_as_success(start_server, page
     expect(problem).to_contain_text("no-such-node")
     expect(page.locator(".notification-success")).to_have_count(0)
     assert server.get("/flows/state")["state"] == "stop"
+
+
+def test_function_dialog_refuses_negative_outputs(start_server, page):
+    server = start_server(None)
+    open_editor(page, server, nodes=False)
+    import_nodes(page, [tab_node(), {"id": "fn1", "type": "function", "z": TAB, "name": "fn", "func": "return msg;",
+                                     "outputs": 1, "timeout": 0, "noerr": 0, "initialize": "", "finalize": "",
+                                     "libs": [], "x": 200, "y": 100, "wires": [["fn1"]]}])
+    page.locator('.node[data-node-id="fn1"] .node-body').dblclick()
+    tray = page.locator(".tray:not(.closing)")
+    outputs = tray.locator('.form-row[data-field="outputs"] input')
+    expect(outputs).to_have_attribute("min", "0")
+    outputs.fill("-1")
+    tray.locator(".edit-done").click()
+    expect(tray.locator('.form-row[data-field="outputs"].has-error')).to_be_visible()
+    expect(tray.locator(".form-errors")).to_contain_text("Outputs")
+    expect(tray).to_be_visible()
+    node = page.evaluate("window.flowred.model.get('fn1')")
+    assert node["outputs"] == 1 and node["wires"] == [["fn1"]]
+    outputs.fill("2")
+    tray.locator(".edit-done").click()
+    expect(tray).to_have_count(0)
+    node = page.evaluate("window.flowred.model.get('fn1')")
+    assert node["outputs"] == 2 and node["wires"] == [["fn1"], []]
