@@ -151,3 +151,79 @@ def test_function_dialog_refuses_negative_outputs(start_server, page):
     expect(tray).to_have_count(0)
     node = page.evaluate("window.flowred.model.get('fn1')")
     assert node["outputs"] == 2 and node["wires"] == [["fn1"], []]
+
+
+def active_in(page, selector: str) -> bool:
+    return page.evaluate("(sel) => !!document.activeElement && !!document.activeElement.closest(sel)", selector)
+
+
+def test_dialogs_keep_the_keyboard(start_server, page):
+    server = start_server(None)
+    open_editor(page, server, nodes=False)
+    import_nodes(page, [tab_node(), {"id": "c1", "type": "change", "z": TAB, "name": "keys", "x": 200, "y": 100, "wires": [[]],
+                                     "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "x", "tot": "str"}]}])
+    deploy(page)
+    before = page.evaluate("JSON.stringify(window.flowred.model.all)")
+    node = page.locator('.node[data-node-id="c1"] .node-body')
+    node.click()
+    node.dblclick()
+    tray = page.locator(".tray:not(.closing)")
+    expect(tray).to_be_visible()
+    page.wait_for_function("!!document.activeElement.closest('.tray')")
+    seen = set()
+    for key in ["Tab"] * 30 + ["Shift+Tab"] * 30:
+        page.keyboard.press(key)
+        assert active_in(page, ".tray"), f"{key} left the tray for {page.evaluate('document.activeElement.outerHTML')[:120]}"
+        seen.add(page.evaluate("document.activeElement.outerHTML"))
+    assert len(seen) > 5    # the focus went round the tray's fields and buttons
+
+    # Enter in a field (and Delete, arrows) acts on nothing behind the tray.
+    name = tray.locator('.form-row[data-field="name"] input')
+    name.focus()
+    for key in ("Enter", "Delete", "ArrowRight", "Control+d"):
+        page.keyboard.press(key)
+    expect(tray).to_be_visible()
+    assert page.evaluate("[...window.flowred.canvas.selection]") == ["c1"]
+    assert page.evaluate("JSON.stringify(window.flowred.model.all)") == before
+    expect(page.locator("#deploy-button")).to_be_disabled()
+
+    # Escape cancels, also when the focus was lost to the page behind.
+    page.keyboard.press("Escape")
+    expect(tray).to_have_count(0)
+    node.dblclick()
+    expect(tray).to_be_visible()
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("Escape")
+    expect(tray).to_have_count(0)
+    assert page.evaluate("JSON.stringify(window.flowred.model.all)") == before
+
+    # A modal dialog traps Tab as well and Escape closes it.
+    page.click("#main-menu-button")
+    page.click("#menu-export")
+    dialog = page.locator(".dialog")
+    expect(dialog).to_be_visible()
+    page.wait_for_function("!!document.activeElement.closest('.dialog')")
+    for key in ["Tab"] * 15 + ["Shift+Tab"] * 15:
+        page.keyboard.press(key)
+        assert active_in(page, ".dialog")
+    # buttons and inputs show a focus ring when reached with the keyboard
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none")
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+
+
+def test_import_examples_opens_with_focus_in_it(start_server, page):
+    server = start_server(None)
+    open_editor(page, server, nodes=False)
+    examples = server.get("/flows/examples")
+    if not examples:
+        pytest.skip("the server offers no examples")
+    page.click("#main-menu-button")
+    page.click("#menu-examples")
+    dialog = page.locator(".dialog")
+    expect(dialog.locator(".example-item").first).to_be_visible()
+    page.wait_for_function("!!document.activeElement.closest('.dialog')")
+    assert active_in(page, ".examples-list")
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
