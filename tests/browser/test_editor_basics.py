@@ -227,3 +227,33 @@ def test_import_examples_opens_with_focus_in_it(start_server, page):
     assert active_in(page, ".examples-list")
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
+
+
+def test_redo_after_undo(start_server, page):
+    server = start_server(None)
+    open_editor(page, server, nodes=False)
+    import_nodes(page, [tab_node(), {"id": "r1", "type": "change", "z": TAB, "name": "redo me", "rules": [], "x": 200, "y": 100,
+                                     "wires": [[]]}])
+    node = page.locator('.node[data-node-id="r1"]')
+    node.locator(".node-body").click()
+    page.keyboard.press("Delete")
+    expect(node).to_have_count(0)
+    for redo in ("Control+Shift+Z", "Control+y", "Control+Shift+Z"):
+        page.keyboard.press("Control+z")
+        expect(node).to_have_count(1)
+        page.keyboard.press(redo)
+        expect(node).to_have_count(0)
+    # a new edit after an undo drops what could be redone
+    page.keyboard.press("Control+z")
+    expect(node).to_have_count(1)
+    node.locator(".node-body").click()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Control+y")
+    expect(node).to_have_count(1)
+    expect(page.locator(".notification", has_text="Nothing to redo")).to_be_visible()
+    # undo, redo through the menu as well
+    page.click("#main-menu-button")
+    page.click("#menu-undo")
+    page.click("#main-menu-button")
+    page.click("#menu-redo")
+    assert page.evaluate("window.flowred.model.get('r1').x") == 201

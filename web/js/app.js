@@ -740,6 +740,7 @@ dropdown($("#main-menu-button"), [
     else panel.open = !panel.open;
   } },
   { id: "menu-undo", label: "Undo", hint: "Ctrl-Z", disabled: () => !model.canUndo(), onClick: () => model.undo() },
+  { id: "menu-redo", label: "Redo", hint: "Ctrl-Shift-Z", disabled: () => !model.canRedo(), onClick: () => model.redo() },
   { id: "menu-select-all", label: "Select all", hint: "Ctrl-A", onClick: () => canvas.selectAll() },
   { id: "menu-group", label: "Group selection", hint: "Ctrl-Shift-G", onClick: groupSelection },
   { id: "menu-ungroup", label: "Ungroup", hint: "Ctrl-Shift-U", onClick: ungroupSelection },
@@ -751,7 +752,7 @@ getExamples().then((list) => { state.examples = list; }).catch(() => { state.exa
 function showShortcuts() {
   const keys = [
     ["Ctrl-D", "deploy"], ["Ctrl-I / Ctrl-E", "import / export"], ["Ctrl-C / Ctrl-X / Ctrl-V", "copy / cut / paste nodes"],
-    ["Ctrl-A", "select all nodes of the flow"], ["Ctrl-Shift-G / Ctrl-Shift-U", "group / ungroup the selection"], ["Ctrl-Z", "undo"], ["Delete", "delete the selected nodes or wire"],
+    ["Ctrl-A", "select all nodes of the flow"], ["Ctrl-Shift-G / Ctrl-Shift-U", "group / ungroup the selection"], ["Ctrl-Z", "undo"], ["Ctrl-Shift-Z / Ctrl-Y", "redo"], ["Delete", "delete the selected nodes or wire"],
     ["Arrows", "move the selection (Shift: by 20) or pan"], ["Shift-click, drag on the background", "add to the selection, lasso"],
     ["Alt-drag, middle-drag, Space-drag, wheel", "pan"], ["Ctrl-wheel, + / - / 0", "zoom"], ["Double-click", "edit a node or a flow tab"],
     ["Escape", "clear the selection and the trace"],
@@ -812,6 +813,9 @@ document.addEventListener("keydown", (event) => {
   } else if (mod && event.shiftKey && key === "u") {
     event.preventDefault();
     ungroupSelection();
+  } else if ((mod && event.shiftKey && key === "z") || (mod && !event.shiftKey && key === "y")) {
+    event.preventDefault();
+    if (!model.redo()) notify("Nothing to redo", { type: "info", timeout: 1200 });
   } else if (mod && key === "z") {
     event.preventDefault();
     if (!model.undo()) notify("Nothing to undo", { type: "info", timeout: 1200 });

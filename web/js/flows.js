@@ -49,6 +49,7 @@ export class FlowModel extends EventTarget {
     this.credentials = new Map();   // id -> {field: value} typed in this page, sent once with the deploy
     this.errors = new Map();        // id -> [{field, message, level}] from the last deploy
     this.undoStack = [];
+    this.redoStack = [];            // states undo() left, for redo(); a new edit drops them
   }
 
   /** Replace the whole configuration; dispatches "load". */
@@ -60,6 +61,7 @@ export class FlowModel extends EventTarget {
       this.baseOrder = list.map((n) => n.id);
       this.credentials.clear();
       this.undoStack = [];
+      this.redoStack = [];
     }
     this.all = list;
     this.reindex();
@@ -178,23 +180,47 @@ export class FlowModel extends EventTarget {
 
   /** Save the current state so that undo() can return to it. Call before each user edit. */
   checkpoint() {
-    this.undoStack.push({ all: JSON.stringify(this.all), credentials: JSON.stringify([...this.credentials]) });
+    this.undoStack.push(this.snapshot());
     if (this.undoStack.length > UNDO_LIMIT) this.undoStack.shift();
+    this.redoStack = [];
+  }
+
+  snapshot() {
+    return { all: JSON.stringify(this.all), credentials: JSON.stringify([...this.credentials]) };
   }
 
   canUndo() {
     return this.undoStack.length > 0;
   }
 
+  canRedo() {
+    return this.redoStack.length > 0;
+  }
+
+  /** Go back to the last checkpoint; the state left can be redone. False when nothing to undo. */
   undo() {
     const snap = this.undoStack.pop();
     if (!snap) return false;
+    this.redoStack.push(this.snapshot());
+    this.restore(snap);
+    return true;
+  }
+
+  /** Redo the last undone edit (Node-RED's Ctrl-Shift-Z / Ctrl-Y). False when nothing to redo. */
+  redo() {
+    const snap = this.redoStack.pop();
+    if (!snap) return false;
+    this.undoStack.push(this.snapshot());
+    this.restore(snap);
+    return true;
+  }
+
+  restore(snap) {
     this.all = JSON.parse(snap.all);
     this.credentials = new Map(JSON.parse(snap.credentials));
     this.reindex();
     this.recomputeChanged();
     this.emit("edit", null);
-    return true;
   }
 
   emit(kind, ids) {
