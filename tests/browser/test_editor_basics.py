@@ -257,3 +257,52 @@ def test_redo_after_undo(start_server, page):
     page.click("#main-menu-button")
     page.click("#menu-redo")
     assert page.evaluate("window.flowred.model.get('r1').x") == 201
+
+
+def test_new_subflows_show_in_the_palette_at_once(start_server, page):
+    server = start_server(None)
+    open_editor(page, server, nodes=False)
+    expect(page.get_by_role("button", name="Add an inject node")).to_be_visible()
+    expect(page.get_by_role("button", name="Add a debug node")).to_be_visible()
+
+    # Subflows › Create subflow: in the palette under its name, renamed at once.
+    page.click("#main-menu-button")
+    page.click("#menu-subflow-create")
+    entry = page.locator('#palette .palette-node[data-type^="subflow:"]')
+    expect(entry).to_have_count(1)
+    expect(entry).to_have_text("Subflow 1")
+    expect(page.get_by_role("button", name="Add a Subflow 1 subflow")).to_be_visible()
+    subflow_id = entry.get_attribute("data-type").split(":", 1)[1]
+    page.locator(f"#tab-{subflow_id}").dblclick()
+    page.locator("#tab-name").fill("Shouter")
+    page.locator("#tab-done").click()
+    expect(entry).to_have_text("Shouter")
+    expect(entry).to_have_attribute("title", "Subflow: Shouter")
+    expect(page.get_by_role("button", name="Add a Shouter subflow")).to_be_visible()
+
+    # Selection to subflow: the change node goes into a new subflow that runs in its place.
+    import_nodes(page, [
+        tab_node(),
+        {"id": "s1", "type": "inject", "z": TAB, "name": "go", "props": [{"p": "payload"}], "payload": "", "payloadType": "date",
+         "repeat": "", "crontab": "", "once": False, "onceDelay": 0.1, "topic": "", "x": 120, "y": 100, "wires": [["s2"]]},
+        {"id": "s2", "type": "change", "z": TAB, "name": "", "x": 300, "y": 100, "wires": [["s3"]],
+         "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "through the subflow", "tot": "str"}]},
+        {"id": "s3", "type": "debug", "z": TAB, "name": "out", "active": True, "tosidebar": True, "console": False,
+         "tostatus": False, "complete": "payload", "targetType": "msg", "x": 480, "y": 100, "wires": []},
+    ])
+    page.locator('.node[data-node-id="s2"] .node-body').click()
+    page.click("#main-menu-button")
+    page.click("#menu-subflow-selection")
+    expect(page.locator('.flow-canvas .node[data-node-id="s2"]')).to_have_count(0)
+    expect(entry).to_have_count(2)
+    expect(page.locator("#palette .palette-node", has_text="Subflow 1")).to_have_count(1)
+    instance = page.locator('.flow-canvas .node[data-type^="subflow:"], .flow-canvas .node[class*="node-type-subflow"]')
+    expect(instance).to_have_count(1)
+    deploy(page)
+    page.get_by_role("button", name="Inject: go").click()
+    message = page.locator(".debug-message")
+    expect(message).to_have_count(1, timeout=15000)
+    expect(message).to_contain_text("through the subflow")
+    flows = server.get("/flows")["flows"]
+    [inner] = [n for n in flows if n["id"] == "s2"]
+    assert any(n["type"] == "subflow" and n["id"] == inner["z"] for n in flows)

@@ -25,6 +25,7 @@ import { dropdown } from "./menu.js";
 import { openDialog, choose, overlayOpen } from "./dialog.js";
 import { h } from "./dom.js";
 import { askLogin } from "./login.js";
+import { createSubflow, selectionToSubflow } from "./subflows.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -197,9 +198,18 @@ function renderTabs() {
   tabBar.setActive(state.tab);
 }
 
+/** The palette's subflow entries follow the definitions (added, renamed, deleted) at once. */
+let paletteSubflows = "";
+function updatePaletteSubflows() {
+  const key = JSON.stringify(model.subflows.map((sf) => [sf.id, sf.name, sf.category, sf.color, sf.in?.length, sf.out?.length]));
+  if (key === paletteSubflows) return;
+  paletteSubflows = key;
+  palette.setSubflows(model.subflows);
+}
+
 model.addEventListener("load", () => {
   registerSubflows(model.subflows);
-  palette.setSubflows(model.subflows);
+  updatePaletteSubflows();
   renderTabs();
   configPanel.render();
   showTab(state.tab ?? tabFromHash(), { updateHash: state.tab !== null });
@@ -214,6 +224,7 @@ model.addEventListener("change", (event) => {
     canvas.refreshMarks();
   } else {
     registerSubflows(model.subflows);
+    updatePaletteSubflows();
     if (!model.tab(state.tab)) state.tab = null;
     if (state.pendingTab && model.tab(state.pendingTab)) {
       const tab = state.pendingTab;
@@ -606,6 +617,32 @@ function groupSelection() {
   canvas.setSelection([group.id]);
 }
 
+/** A new empty subflow, opened in its tab (Node-RED's Subflows › Create subflow). */
+function newSubflow() {
+  model.checkpoint();
+  const subflow = createSubflow(model);
+  showTab(subflow.id);
+  notify(`Created ${subflow.name}: it is in the palette under "subflows".`, { type: "success", timeout: 2500 });
+}
+
+/** Replace the selected nodes with an instance of a new subflow holding them (Node-RED's Selection to subflow). */
+function subflowFromSelection() {
+  const tab = state.tab;
+  if (!model.tab(tab)) return;
+  const ids = [...canvas.selection];
+  const before = model.snapshot();
+  try {
+    model.checkpoint();
+    const { subflow, instance } = selectionToSubflow(model, ids, tab);
+    canvas.setSelection([instance.id]);
+    notify(`Moved ${ids.length} node${ids.length === 1 ? "" : "s"} into ${subflow.name}.`, { type: "success", timeout: 2500 });
+  } catch (err) {
+    model.undoStack.pop();
+    if (model.snapshot().all !== before.all) model.restore(before);
+    notify(`Cannot create a subflow: ${err.message}`, { type: "warning", timeout: 5000 });
+  }
+}
+
 /** Dissolve the selected groups (Node-RED's Ctrl-Shift-U). */
 function ungroupSelection() {
   const groups = [...canvas.selection].map((id) => model.get(id)).filter((n) => n && n.type === "group");
@@ -743,6 +780,8 @@ dropdown($("#main-menu-button"), [
   { id: "menu-redo", label: "Redo", hint: "Ctrl-Shift-Z", disabled: () => !model.canRedo(), onClick: () => model.redo() },
   { id: "menu-select-all", label: "Select all", hint: "Ctrl-A", onClick: () => canvas.selectAll() },
   { id: "menu-group", label: "Group selection", hint: "Ctrl-Shift-G", onClick: groupSelection },
+  { id: "menu-subflow-create", label: "Create subflow", onClick: newSubflow },
+  { id: "menu-subflow-selection", label: "Selection to subflow", onClick: subflowFromSelection },
   { id: "menu-ungroup", label: "Ungroup", hint: "Ctrl-Shift-U", onClick: ungroupSelection },
   { separator: true },
   { id: "menu-keys", label: "Keyboard shortcuts", onClick: showShortcuts },
