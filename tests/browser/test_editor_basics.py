@@ -306,3 +306,40 @@ def test_new_subflows_show_in_the_palette_at_once(start_server, page):
     flows = server.get("/flows")["flows"]
     [inner] = [n for n in flows if n["id"] == "s2"]
     assert any(n["type"] == "subflow" and n["id"] == inner["z"] for n in flows)
+
+
+def test_group_link_out_and_function_dialogs(start_server, page):
+    server = start_server(None)
+    open_editor(page, server, nodes=False)
+    import_nodes(page, [
+        tab_node(),
+        {"id": "g1", "type": "group", "z": TAB, "name": "", "style": {"label": True}, "nodes": ["l1"],
+         "x": 54, "y": 59, "w": 212, "h": 82},
+        {"id": "l1", "type": "link out", "z": TAB, "g": "g1", "name": "", "mode": "", "links": [], "x": 160, "y": 100},
+        {"id": "f1", "type": "function", "z": TAB, "name": "", "func": "return msg;", "outputs": 1, "timeout": 0, "noerr": 2,
+         "initialize": "", "finalize": "", "libs": [], "x": 400, "y": 100, "wires": [[]]},
+    ])
+    group = page.locator('.flow-canvas .group[data-group-id="g1"]')
+    expect(group).to_have_attribute("aria-label", "group")
+    expect(group.locator(".group-label")).to_have_count(0)
+    expect(page.locator(".flow-canvas")).not_to_contain_text("g1")
+
+    page.locator('.node[data-node-id="l1"] .node-body').dblclick()
+    tray = page.locator(".tray:not(.closing)")
+    mode = tray.locator('.form-row[data-field="mode"] select')
+    expect(mode).to_have_value("link")
+    assert mode.locator("option").all_inner_texts() == ["link", "return"]
+    mode.select_option("return")
+    OUTPUT.mkdir(exist_ok=True)
+    tray.screenshot(path=str(OUTPUT / "link-out-dialog.png"))
+    tray.locator(".edit-done").click()
+    expect(tray).to_have_count(0)
+    assert page.evaluate("window.flowred.model.get('l1').mode") == "return"
+
+    page.locator('.node[data-node-id="f1"] .node-body').dblclick()
+    expect(tray.locator('.form-row[data-field="outputs"]')).to_be_visible()
+    expect(tray.locator('.form-row[data-field="noerr"]')).to_have_count(0)
+    tray.screenshot(path=str(OUTPUT / "function-dialog.png"))
+    tray.locator(".edit-done").click()
+    expect(tray).to_have_count(0)
+    assert page.evaluate("window.flowred.model.get('f1').noerr") == 2

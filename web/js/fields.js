@@ -70,6 +70,7 @@ export function plainField(node, key, prop, schema) {
   if (t.enum && t.enum.length) {
     const select = h("select", { id, class: "input" }, t.enum.map((v) => h("option", { value: String(v) }, String(v))));
     select.value = value === undefined || value === null ? String(p.default ?? t.enum[0]) : String(value);
+    if (select.selectedIndex < 0) select.value = String(p.default ?? t.enum[0]);  // "" or unknown: the default
     return { key, el: row(key, label, select, { help, id }), collect: (out) => {
       const raw = select.value;
       out[key] = t.type === "integer" || t.type === "number" ? Number(raw) : raw;
