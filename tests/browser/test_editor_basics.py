@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_editor import OUTPUT, browser, deploy, node_el, open_editor, page, start_server  # noqa: F401
+from test_editor import OUTPUT, deploy, open_editor
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -81,9 +81,10 @@ def subflow_nodes() -> list[dict]:
     return [
         tab_node(),
         {"id": "sf1", "type": "subflow", "name": "Doubler", "info": "", "category": "", "env": [],
-         "in": [{"x": 50, "y": 30, "wires": [{"id": "sfn1"}]}], "out": [{"x": 300, "y": 30, "wires": [{"id": "sfn1", "port": 0}]}]},
-        {"id": "sfn1", "type": "change", "z": "sf1", "name": "", "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "2",
-                                                                           "tot": "num"}], "x": 170, "y": 30, "wires": [[]]},
+         "in": [{"x": 50, "y": 30, "wires": [{"id": "sfn1"}]}],
+         "out": [{"x": 300, "y": 30, "wires": [{"id": "sfn1", "port": 0}]}]},
+        {"id": "sfn1", "type": "change", "z": "sf1", "name": "", "x": 170, "y": 30, "wires": [[]],
+         "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "2", "tot": "num"}]},
         {"id": "i1", "type": "subflow:sf1", "z": TAB, "name": "", "x": 200, "y": 100, "wires": [[]]},
         {"id": "i2", "type": "subflow:sf1", "z": TAB, "name": "", "x": 200, "y": 180, "wires": [[]]},
     ]
@@ -160,7 +161,8 @@ def active_in(page, selector: str) -> bool:
 def test_dialogs_keep_the_keyboard(start_server, page):
     server = start_server(None)
     open_editor(page, server, nodes=False)
-    import_nodes(page, [tab_node(), {"id": "c1", "type": "change", "z": TAB, "name": "keys", "x": 200, "y": 100, "wires": [[]],
+    import_nodes(page, [tab_node(), {"id": "c1", "type": "change", "z": TAB, "name": "keys", "x": 200, "y": 100,
+                                     "wires": [[]],
                                      "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "x", "tot": "str"}]}])
     deploy(page)
     before = page.evaluate("JSON.stringify(window.flowred.model.all)")
@@ -173,8 +175,9 @@ def test_dialogs_keep_the_keyboard(start_server, page):
     seen = set()
     for key in ["Tab"] * 30 + ["Shift+Tab"] * 30:
         page.keyboard.press(key)
-        assert active_in(page, ".tray"), f"{key} left the tray for {page.evaluate('document.activeElement.outerHTML')[:120]}"
-        seen.add(page.evaluate("document.activeElement.outerHTML"))
+        focused = page.evaluate("document.activeElement.outerHTML")
+        assert active_in(page, ".tray"), f"{key} left the tray: {focused[:80]}"
+        seen.add(focused)
     assert len(seen) > 5    # the focus went round the tray's fields and buttons
 
     # Enter in a field (and Delete, arrows) acts on nothing behind the tray.
@@ -232,8 +235,8 @@ def test_import_examples_opens_with_focus_in_it(start_server, page):
 def test_redo_after_undo(start_server, page):
     server = start_server(None)
     open_editor(page, server, nodes=False)
-    import_nodes(page, [tab_node(), {"id": "r1", "type": "change", "z": TAB, "name": "redo me", "rules": [], "x": 200, "y": 100,
-                                     "wires": [[]]}])
+    import_nodes(page, [tab_node(), {"id": "r1", "type": "change", "z": TAB, "name": "redo me", "rules": [],
+                                     "x": 200, "y": 100, "wires": [[]]}])
     node = page.locator('.node[data-node-id="r1"]')
     node.locator(".node-body").click()
     page.keyboard.press("Delete")
@@ -283,8 +286,9 @@ def test_new_subflows_show_in_the_palette_at_once(start_server, page):
     # Selection to subflow: the change node goes into a new subflow that runs in its place.
     import_nodes(page, [
         tab_node(),
-        {"id": "s1", "type": "inject", "z": TAB, "name": "go", "props": [{"p": "payload"}], "payload": "", "payloadType": "date",
-         "repeat": "", "crontab": "", "once": False, "onceDelay": 0.1, "topic": "", "x": 120, "y": 100, "wires": [["s2"]]},
+        {"id": "s1", "type": "inject", "z": TAB, "name": "go", "props": [{"p": "payload"}], "payload": "",
+         "payloadType": "date", "repeat": "", "crontab": "", "once": False, "onceDelay": 0.1, "topic": "",
+         "x": 120, "y": 100, "wires": [["s2"]]},
         {"id": "s2", "type": "change", "z": TAB, "name": "", "x": 300, "y": 100, "wires": [["s3"]],
          "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "through the subflow", "tot": "str"}]},
         {"id": "s3", "type": "debug", "z": TAB, "name": "out", "active": True, "tosidebar": True, "console": False,
@@ -316,8 +320,8 @@ def test_group_link_out_and_function_dialogs(start_server, page):
         {"id": "g1", "type": "group", "z": TAB, "name": "", "style": {"label": True}, "nodes": ["l1"],
          "x": 54, "y": 59, "w": 212, "h": 82},
         {"id": "l1", "type": "link out", "z": TAB, "g": "g1", "name": "", "mode": "", "links": [], "x": 160, "y": 100},
-        {"id": "f1", "type": "function", "z": TAB, "name": "", "func": "return msg;", "outputs": 1, "timeout": 0, "noerr": 2,
-         "initialize": "", "finalize": "", "libs": [], "x": 400, "y": 100, "wires": [[]]},
+        {"id": "f1", "type": "function", "z": TAB, "name": "", "func": "return msg;", "outputs": 1, "timeout": 0,
+         "noerr": 2, "initialize": "", "finalize": "", "libs": [], "x": 400, "y": 100, "wires": [[]]},
     ])
     group = page.locator('.flow-canvas .group[data-group-id="g1"]')
     expect(group).to_have_attribute("aria-label", "group")
