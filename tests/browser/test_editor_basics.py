@@ -16,12 +16,18 @@ from __future__ import annotations
 import json
 
 import pytest
+import test_editor
 from test_editor import OUTPUT, deploy, open_editor
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 TAB = "f1a0000000000001"
+
+# test_editor.py's fixtures: chromium, a flowred server process, a page that fails on page errors.
+browser = test_editor.browser
+start_server = test_editor.start_server
+page = test_editor.page
 
 
 def import_nodes(page, nodes: list[dict]) -> None:
