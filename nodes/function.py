@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 from py_mini_racer import JSEvalException, MiniRacer
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from flowred import PENDING, UNDEFINED, Node, NodeConfig, register
 from flowred.fields import EmptyDefault, Text
@@ -45,7 +45,9 @@ _PARTS = {"body": "body", "init": "setup", "fin": "cleanup"}
 class FunctionConfig(NodeConfig):
     """Function node settings (Node-RED's defaults).
 
-    ``func``: the body of a JavaScript function of ``msg``. ``outputs``: number of outputs.
+    ``func``: the body of a JavaScript function of ``msg``. ``outputs``: number of outputs, a
+    whole number >= 0 (text such as ``"2"`` is read as a number, empty as 0; a negative count is
+    refused at deploy, naming the field: the node would lose its port and wires).
     ``timeout``: seconds one run may take, 0 = no node limit (FlowRed still stops a run after
     10 s). ``initialize``/``finalize``: the On Start and On Stop code. ``libs``: external
     modules (not supported: a node that lists any reports an error and handles no msgs).
@@ -53,7 +55,7 @@ class FunctionConfig(NodeConfig):
     """
 
     func: Text = "\nreturn msg;"
-    outputs: int = 1
+    outputs: int = Field(1, ge=0)
     timeout: float = 0
     noerr: int = 0
     initialize: Text = ""

@@ -25,6 +25,7 @@ import { dropdown } from "./menu.js";
 import { openDialog, choose, overlayOpen } from "./dialog.js";
 import { h } from "./dom.js";
 import { askLogin } from "./login.js";
+import { createSubflow, selectionToSubflow } from "./subflows.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -197,9 +198,18 @@ function renderTabs() {
   tabBar.setActive(state.tab);
 }
 
+/** The palette's subflow entries follow the definitions (added, renamed, deleted) at once. */
+let paletteSubflows = "";
+function updatePaletteSubflows() {
+  const key = JSON.stringify(model.subflows.map((sf) => [sf.id, sf.name, sf.category, sf.color, sf.in?.length, sf.out?.length]));
+  if (key === paletteSubflows) return;
+  paletteSubflows = key;
+  palette.setSubflows(model.subflows);
+}
+
 model.addEventListener("load", () => {
   registerSubflows(model.subflows);
-  palette.setSubflows(model.subflows);
+  updatePaletteSubflows();
   renderTabs();
   configPanel.render();
   showTab(state.tab ?? tabFromHash(), { updateHash: state.tab !== null });
@@ -214,6 +224,7 @@ model.addEventListener("change", (event) => {
     canvas.refreshMarks();
   } else {
     registerSubflows(model.subflows);
+    updatePaletteSubflows();
     if (!model.tab(state.tab)) state.tab = null;
     if (state.pendingTab && model.tab(state.pendingTab)) {
       const tab = state.pendingTab;
@@ -414,6 +425,7 @@ comms.subscribe("notification/#", (topic, data) => {
   data = data && typeof data === "object" ? data : {};
   switch (name) {
     case "runtime-state":
+      deployer.runtimeState(data);
       if (data.state === "start" || data.state === "stop") {
         state.runtime = data.state === "stop" && data.deploy === true && !data.error ? "deploying" : data.state;
       }
@@ -605,6 +617,32 @@ function groupSelection() {
   canvas.setSelection([group.id]);
 }
 
+/** A new empty subflow, opened in its tab (Node-RED's Subflows › Create subflow). */
+function newSubflow() {
+  model.checkpoint();
+  const subflow = createSubflow(model);
+  showTab(subflow.id);
+  notify(`Created ${subflow.name}: it is in the palette under "subflows".`, { type: "success", timeout: 2500 });
+}
+
+/** Replace the selected nodes with an instance of a new subflow holding them (Node-RED's Selection to subflow). */
+function subflowFromSelection() {
+  const tab = state.tab;
+  if (!model.tab(tab)) return;
+  const ids = [...canvas.selection];
+  const before = model.snapshot();
+  try {
+    model.checkpoint();
+    const { subflow, instance } = selectionToSubflow(model, ids, tab);
+    canvas.setSelection([instance.id]);
+    notify(`Moved ${ids.length} node${ids.length === 1 ? "" : "s"} into ${subflow.name}.`, { type: "success", timeout: 2500 });
+  } catch (err) {
+    model.undoStack.pop();
+    if (model.snapshot().all !== before.all) model.restore(before);
+    notify(`Cannot create a subflow: ${err.message}`, { type: "warning", timeout: 5000 });
+  }
+}
+
 /** Dissolve the selected groups (Node-RED's Ctrl-Shift-U). */
 function ungroupSelection() {
   const groups = [...canvas.selection].map((id) => model.get(id)).filter((n) => n && n.type === "group");
@@ -685,8 +723,13 @@ function editTab(id) {
     buttons: [
       { label: "Delete", kind: "danger", id: "tab-delete", onClick: async (close) => {
         close();
-        if (count) {
-          const ok = await choose("Delete flow", `Delete "${name.value || id}" and its ${count} node${count === 1 ? "" : "s"}?`,
+        // A subflow goes with its instances (Node-RED's subflow delete): say how many first.
+        const instances = isSubflow ? model.subflowInstances(id).length : 0;
+        if (count || instances) {
+          const what = isSubflow ? "subflow" : "flow";
+          const lines = [`Delete the ${what} "${name.value || id}"${count ? ` and its ${count} node${count === 1 ? "" : "s"}` : ""}?`];
+          if (instances) lines.push(`${instances} instance${instances === 1 ? "" : "s"} of this subflow will be deleted too.`);
+          const ok = await choose(`Delete ${what}`, lines,
             [{ label: "Cancel", value: false }, { label: "Delete", kind: "danger", value: true, id: "tab-delete-confirm" }]);
           if (!ok) return;
         }
@@ -734,8 +777,11 @@ dropdown($("#main-menu-button"), [
     else panel.open = !panel.open;
   } },
   { id: "menu-undo", label: "Undo", hint: "Ctrl-Z", disabled: () => !model.canUndo(), onClick: () => model.undo() },
+  { id: "menu-redo", label: "Redo", hint: "Ctrl-Shift-Z", disabled: () => !model.canRedo(), onClick: () => model.redo() },
   { id: "menu-select-all", label: "Select all", hint: "Ctrl-A", onClick: () => canvas.selectAll() },
   { id: "menu-group", label: "Group selection", hint: "Ctrl-Shift-G", onClick: groupSelection },
+  { id: "menu-subflow-create", label: "Create subflow", onClick: newSubflow },
+  { id: "menu-subflow-selection", label: "Selection to subflow", onClick: subflowFromSelection },
   { id: "menu-ungroup", label: "Ungroup", hint: "Ctrl-Shift-U", onClick: ungroupSelection },
   { separator: true },
   { id: "menu-keys", label: "Keyboard shortcuts", onClick: showShortcuts },
@@ -745,7 +791,7 @@ getExamples().then((list) => { state.examples = list; }).catch(() => { state.exa
 function showShortcuts() {
   const keys = [
     ["Ctrl-D", "deploy"], ["Ctrl-I / Ctrl-E", "import / export"], ["Ctrl-C / Ctrl-X / Ctrl-V", "copy / cut / paste nodes"],
-    ["Ctrl-A", "select all nodes of the flow"], ["Ctrl-Shift-G / Ctrl-Shift-U", "group / ungroup the selection"], ["Ctrl-Z", "undo"], ["Delete", "delete the selected nodes or wire"],
+    ["Ctrl-A", "select all nodes of the flow"], ["Ctrl-Shift-G / Ctrl-Shift-U", "group / ungroup the selection"], ["Ctrl-Z", "undo"], ["Ctrl-Shift-Z / Ctrl-Y", "redo"], ["Delete", "delete the selected nodes or wire"],
     ["Arrows", "move the selection (Shift: by 20) or pan"], ["Shift-click, drag on the background", "add to the selection, lasso"],
     ["Alt-drag, middle-drag, Space-drag, wheel", "pan"], ["Ctrl-wheel, + / - / 0", "zoom"], ["Double-click", "edit a node or a flow tab"],
     ["Escape", "clear the selection and the trace"],
@@ -806,6 +852,9 @@ document.addEventListener("keydown", (event) => {
   } else if (mod && event.shiftKey && key === "u") {
     event.preventDefault();
     ungroupSelection();
+  } else if ((mod && event.shiftKey && key === "z") || (mod && !event.shiftKey && key === "y")) {
+    event.preventDefault();
+    if (!model.redo()) notify("Nothing to redo", { type: "info", timeout: 1200 });
   } else if (mod && key === "z") {
     event.preventDefault();
     if (!model.undo()) notify("Nothing to undo", { type: "info", timeout: 1200 });

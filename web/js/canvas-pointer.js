@@ -10,6 +10,7 @@
 
 import { s } from "./dom.js";
 import { GRID, wirePath } from "./canvas.js";
+import { overlayOpen } from "./dialog.js";
 
 const DRAG_THRESHOLD = 3;
 const LINK_TYPES = new Set(["link out", "link in", "link call"]);
@@ -340,7 +341,8 @@ function installKeys(canvas, gesture) {
   window.addEventListener("keydown", (e) => { if (e.key === " " && e.target === canvas.svg) gesture.spaceDown = true; });
   window.addEventListener("keyup", (e) => { if (e.key === " ") gesture.spaceDown = false; });
   canvas.svg.addEventListener("keydown", (event) => {
-    if (event.target !== canvas.svg) return;
+    // With a dialog or the edit tray open the canvas behind takes no keys (Node-RED's shade).
+    if (event.target !== canvas.svg || overlayOpen()) return;
     if (event.key === "Delete" || event.key === "Backspace") {
       event.preventDefault();
       if (canvas.selection.size || canvas.selectedWire) {

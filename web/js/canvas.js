@@ -424,7 +424,7 @@ export class FlowCanvas extends EventTarget {
       transform: `translate(${Number(group.x) || 0} ${Number(group.y) || 0})`,
       dataset: { groupId: group.id },
       role: "group",
-      "aria-label": `group: ${group.name || group.id}`,
+      "aria-label": group.name ? `group: ${group.name}` : "group",
     },
     s("rect", {
       class: "group-body", width: w, height: h, rx: 2, ry: 2,

@@ -8,7 +8,7 @@
 // ctx: {model, canvas, currentTab(), showTab(id), loadFlows() -> Promise, loadError() -> text|null,
 //       changed()  (called when `deploying` changes: the header shows the deploy state)}
 
-import { getFlows, postFlows } from "./api.js";
+import { getFlows, getFlowsState, postFlows } from "./api.js";
 import { notify } from "./notify.js";
 import { dropdown } from "./menu.js";
 import { choose } from "./dialog.js";
@@ -23,6 +23,7 @@ export class Deployer {
     this.deploying = false;
     this.type = "full";
     this.serverRev = null;       // a newer revision on the server while there are local edits
+    this.stateWaiters = [];      // resolve(notice) of deploys waiting for the runtime's new state
     try {
       const saved = localStorage.getItem("flowred.deployType");
       if (DEPLOY_TYPES.includes(saved)) this.type = saved;
@@ -62,6 +63,43 @@ export class Deployer {
     this.renderButton();
   }
 
+  /**
+   * A runtime-state notification from /comms ({state: "start"|"stop", deploy?, error?, text?});
+   * app.js passes each one on. The stop that is only the first half of a deploy is skipped.
+   */
+  runtimeState(data) {
+    if (!data || (data.state === "stop" && data.deploy === true && !data.error)) return;
+    for (const resolve of this.stateWaiters.splice(0)) resolve(data);
+  }
+
+  /** The runtime's next state notice, or null after timeoutMs (no /comms connection, say). */
+  nextRuntimeState(timeoutMs = 5000) {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.stateWaiters = this.stateWaiters.filter((w) => w !== done);
+        resolve(null);
+      }, timeoutMs);
+      const done = (data) => {
+        clearTimeout(timer);
+        resolve(data);
+      };
+      this.stateWaiters.push(done);
+    });
+  }
+
+  /** Node types on the flows the runtime does not have (subflow instances of a known subflow are known). */
+  unknownTypes() {
+    const { model, canvas } = this.ctx;
+    if (!canvas.knownTypes) return [];
+    const subflows = new Set(model.subflows.map((sf) => `subflow:${sf.id}`));
+    const unknown = new Set();
+    for (const node of model.all) {
+      if (typeof node.type !== "string" || canvas.knownTypes.has(node.type) || subflows.has(node.type)) continue;
+      unknown.add(node.type);
+    }
+    return [...unknown].sort();
+  }
+
   /** Deploy the edits (type: "full" | "flows" | "nodes", or "reload" to restart the flows). */
   async deploy(type = this.type) {
     const { model } = this.ctx;
@@ -70,13 +108,23 @@ export class Deployer {
       notify("Nothing to deploy: no changes since the last deploy.", { type: "info", timeout: 2000 });
       return;
     }
+    // As Node-RED: unknown node types stop the flows, so ask before deploying them.
+    const unknown = type === "reload" ? [] : this.unknownTypes();
+    if (unknown.length) {
+      const ok = await choose("Confirm deploy", [
+        `The flows contain nodes of unknown types: ${unknown.join(", ")}.`,
+        "The runtime will not start the flows until these types are installed. Deploy anyway?",
+      ], [{ label: "Cancel", value: false }, { label: "Deploy anyway", kind: "danger", value: true, id: "deploy-unknown-confirm" }]);
+      if (!ok) return;
+    }
     this.deploying = true;
     this.ctx.changed();
     try {
+      const outcome = this.nextRuntimeState();
       if (type === "reload") {
         const { rev } = await postFlows([], model.rev, "reload");
         if (rev) model.rev = rev;
-        notify("Flows restarted", { type: "success", timeout: 2000 });
+        this.report(await this.settled(outcome), "Flows restarted");
         return;
       }
       const { rev } = await postFlows(model.deployNodes(), model.rev, type);
@@ -84,7 +132,7 @@ export class Deployer {
       this.els.serverBanner.hidden = true;
       const banner = this.els.runtimeBanner;
       if (banner.dataset.kind === "flow-file-error") banner.hidden = true;
-      notify("Successfully deployed", { type: "success", timeout: 2000 });
+      this.report(await this.settled(outcome), "Successfully deployed");
     } catch (err) {
       if (err.status === 409) {
         this.conflict(type);
@@ -97,6 +145,32 @@ export class Deployer {
       this.deploying = false;
       this.ctx.changed();
     }
+  }
+
+  /** The runtime's state after a deploy: its notice, else GET /flows/state ({state}), else null. */
+  async settled(outcome) {
+    const notice = await outcome;
+    if (notice) return notice;
+    try {
+      return await getFlowsState();
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Tell how a deploy the server accepted ended: success only when the flows run without a
+   * problem; flows left stopped (missing node types, safe mode) or partly blocked show the
+   * runtime's own text instead.
+   */
+  report(notice, success) {
+    if (notice && (notice.state === "stop" || notice.error)) {
+      const text = notice.text ? String(notice.text) : "the flows are stopped.";
+      notify(`Deployed, but ${notice.state === "stop" ? "the flows are not running" : "some flows are not running"}: ${text}`,
+        { type: notice.error ? "error" : "warning", timeout: 12000 });
+      return;
+    }
+    notify(success, { type: "success", timeout: 2000 });
   }
 
   /** A refused deploy: mark the nodes with errors, show the first one, list a few. */

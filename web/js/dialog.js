@@ -3,6 +3,53 @@
 import { h } from "./dom.js";
 
 const openStack = [];
+const layers = [];   // open dialogs and trays, in the order they opened: the last one has the keyboard
+
+const FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), " +
+  "textarea:not([disabled]), summary, [tabindex]";
+
+/** The elements of root that Tab reaches, in document order (visible, enabled, tabindex >= 0). */
+export function tabStops(root) {
+  return [...root.querySelectorAll(FOCUSABLE)].filter((el) => el.tabIndex >= 0 && !el.closest("[hidden], [inert]") &&
+    el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden");
+}
+
+/** Focus the first tab stop of root matching one of the selectors (in order), else the first one. */
+function focusFirst(root, selectors) {
+  const stops = tabStops(root);
+  for (const selector of selectors) {
+    const hit = stops.find((el) => el.matches(selector));
+    if (hit) {
+      hit.focus({ preventScroll: true });
+      return;
+    }
+  }
+  stops[0]?.focus({ preventScroll: true });
+}
+
+/** Tab and Shift+Tab go round the tab stops of root and never leave it (a modal's focus trap). */
+function cycleFocus(root, event) {
+  const stops = tabStops(root);
+  event.preventDefault();
+  if (!stops.length) return;
+  const i = stops.indexOf(document.activeElement);
+  const next = i < 0 ? (event.shiftKey ? stops.length - 1 : 0) : (i + (event.shiftKey ? -1 : 1) + stops.length) % stops.length;
+  stops[next].focus();
+}
+
+// The keyboard belongs to the top dialog or tray: Tab cycles inside it, Escape cancels it (also
+// when the focus was lost to the page behind), and no key pressed in it reaches the canvas or
+// the global shortcuts behind it.
+document.addEventListener("keydown", (event) => {
+  const top = layers.at(-1);
+  if (!top) return;
+  if (event.key === "Tab") {
+    cycleFocus(top.el, event);
+  } else if (event.key === "Escape" && !top.el.contains(event.target) && !event.defaultPrevented) {
+    event.preventDefault();
+    top.cancel();
+  }
+}, true);
 
 function button({ label, kind = "secondary", onClick, id, cls, title, disabled }) {
   return h("button", { type: "button", class: ["btn", `btn-${kind}`, cls], id, title, disabled: !!disabled, onClick }, label);
@@ -10,7 +57,8 @@ function button({ label, kind = "secondary", onClick, id, cls, title, disabled }
 
 /**
  * A modal dialog. buttons: [{label, kind: "primary"|"secondary"|"danger", onClick(close), id}].
- * Returns {el, close}. Escape (or the backdrop) calls onCancel (default: close).
+ * Returns {el, close}. Escape (or the backdrop) calls onCancel (default: close); Tab and
+ * Shift+Tab cycle inside the dialog and other keys stay in it (nothing behind acts on them).
  */
 export function openDialog({ title, body, buttons = [], className = "", onCancel = null, width = null }) {
   const previous = document.activeElement;
@@ -21,6 +69,8 @@ export function openDialog({ title, body, buttons = [], className = "", onCancel
     backdrop.remove();
     const i = openStack.indexOf(entry);
     if (i >= 0) openStack.splice(i, 1);
+    const j = layers.indexOf(layer);
+    if (j >= 0) layers.splice(j, 1);
     if (previous && previous.focus && document.contains(previous)) previous.focus({ preventScroll: true });
   };
   const cancel = () => (onCancel ? onCancel(close) : close());
@@ -45,14 +95,18 @@ export function openDialog({ title, body, buttons = [], className = "", onCancel
       event.stopPropagation();
       event.preventDefault();
       cancel();
+    } else if (event.key !== "Tab") {
+      event.stopPropagation();
     }
   });
   document.body.append(backdrop);
   const entry = { close };
   openStack.push(entry);
+  const layer = { el: dialog, cancel };
+  layers.push(layer);
   requestAnimationFrame(() => {
-    const first = dialog.querySelector("[autofocus], .dialog-body input, .dialog-body textarea, .dialog-body select, .btn-primary");
-    (first || dialog.querySelector(".dialog-close")).focus({ preventScroll: true });
+    if (closed || dialog.contains(document.activeElement)) return;
+    focusFirst(dialog, ["[autofocus]", ".dialog-body input, .dialog-body textarea, .dialog-body select", ".btn-primary", ".dialog-close"]);
   });
   return { el: dialog, close, footer };
 }
@@ -93,7 +147,8 @@ export function overlayOpen() {
 /**
  * An edit tray over the workspace; trays stack (a config node's form over a node's form).
  * buttons: right-hand buttons as for openDialog; left: nodes shown at the footer's left.
- * onCancel/onDone are bound to Escape and Ctrl-Enter. Returns {el, close, body}.
+ * onCancel/onDone are bound to Escape and Ctrl-Enter (Escape closes when there is no onCancel);
+ * Tab cycles inside the tray and other keys stay in it. Returns {el, close, body}.
  */
 export function openTray({ title, body, buttons = [], left = null, onCancel, onDone, className = "" }) {
   trayHost ||= document.getElementById("tray-host");
@@ -105,6 +160,8 @@ export function openTray({ title, body, buttons = [], left = null, onCancel, onD
     el.classList.add("closing");
     const i = trays.indexOf(entry);
     if (i >= 0) trays.splice(i, 1);
+    const j = layers.indexOf(layer);
+    if (j >= 0) layers.splice(j, 1);
     trays.at(-1)?.el.classList.remove("covered");
     setTimeout(() => el.remove(), 150);
     trayHost.classList.toggle("open", trays.length > 0);
@@ -117,25 +174,30 @@ export function openTray({ title, body, buttons = [], left = null, onCancel, onD
         buttons.map((b) => button({ ...b, onClick: () => b.onClick(close) })))),
     h("div", { class: "tray-body" }, body),
     left ? h("div", { class: "tray-footer" }, left) : null);
+  const cancel = () => (onCancel ? onCancel(close) : close());
   el.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && onCancel) {
+    if (event.key === "Escape") {
       event.preventDefault();
       event.stopPropagation();
-      onCancel(close);
+      cancel();
     } else if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && onDone) {
       event.preventDefault();
       event.stopPropagation();
       onDone(close);
+    } else if (event.key !== "Tab") {
+      event.stopPropagation();
     }
   });
   trays.at(-1)?.el.classList.add("covered");
   const entry = { el, close };
   trays.push(entry);
+  const layer = { el, cancel };
+  layers.push(layer);
   trayHost.append(el);
   trayHost.classList.add("open");
   requestAnimationFrame(() => {
-    const first = el.querySelector(".tray-body [autofocus], .tray-body input:not([type=hidden]):not([disabled]), .tray-body select, .tray-body textarea");
-    first?.focus({ preventScroll: true });
+    if (closed || el.contains(document.activeElement)) return;
+    focusFirst(el, [".tray-body [autofocus]", ".tray-body input, .tray-body select, .tray-body textarea", ".tray-buttons .btn-primary"]);
   });
   return { el, close, body };
 }

@@ -21,7 +21,11 @@ const HIDDEN = {
   change: ["rules", "action", "property", "from", "to", "reg"],
   switch: ["property", "propertyType", "rules", "checkall", "repair", "outputs"],
   debug: ["complete", "targetType"],
+  function: ["noerr"],        // the editor's own count of syntax errors, not a setting
 };
+
+/** Fields that are a choice in Node-RED's dialog although the schema has plain text. */
+const CHOICES = { "link out": { mode: ["link", "return"] } };
 
 /** Config node references that the schema does not describe in a way we can detect. */
 const CONFIG_REFS = { "OpenAI API": { service: "Service Host" } };
@@ -127,7 +131,8 @@ export class NodeEditor {
           continue;
         }
         if (pairValueKeys.has(key)) continue;
-        fields.push(plainField(node, key, prop, schema));
+        const choices = CHOICES[node.type]?.[key];
+        fields.push(plainField(node, key, choices ? { ...prop, enum: choices } : prop, schema));
       }
       const pairCreds = new Set(credWidgets.map((c) => c.key));
       for (const key of credKeys) {

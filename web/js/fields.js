@@ -70,6 +70,7 @@ export function plainField(node, key, prop, schema) {
   if (t.enum && t.enum.length) {
     const select = h("select", { id, class: "input" }, t.enum.map((v) => h("option", { value: String(v) }, String(v))));
     select.value = value === undefined || value === null ? String(p.default ?? t.enum[0]) : String(value);
+    if (select.selectedIndex < 0) select.value = String(p.default ?? t.enum[0]);  // "" or unknown: the default
     return { key, el: row(key, label, select, { help, id }), collect: (out) => {
       const raw = select.value;
       out[key] = t.type === "integer" || t.type === "number" ? Number(raw) : raw;
@@ -511,15 +512,21 @@ export function changeEditor(node) {
       const action = h("select", { class: "input input-auto", "aria-label": "action" }, CHANGE_ACTIONS.map(([v, l]) => h("option", { value: v }, l)));
       action.value = rule.t || "set";
       const prop = new TypedInput({ value: rule.p ?? "", type: rule.pt || "msg", types: ["msg", "flow", "global"], label: "property" });
-      const to = new TypedInput({ value: rule.to ?? "", type: rule.tot || "str", types: ["msg", "flow", "global", "str", "num", "bool", "json", "bin", "date", "jsonata", "env"], label: "to the value" });
+      // Each action has its own inputs (one element can sit in one row only), as Node-RED's
+      // change node dialog: set → "to the value", change → "search for" + "replace with".
+      const t0 = rule.t || "set";
+      const to = new TypedInput({ value: t0 === "set" ? rule.to ?? "" : "", type: t0 === "set" ? rule.tot || "str" : "str",
+        types: ["msg", "flow", "global", "str", "num", "bool", "json", "bin", "date", "jsonata", "env"], label: "to the value" });
       const from = new TypedInput({ value: rule.from ?? "", type: rule.fromt || "str", types: ["msg", "flow", "global", "str", "re", "num", "bool", "env"], label: "search for" });
+      const repl = new TypedInput({ value: t0 === "change" ? rule.to ?? "" : "", type: t0 === "change" ? rule.tot || "str" : "str",
+        types: ["msg", "flow", "global", "str", "num", "bool", "json", "bin", "env"], label: "replace with" });
       const moveTo = new TypedInput({ value: rule.t === "move" ? rule.to ?? "" : "", type: rule.t === "move" ? rule.tot || "msg" : "msg", types: ["msg", "flow", "global"], label: "move to" });
       const dc = h("input", { type: "checkbox" });
       dc.checked = !!rule.dc;
       const toRow = h("div", { class: "rule-line" }, h("span", { class: "rule-word" }, "to the value"), to.el);
       const dcRow = h("label", { class: "checkbox-label rule-dc" }, dc, h("span", null, "deep copy value"));
       const fromRow = h("div", { class: "rule-line" }, h("span", { class: "rule-word" }, "Search for"), from.el);
-      const replRow = h("div", { class: "rule-line" }, h("span", { class: "rule-word" }, "Replace with"), to.el);
+      const replRow = h("div", { class: "rule-line" }, h("span", { class: "rule-word" }, "Replace with"), repl.el);
       const moveRow = h("div", { class: "rule-line" }, h("span", { class: "rule-word" }, "to"), moveTo.el);
       const body = h("div", { class: "rule-body" });
       const sync = () => {
@@ -545,8 +552,8 @@ export function changeEditor(node) {
             if (dc.checked && ["msg", "flow", "global"].includes(to.type)) r.dc = true;
             problems.push(to.validate());
           } else if (t === "change") {
-            Object.assign(r, { from: from.value, fromt: from.type, to: to.value, tot: to.type });
-            problems.push(from.validate(), to.validate());
+            Object.assign(r, { from: from.value, fromt: from.type, to: repl.value, tot: repl.type });
+            problems.push(from.validate(), repl.validate());
           } else if (t === "move") {
             Object.assign(r, { to: moveTo.value, tot: moveTo.type });
             problems.push(moveTo.validate());

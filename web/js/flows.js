@@ -49,6 +49,7 @@ export class FlowModel extends EventTarget {
     this.credentials = new Map();   // id -> {field: value} typed in this page, sent once with the deploy
     this.errors = new Map();        // id -> [{field, message, level}] from the last deploy
     this.undoStack = [];
+    this.redoStack = [];            // states undo() left, for redo(); a new edit drops them
   }
 
   /** Replace the whole configuration; dispatches "load". */
@@ -60,6 +61,7 @@ export class FlowModel extends EventTarget {
       this.baseOrder = list.map((n) => n.id);
       this.credentials.clear();
       this.undoStack = [];
+      this.redoStack = [];
     }
     this.all = list;
     this.reindex();
@@ -178,23 +180,47 @@ export class FlowModel extends EventTarget {
 
   /** Save the current state so that undo() can return to it. Call before each user edit. */
   checkpoint() {
-    this.undoStack.push({ all: JSON.stringify(this.all), credentials: JSON.stringify([...this.credentials]) });
+    this.undoStack.push(this.snapshot());
     if (this.undoStack.length > UNDO_LIMIT) this.undoStack.shift();
+    this.redoStack = [];
+  }
+
+  snapshot() {
+    return { all: JSON.stringify(this.all), credentials: JSON.stringify([...this.credentials]) };
   }
 
   canUndo() {
     return this.undoStack.length > 0;
   }
 
+  canRedo() {
+    return this.redoStack.length > 0;
+  }
+
+  /** Go back to the last checkpoint; the state left can be redone. False when nothing to undo. */
   undo() {
     const snap = this.undoStack.pop();
     if (!snap) return false;
+    this.redoStack.push(this.snapshot());
+    this.restore(snap);
+    return true;
+  }
+
+  /** Redo the last undone edit (Node-RED's Ctrl-Shift-Z / Ctrl-Y). False when nothing to redo. */
+  redo() {
+    const snap = this.redoStack.pop();
+    if (!snap) return false;
+    this.undoStack.push(this.snapshot());
+    this.restore(snap);
+    return true;
+  }
+
+  restore(snap) {
     this.all = JSON.parse(snap.all);
     this.credentials = new Map(JSON.parse(snap.credentials));
     this.reindex();
     this.recomputeChanged();
     this.emit("edit", null);
-    return true;
   }
 
   emit(kind, ids) {
@@ -219,13 +245,27 @@ export class FlowModel extends EventTarget {
     return last;
   }
 
-  /** Remove nodes (and tabs with their content); wires and links pointing at them are dropped. */
+  /** The instances ("subflow:<id>" nodes) of a subflow definition, on any flow. */
+  subflowInstances(subflowId) {
+    const type = `subflow:${subflowId}`;
+    return this.all.filter((n) => n.type === type);
+  }
+
+  /**
+   * Remove nodes (and tabs with their content; a subflow with its content and its instances,
+   * as Node-RED's subflow delete); wires and links pointing at them are dropped.
+   */
   remove(ids) {
     const gone = new Set(ids);
-    for (const id of ids) {
-      const node = this.byId.get(id);
-      if (node && (node.type === "tab" || node.type === "subflow")) {
-        for (const n of this.all) if (n.z === id) gone.add(n.id);
+    const pending = [...ids];
+    while (pending.length) {
+      const node = this.byId.get(pending.pop());
+      if (!node || (node.type !== "tab" && node.type !== "subflow")) continue;
+      const inside = this.all.filter((n) => n.z === node.id || (node.type === "subflow" && n.type === `subflow:${node.id}`));
+      for (const n of inside) {
+        if (gone.has(n.id)) continue;
+        gone.add(n.id);
+        pending.push(n.id);
       }
     }
     const touched = new Set(gone);

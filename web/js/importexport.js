@@ -134,6 +134,8 @@ export class ImportExport {
       tabEx.classList.toggle("active", which === "examples");
       tabClip.setAttribute("aria-selected", String(which === "clipboard"));
       tabEx.setAttribute("aria-selected", String(which === "examples"));
+      // Opened on the examples: the keyboard starts in the list (else on the Examples tab).
+      if (which === "examples" && tab === "examples") (examplesList.querySelector(".example-item") || tabEx).focus({ preventScroll: true });
     };
     tabClip.addEventListener("click", () => showPane("clipboard"));
     tabEx.addEventListener("click", () => showPane("examples"));

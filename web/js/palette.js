@@ -19,14 +19,19 @@ function paletteNode(type) {
     class: ["palette-node", def.align === "right" && "align-right", def.inputs > 0 && "has-input", (def.outputs ?? 1) > 0 && "has-output"],
     role: "button",
     tabindex: "0",
-    title: def.help ? String(def.help).split("\n")[0].replace(/``/g, "") : type,
-    "aria-label": `Add a ${type} node`,
+    title: def.subflow ? `Subflow: ${label}` : def.help ? String(def.help).split("\n")[0].replace(/``/g, "") : type,
+    "aria-label": def.subflow ? `Add ${article(label)} ${label} subflow` : `Add ${article(type)} ${type} node`,
     dataset: { type },
   }, h("span", { class: "palette-node-icon" }, svg), h("span", { class: "palette-node-label" }, label),
   h("span", { class: "palette-port palette-port-in", "aria-hidden": "true" }), h("span", { class: "palette-port palette-port-out", "aria-hidden": "true" }));
   el.style.setProperty("--node-color", def.color);
   if (luminanceOf(def.color) > 0.72) el.classList.add("light");
   return el;
+}
+
+/** "a" or "an" before a word, by its first letter ("an inject", "a debug"). */
+function article(word) {
+  return /^[aeiou]/i.test(String(word)) ? "an" : "a";
 }
 
 function luminanceOf(hex) {
