@@ -13,6 +13,7 @@ from typing import Any, AsyncIterator, Callable
 
 
 from .jsonable import to_json
+from .output_text import add_output_text
 from .spec import Method, Result, Stream
 
 
@@ -23,7 +24,7 @@ async def stream_events(fn: Callable[..., Any], method: Method, kwargs: dict[str
         async with fn(**kwargs) as stream:
             async for event in stream:
                 yield "event", to_json(event)
-            yield "final", to_json(await stream.get_final_response())
+            yield "final", add_output_text(to_json(await stream.get_final_response()), parsed=True)
         return
     from openai.lib.streaming.chat import ChatCompletionStreamState
 
