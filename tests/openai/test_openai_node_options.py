@@ -137,7 +137,12 @@ async def test_stream_model_response_ends_with_the_final_response_as_the_package
     assert all("openai" not in m for m in msgs)
     assert msgs[0]["payload"]["type"] == "response.created" and msgs[9]["payload"]["type"] == "response.completed"
     final = msgs[10]["payload"]
-    assert final["object"] == "response" and final["output_text"] == "hi there" and final["output_parsed"] is None
+    assert final["object"] == "response" and final["output_parsed"] is None and "output_text" not in final
+    assert final["output"][0]["content"][0]["text"] == "hi there"
+    # as OpenAI sent them: created_at an integer, deltas without the Python SDK's snapshot
+    assert isinstance(final["created_at"], int) and isinstance(msgs[0]["payload"]["response"]["created_at"], int)
+    assert msgs[4]["payload"]["type"] == "response.output_text.delta" and "snapshot" not in msgs[4]["payload"]
+    assert msgs[6]["payload"]["type"] == "response.output_text.done" and "parsed" not in msgs[6]["payload"]
 
 
 async def test_stream_model_response_with_stream_final_marks_it(start_runtime, emulator):
