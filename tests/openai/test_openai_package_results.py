@@ -111,7 +111,9 @@ async def test_typed_values_are_read_from_the_calling_nodes_flow_and_the_msg(sta
 
 
 async def test_a_value_that_does_not_resolve_is_never_sent_as_text(start_runtime, emulator):
-    host = service_host(emulator.base_url, organizationId="nowhere.org", organizationIdType="msg",
+    # an apiBase that does not resolve leaves the SDK's default: OPENAI_BASE_URL (the emulator here)
+    host = service_host(emulator.base_url, apiBase="nowhere.base", apiBaseType="msg",
+                        organizationId="nowhere.org", organizationIdType="msg",
                         secureApiKeyHeaderOrQueryName="nowhere.header", secureApiKeyHeaderOrQueryNameType="msg")
     rt = await start_runtime(openai_flow(emulator.base_url, SECRET, host=host))
     comms = await rt.comms()
