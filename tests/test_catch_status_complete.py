@@ -54,7 +54,7 @@ async def test_status_node_sees_statuses_of_its_scope(start_runtime, emulator):
     await rt.inject("6e1099b8233f4f6f")
     got = await comms.debug(2, node_id="sd")
     first = json.loads(got[0]["msg"])
-    assert first["text"] == "requesting" and first["source"]["id"] == "9df67f8a39c32558"
+    assert first["text"] == "OpenaiApi.status.requesting" and first["source"]["id"] == "9df67f8a39c32558"
 
 
 async def test_complete_node_gets_a_clone_when_the_watched_node_is_done(start_runtime):

@@ -29,7 +29,7 @@ async def test_both_injects_yield_client_secrets_in_the_sidebar(start_runtime, e
         assert msg["ai"]["session"]["model"] == model  # the request stays on the msg
         assert len(msg["_msgid"]) == 16
     statuses = comms.topic(f"status/{OPENAI_NODE}")
-    assert {"fill": "blue", "shape": "dot", "text": "requesting"} in statuses
+    assert {"fill": "blue", "shape": "dot", "text": "OpenaiApi.status.requesting"} in statuses  # the package's key
     assert statuses[-1] == {}
 
 
@@ -76,9 +76,10 @@ async def test_bad_key_gives_the_401_message_red_status_and_no_key_leak(start_ru
     await rt.inject(INJECT_RT)
     [err] = await comms.debug(1, node_id=OPENAI_NODE)
     assert err["level"] == 20
-    assert err["msg"].startswith("createRealtimeClientSecret: 401 Incorrect API key provided")
+    assert err["msg"].startswith("401 Incorrect API key provided")  # the package's text
     await comms.wait_for(lambda m: m["topic"] == f"status/{OPENAI_NODE}" and m["data"].get("fill") == "red")
-    assert comms.topic(f"status/{OPENAI_NODE}")[-1] == {"fill": "red", "shape": "ring", "text": "error"}
+    assert comms.topic(f"status/{OPENAI_NODE}")[-1] == {"fill": "red", "shape": "ring",
+                                                        "text": "node-red:common.status.error"}
     everything = json.dumps(comms.messages)
     assert bad_key not in everything
     assert (await rt.inject(INJECT_AUDIO))[0] == 200  # still serving
@@ -97,4 +98,4 @@ async def test_unreachable_openai_is_a_connection_error(start_runtime, emulator,
     comms = await rt.comms()
     await rt.inject(INJECT_RT)
     [err] = await comms.debug(1, node_id=OPENAI_NODE, timeout=20)
-    assert err["msg"] == "createRealtimeClientSecret: Connection error."
+    assert err["msg"] == "Connection error."

@@ -35,5 +35,5 @@ async def test_an_openai_error_answers_502_with_the_error_and_never_the_key(star
     assert resp.status == 502
     body = await resp.json()
     assert body["error"]["status"] == 401 and body["error"]["code"] == "invalid_api_key"
-    assert body["error"]["message"].startswith("createRealtimeClientSecret: 401 Incorrect API key provided")
+    assert body["error"]["message"].startswith("401 Incorrect API key provided")
     assert bad_key not in await resp.text()

@@ -4,7 +4,9 @@
 plain call; for a stream ``("event", event)`` per event and then ``("final", value)`` with the
 complete result (see :mod:`.streams`). Shapes, by the method's :class:`~.spec.Result`:
 
-- ``parsed`` (default): ``OBJECT`` the body as OpenAI sent it (JSON → dict, ``text/*`` → str);
+- ``parsed`` (default): ``OBJECT`` the body as OpenAI sent it (JSON → dict, ``text/*`` → str),
+  or its ``pick`` field (embeddings and images: ``data``, as the package), with openai-node's
+  ``output_text`` added for Responses (``Method.output_text``);
   ``LIST`` the page's ``data`` list, or every page's items with ``all_pages`` (the package
   returns the first page only); ``BINARY`` bytes; ``CONFIRM``/``LOCAL`` without an answer the
   table's ``confirm`` object plus the path parameters (the package's
@@ -26,6 +28,7 @@ from typing import Any, AsyncIterator
 from .arguments import request_object, sdk_arguments, sdk_function
 from .errors import local_error
 from .jsonable import to_json
+from .output_text import add_output_text
 from .spec import Method, Result
 from .streams import stream_events
 
@@ -56,7 +59,11 @@ async def run(client: AsyncOpenAI, method: Method, request: Any, *, raw: bool = 
     value = sdk_function(client, method)(**kwargs)
     if inspect.isawaitable(value):
         value = await value
-    yield "result", _confirmation(method, request) if value is None and method.confirm else to_json(value)
+    if value is None and method.confirm:
+        yield "result", _confirmation(method, request)
+        return
+    value = to_json(value)
+    yield "result", add_output_text(value, parsed=True) if method.output_text else value
 
 
 async def _post_as_is(client: AsyncOpenAI, method: Method, request: Any) -> Any:
@@ -71,7 +78,8 @@ async def _post_as_is(client: AsyncOpenAI, method: Method, request: Any) -> Any:
 
 async def _shape(method: Method, response: Any, request: dict, raw: bool) -> Any:
     content = await response.aread()
-    body: Any = content if method.result is Result.BINARY else _decode(response.headers, content)
+    body: Any = content if method.result is Result.BINARY else _decode(response.headers, content,
+                                                                          response.status_code)
     if raw:
         return {"body": body, "status": response.status_code,
                 "headers": {name.lower(): value for name, value in response.headers.items()}}
@@ -79,16 +87,23 @@ async def _shape(method: Method, response: Any, request: dict, raw: bool) -> Any
         return body.get("data", []) if isinstance(body, dict) else body
     if method.result is Result.CONFIRM and body in (None, "", b""):
         return _confirmation(method, request)
+    if method.pick and isinstance(body, dict):
+        return body.get(method.pick)
+    if method.output_text:
+        return add_output_text(body)
     return body
 
 
-def _decode(headers: Any, content: bytes) -> Any:
-    """A body by its content type: JSON parsed (empty → None), ``text/*`` as str, else bytes."""
+def _decode(headers: Any, content: bytes, status: int = 200) -> Any:
+    """A body by its content type, as openai-node reads it: 204 → None, JSON parsed (empty →
+    None), ``text/*`` and an empty body as str, else bytes."""
+    if status == 204:
+        return None
     kind = headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json" or kind.endswith("+json"):
         return json.loads(content) if content.strip() else None
     if kind.startswith("text/") or not content:
-        return content.decode("utf-8", errors="replace") if content else None
+        return content.decode("utf-8", errors="replace")
     return content
 
 

@@ -30,6 +30,8 @@ _RESPONSE = {"stream": Stream.RESPONSE}
 _EVENTS = {"stream": Stream.LAST}
 _FILE = {"files": ("file",)}
 _AS_IS = {"as_is": True}
+_DATA = {"pick": "data"}
+_TEXT = {"output_text": True}
 
 _TABLE: list[Method] = [
     *_m("Assistants", [
@@ -98,7 +100,8 @@ _TABLE: list[Method] = [
     ]),
     *_m("Embeddings", [
         # float vectors in the body as sent, rather than the SDK's base64 default
-        ("createEmbedding", "embeddings.create", "POST /embeddings", {"defaults": {"encoding_format": "float"}}),
+        ("createEmbedding", "embeddings.create", "POST /embeddings",
+         {"defaults": {"encoding_format": "float"}, **_DATA}),
     ]),
     *_m("Evals", [
         ("createEval", "evals.create", "POST /evals"),
@@ -134,9 +137,10 @@ _TABLE: list[Method] = [
         ("cancelFineTuningJob", "fine_tuning.jobs.cancel", "POST /fine_tuning/jobs/{fine_tuning_job_id}/cancel"),
     ]),
     *_m("Images", [
-        ("createImage", "images.generate", "POST /images/generations", _EVENTS),
-        ("createImageEdit", "images.edit", "POST /images/edits", {"files": ("image", "mask", "markup"), **_EVENTS}),
-        ("createImageVariation", "images.create_variation", "POST /images/variations", {"files": ("image",)}),
+        ("createImage", "images.generate", "POST /images/generations", {**_EVENTS, **_DATA}),
+        ("createImageEdit", "images.edit", "POST /images/edits",
+         {"files": ("image", "mask", "markup"), **_EVENTS, **_DATA}),
+        ("createImageVariation", "images.create_variation", "POST /images/variations", {"files": ("image",), **_DATA}),
     ]),
     *_m("Messages", [
         ("listMessages", "beta.threads.messages.list", "GET /threads/{thread_id}/messages", L),
@@ -168,12 +172,12 @@ _TABLE: list[Method] = [
          "POST /realtime/transcription_sessions", _AS_IS),
     ]),
     *_m("Responses", [
-        ("createModelResponse", "responses.create", "POST /responses", _RESPONSE),
-        ("parseModelResponse", "responses.parse", "POST /responses", H),
-        ("getModelResponse", "responses.retrieve", "GET /responses/{response_id}", _RESPONSE),
+        ("createModelResponse", "responses.create", "POST /responses", {**_RESPONSE, **_TEXT}),
+        ("parseModelResponse", "responses.parse", "POST /responses", H, _TEXT),
+        ("getModelResponse", "responses.retrieve", "GET /responses/{response_id}", {**_RESPONSE, **_TEXT}),
         ("streamModelResponse", "responses.stream", "POST /responses", E, _RESPONSE),
-        ("deleteModelResponse", "responses.delete", "DELETE /responses/{response_id}", C,
-         {"confirm": {"deleted": True}}),
+        # the package returns openai-node's answer: the body as sent (null for 204, none when empty)
+        ("deleteModelResponse", "responses.delete", "DELETE /responses/{response_id}"),
         ("cancelModelResponse", "responses.cancel", "POST /responses/{response_id}/cancel"),
         ("compactModelResponse", "responses.compact", "POST /responses/compact"),
         ("listInputItems", "responses.input_items.list", "GET /responses/{response_id}/input_items", L),

@@ -2,8 +2,10 @@
 
 As ``@inductiv/node-red-openai-api`` node.js: the request is read from ``property`` of
 ``propertyType``, ``method`` is called with the official SDK, and the same msg is sent on with
-the result. Status: blue dot "requesting" while in flight, green dot "streaming" while a stream
-runs, cleared on success, red ring "error" on failure. The editor help is the class docstring.
+the result. Status, with the package's i18n keys (the editor shows "requesting", "streaming",
+"error"): blue dot ``OpenaiApi.status.requesting`` while in flight, green dot
+``OpenaiApi.status.streaming`` while a stream runs, cleared on success, red ring
+``node-red:common.status.error`` on failure. The editor help is the class docstring.
 """
 from __future__ import annotations
 
@@ -28,15 +30,20 @@ from .catalog import GROUPS, METHODS
 from .errors import api_error, local_error
 from .realtime_defaults import RealtimeDefaults, check_ttl
 from .redaction import protect
+from .sdk import preload, ready
 from .service_host import ServiceHostNode
 
 if TYPE_CHECKING:
     import openai
 
-REQUESTING = {"fill": "blue", "shape": "dot", "text": "requesting"}
-STREAMING = {"fill": "green", "shape": "dot", "text": "streaming"}
-ERROR = {"fill": "red", "shape": "ring", "text": "error"}
+REQUESTING = {"fill": "blue", "shape": "dot", "text": "OpenaiApi.status.requesting"}
+STREAMING = {"fill": "green", "shape": "dot", "text": "OpenaiApi.status.streaming"}
+ERROR = {"fill": "red", "shape": "ring", "text": "node-red:common.status.error"}
 CLIENT_SECRET = "createRealtimeClientSecret"
+# Assistant runs: the package sends each stream event's ``data`` (src/runs, src/threads methods.js)
+EVENT_DATA = frozenset({"createThreadAndRun", "createRun", "submitToolOutputsToRun"})
+# the package returns ``finalResponse()`` after the events (src/responses/methods.js)
+FINAL_TOO = frozenset({"streamModelResponse"})
 
 _METHOD_PICKER = {
     "enum": list(METHODS),
@@ -60,8 +67,12 @@ class OpenAIApiConfig(NodeConfig):
     resultFormat: EmptyDefault[Literal["parsed", "raw"]] = Field(
         "parsed", description="parsed: the response body (list methods: the items); raw: {body, status, headers}.")
     allPages: Flag = Field(False, description="List methods: fetch every page, not only the first.")
+    streamFinal: Flag = Field(
+        False, description="Streams: mark each event msg with msg.openai {method, stream: \"event\", index, type} "
+                           "and send a last msg with the complete result (msg.openai.stream \"final\").")
     allowApiKeyFromMsg: Flag = Field(
-        False, description="Use msg.apiKey when the Service Host has no key; when off, msg.apiKey is an error.")
+        False, description="Use (and remove) msg.apiKey when the Service Host has no key; when off, msg.apiKey "
+                           "is ignored, as in the package.")
     defaultModel: str = Field("", description="createRealtimeClientSecret: session.model when the request has none.")
     defaultVoice: str = Field("", description="createRealtimeClientSecret: session.audio.output.voice when unset.")
     defaultInstructions: str = Field(
@@ -121,12 +132,17 @@ class OpenAIApiNode(Node):
       ``input_reference``): a file path, bytes, base64 (or a ``data:`` URL), or
       ``{filename, data | path, contentType}``.
     - *Streaming*: with ``stream: true`` (chat completions, responses, transcriptions, images,
-      runs) and always for ``streamModelResponse``, one msg per event is sent
-      (``msg.openai = {method, stream: "event", index, type}``), then the msg itself with the
-      complete result (``msg.openai.stream == "final"``): route them with a switch node.
+      runs) and always for ``streamModelResponse``, one msg per event is sent, as the package:
+      a copy of the msg with the event in ``payload`` (for assistant runs the event's
+      ``data``), and no msg at the end (``streamModelResponse`` ends with the complete
+      response, as the package's ``finalResponse()``).
+    - *Final stream msg* (``streamFinal``, off): each event msg also gets
+      ``msg.openai = {method, stream: "event", index, type}`` and, after the last event, the
+      msg itself is sent with the complete result (``msg.openai.stream == "final"``,
+      ``msg.openai.events`` = the count): route them with a switch node.
     - *Allow API key from msg* (``allowApiKeyFromMsg``, off): when on and the Service Host has
-      no key, ``msg.apiKey`` is used; when off, a msg with ``apiKey`` is an error. The key is
-      always removed from the msg.
+      no key, ``msg.apiKey`` is used and removed from the msg; when off, ``msg.apiKey`` is
+      ignored and left as it is (as the package). The key never appears in an error.
     - *createRealtimeClientSecret defaults* (each off unless set, filled in only where the
       request leaves it out): ``defaultModel`` (``session.model``), ``defaultVoice``
       (``session.audio.output.voice``), ``defaultInstructions``, ``defaultLanguage``
@@ -145,9 +161,10 @@ class OpenAIApiNode(Node):
     {output: {voice: "marin"}}}}``.
 
     **Errors** are reported with the msg, so a catch node gets ``msg.error = {message, status,
-    type, code, param, request_id, source}``: e.g. ``createRealtimeClientSecret: 401 Incorrect
-    API key provided: ...`` with ``status: 401, code: "invalid_api_key"``; a timeout has
-    ``type: "timeout"``, a refused or dropped connection ``type: "connection_error"``, checks
+    type, code, param, request_id, method, source}``; ``message`` is the package's text, e.g.
+    ``401 Incorrect API key provided: ...`` with ``status: 401, code: "invalid_api_key"``; a
+    timeout is ``Request timed out.`` with ``type: "timeout"``, a refused or dropped connection
+    ``Connection error.`` with ``type: "connection_error"``, checks
     made before any request (no Service Host, no key, unknown method, missing path parameter)
     ``type: "invalid_request"``. The API key never appears in an error, status or log.
     """
@@ -157,14 +174,22 @@ class OpenAIApiNode(Node):
     def __init__(self, config: OpenAIApiConfig, flow) -> None:
         super().__init__(config, flow)
         self._defaults = config.realtime_defaults() if config.method == CLIENT_SECRET else RealtimeDefaults()
+        preload()  # the SDK loads on a thread while the flows start, not on the loop at the first msg
 
     def label(self) -> str:
         return self.name or self.config.method or "OpenAI API"
 
     async def on_input(self, msg: dict) -> None:
+        try:
+            await self._input(msg)
+        except NodeError as exc:
+            exc.details.setdefault("method", self.config.method)
+            raise
+
+    async def _input(self, msg: dict) -> None:
         cfg = self.config
         service = self.config_node(cfg.service)
-        msg_key = msg.pop("apiKey", None)
+        msg_key = msg.get("apiKey")
         if msg_key:
             protect(str(msg_key))
         if not isinstance(service, ServiceHostNode):
@@ -179,9 +204,10 @@ class OpenAIApiNode(Node):
             request = evaluate_value(cfg.property, cfg.propertyType, self, msg)
         if self._defaults:
             request = self._defaults.apply(request)
-        client, _ = service.client(msg, self._api_key(service, msg, msg_key))
+        await ready()
+        client, _ = service.client(msg, self._api_key(service, msg, msg_key), self)
         self.status(REQUESTING)
-        import openai  # the SDK loads with the first request, not at startup
+        import openai
 
         try:
             await self._call(client, method, request, msg)
@@ -193,34 +219,40 @@ class OpenAIApiNode(Node):
             raise api_error(cfg.method, exc) from None
         except (ValueError, TypeError) as exc:  # the SDK's own argument checks
             self.status(ERROR)
-            raise local_error(f"{cfg.method}: {exc}", "invalid_request") from None
+            raise local_error(str(exc), "invalid_request") from None
         self.status({})
 
     def _api_key(self, service: ServiceHostNode, msg: dict, msg_key: Any) -> str | None:
-        """The msg's key when allowed and the Service Host has none; None for the host's key."""
-        if not msg_key:
+        """The msg's key when allowed and the Service Host has none (then it is taken off the
+        msg); None for the host's key. Without ``allowApiKeyFromMsg`` msg.apiKey is ignored."""
+        if not msg_key or not self.config.allowApiKeyFromMsg:
             return None
-        if not self.config.allowApiKeyFromMsg:
-            raise local_error("msg.apiKey is not accepted: turn on \"Allow API key from msg\" to use it",
-                              "api_key_from_msg_disabled", "apiKey")
-        return None if service.api_key(msg) else str(msg_key)
+        msg.pop("apiKey", None)
+        return None if service.api_key(msg, self) else str(msg_key)
 
     async def _call(self, client: openai.AsyncOpenAI, method: Any, request: Any, msg: dict) -> None:
         cfg = self.config
         events = 0
+        marked = cfg.streamFinal
         async for kind, value in run(client, method, request, raw=cfg.resultFormat == "raw", all_pages=cfg.allPages):
             if kind == "event":
                 if events == 0:
                     self.status(STREAMING)
                 out = clone_message(msg)
-                out["openai"] = {"method": method.name, "stream": "event", "index": events,
-                                 "type": _event_type(value)}
+                if marked:
+                    out["openai"] = {"method": method.name, "stream": "event", "index": events,
+                                     "type": _event_type(value)}
+                elif method.name in EVENT_DATA and isinstance(value, dict):
+                    value = value.get("data")
                 set_msg_property(out, cfg.output, value)
                 self.send(out)
                 events += 1
                 continue
             if kind == "final":
-                msg["openai"] = {"method": method.name, "stream": "final", "events": events}
+                if not marked and method.name not in FINAL_TOO:
+                    continue
+                if marked:
+                    msg["openai"] = {"method": method.name, "stream": "final", "events": events}
             set_msg_property(msg, cfg.output, value)
             self.send(msg)
 

@@ -21,8 +21,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from flowred import Node, NodeConfig, evaluate_value, register
+from flowred import UNDEFINED, Node, NodeConfig, evaluate_value, register
 from flowred.fields import EmptyDefault, Flag, Number
+from flowred.jscompat import js_to_string
 
 from .errors import local_error
 from .redaction import protect
@@ -105,30 +106,38 @@ class ServiceHostNode(Node):
         self._clients: dict[tuple, AsyncOpenAI] = {}
         self._transport: DefaultAioHttpClient | None = None
 
-    def _value(self, value: str, vt: str, msg: dict) -> str:
-        result = evaluate_value(value, vt, self, msg)
-        return "" if result is None else str(result)
+    def _value(self, value: str, vt: str, msg: dict, node: Node | None) -> str | None:
+        """``value`` of type ``vt`` evaluated for the calling ``node`` (its flow context and env)
+        and ``msg``, as the package's ``evaluateTypedAsync``; None when it does not resolve."""
+        result = evaluate_value(value, vt, node or self, msg)
+        if result is None or result is UNDEFINED:
+            return None
+        return result if isinstance(result, str) else js_to_string(result)
 
-    def api_key(self, msg: dict) -> str:
-        """The API key configured for this msg; "" when none is."""
+    def api_key(self, msg: dict, node: Node | None = None) -> str:
+        """The API key configured for this msg and calling node; "" when none is."""
         cfg = self.config
         if cfg.secureApiKeyValueType == "cred":
             return str(self.credentials.get("secureApiKeyValue") or "")
-        return self._value(cfg.secureApiKeyValueRef, cfg.secureApiKeyValueType, msg)
+        return self._value(cfg.secureApiKeyValueRef, cfg.secureApiKeyValueType, msg, node) or ""
 
-    def client(self, msg: dict, api_key: str | None = None) -> tuple[AsyncOpenAI, str]:
-        """``(client, api_key)`` for this msg; ``api_key`` overrides the configured key.
-        Raises NodeError (code ``missing_api_key``) when there is no key."""
+    def client(self, msg: dict, api_key: str | None = None, node: Node | None = None) -> tuple[AsyncOpenAI, str]:
+        """``(client, api_key)`` for this msg and the calling ``node``; ``api_key`` overrides
+        the configured key. A base URL that does not resolve leaves the SDK's default
+        (``OPENAI_BASE_URL``, else OpenAI), an empty one is OpenAI's; a header name that does
+        not resolve or is blank is ``Authorization``; an organization or project that does not
+        resolve is not sent. Raises NodeError (code ``missing_api_key``) when there is no key."""
         cfg = self.config
-        key = api_key or self.api_key(msg)
+        key = api_key or self.api_key(msg, node)
         if not key:
             raise local_error("OpenAI API key is not configured", "missing_api_key")
         protect(key)
-        base = (self._value(cfg.apiBase, cfg.apiBaseType, msg) or DEFAULT_API_BASE).rstrip("/")
-        name = self._value(cfg.secureApiKeyHeaderOrQueryName, cfg.secureApiKeyHeaderOrQueryNameType, msg)
-        name = name or "Authorization"
-        org = self._value(cfg.organizationId, cfg.organizationIdType, msg) or None
-        project = self._value(cfg.projectId, cfg.projectIdType, msg) or None
+        base = self._value(cfg.apiBase, cfg.apiBaseType, msg, node)
+        base = None if base is None else (base or DEFAULT_API_BASE).rstrip("/")
+        name = self._value(cfg.secureApiKeyHeaderOrQueryName, cfg.secureApiKeyHeaderOrQueryNameType, msg, node)
+        name = (name or "").strip() or "Authorization"
+        org = self._value(cfg.organizationId, cfg.organizationIdType, msg, node) or None
+        project = self._value(cfg.projectId, cfg.projectIdType, msg, node) or None
         cache_key = (key, base, name, cfg.secureApiKeyIsQuery, org, project)
         client = self._clients.get(cache_key)
         if client is None:
@@ -138,7 +147,7 @@ class ServiceHostNode(Node):
             self._clients[cache_key] = client
         return client, key
 
-    def _build(self, key: str, base: str, name: str, org: str | None, project: str | None) -> AsyncOpenAI:
+    def _build(self, key: str, base: str | None, name: str, org: str | None, project: str | None) -> AsyncOpenAI:
         cfg = self.config
         headers: dict[str, str] = dict(cfg.headers)
         query: dict[str, str] = {}

@@ -51,7 +51,10 @@ class Method:
     parameters (e.g. ``{"call_id": ..., "status": "accepted"}``). ``as_is``: the request object
     is the JSON body, sent unchanged through the SDK's generic ``post`` (no parameter
     transforms; the package passes these requests through), with the SDK's auth, retries
-    and errors.
+    and errors. ``pick``: the body field that is the parsed result (the package returns
+    ``response.data`` of embeddings and images). ``output_text``: the parsed result gets
+    openai-node's ``output_text`` (and, for ``COMPOSED``, ``output_parsed``), see
+    :func:`.output_text.add_output_text`.
     """
 
     name: str
@@ -64,6 +67,8 @@ class Method:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     confirm: Mapping[str, Any] | None = None
     as_is: bool = False
+    pick: str | None = None
+    output_text: bool = False
 
     @property
     def verb(self) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, AsyncIterator, Callable
 
 from .jsonable import to_json
+from .output_text import add_output_text
 from .spec import Method, Result, Stream
 
 
@@ -21,8 +22,9 @@ async def stream_events(fn: Callable[..., Any], method: Method, kwargs: dict[str
     if method.result is Result.EVENTS:  # an SDK stream manager (responses.stream)
         async with fn(**kwargs) as stream:
             async for event in stream:
-                yield "event", to_json(event)
-            yield "final", to_json(await stream.get_final_response())
+                yield "event", _as_sent(to_json(event))
+            yield "final", add_output_text(to_json(await stream.get_final_response()), parsed=True,
+                                          text=False)
         return
     from openai.lib.streaming.chat import ChatCompletionStreamState
 
@@ -45,3 +47,12 @@ async def stream_events(fn: Callable[..., Any], method: Method, kwargs: dict[str
     elif method.stream is not Stream.RESPONSE or final is None:
         final = last
     yield "final", to_json(final)
+
+
+def _as_sent(event: Any) -> Any:
+    """A ``responses.stream`` event as OpenAI sent it, as the package's msgs carry it: without
+    the SDK's own ``snapshot`` (text deltas) and ``parsed`` (text done) fields."""
+    if isinstance(event, dict):
+        event.pop("snapshot", None)
+        event.pop("parsed", None)
+    return event

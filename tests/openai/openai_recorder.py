@@ -1,7 +1,8 @@
 """A recording HTTP server on loopback for method-table tests: it records each request's
 method, path, query, content type and body, and answers with what the ``x-reply`` header asks:
 ``json`` (a generic object that also passes as a page and as a finished job), ``binary``,
-``empty`` or ``sse`` (a two-event Responses stream)."""
+``empty``, ``sse`` (a two-event Responses stream) or ``run-sse`` (a two-event Assistants run
+stream)."""
 from __future__ import annotations
 
 import json
@@ -14,6 +15,7 @@ GENERIC = {"id": "obj_1", "object": "thing", "status": "completed", "created_at"
            "file_counts": {"in_progress": 0, "completed": 1, "failed": 0, "cancelled": 0, "total": 1}}
 RESPONSE = {"id": "resp_1", "object": "response", "created_at": 0, "status": "completed", "model": "m",
             "output": [], "parallel_tool_calls": True, "tool_choice": "auto", "tools": []}
+RUN = {"id": "run_1", "object": "thread.run", "thread_id": "thread_1", "assistant_id": "asst_1", "status": "completed"}
 BINARY = b"\x00\x01binary-content"
 
 
@@ -59,6 +61,14 @@ class Recorder:
                                                   ("response.completed", RESPONSE))):
                 data = {"type": kind, "sequence_number": n, "response": snapshot}
                 await response.write(f"event: {kind}\ndata: {json.dumps(data)}\n\n".encode())
+            await response.write_eof()
+            return response
+        if reply == "run-sse":
+            response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+            await response.prepare(request)
+            for kind, run in (("thread.run.created", {**RUN, "status": "queued"}), ("thread.run.completed", RUN)):
+                await response.write(f"event: {kind}\ndata: {json.dumps(run)}\n\n".encode())
+            await response.write(b"event: done\ndata: [DONE]\n\n")
             await response.write_eof()
             return response
         return web.json_response(GENERIC)

@@ -12,7 +12,7 @@ from conftest import EMULATOR_KEY
 
 SECRET = "createRealtimeClientSecret"
 GOOD = {"session": {"type": "realtime", "model": "gpt-realtime"}}
-ERROR_KEYS = {"message", "status", "type", "code", "param", "request_id", "source"}
+ERROR_KEYS = {"message", "status", "type", "code", "param", "request_id", "method", "source"}
 
 
 async def caught_error(rt, comms, payload=GOOD, timeout: float = 10) -> dict:
@@ -28,20 +28,23 @@ async def test_400_reaches_the_catch_node_with_openais_details(start_runtime, em
     comms = await rt.comms()
     error = await caught_error(rt, comms, {"session": {"type": "voice"}})
     assert set(error) == ERROR_KEYS
-    assert error["message"] == ("createRealtimeClientSecret: 400 Invalid value for 'session.type': 'voice'. "
+    # the package's text (openai-node's APIError message), so Node-RED switch rules keep matching
+    assert error["message"] == ("400 Invalid value for 'session.type': 'voice'. "
                                 "Supported values are: 'realtime', 'transcription'.")
+    assert error["method"] == SECRET
     assert (error["status"], error["type"], error["code"], error["param"]) == (
         400, "invalid_request_error", "invalid_value", "session.type")
     assert error["request_id"].startswith("req_") and error["source"]["id"] == "ai"
-    assert comms.topic("status/ai")[-1] == {"fill": "red", "shape": "ring", "text": "error"}
+    assert comms.topic("status/ai")[-1] == {"fill": "red", "shape": "ring", "text": "node-red:common.status.error"}
 
 
-async def test_401_names_the_method_and_openais_message(start_runtime, emulator):
+async def test_401_is_openais_message_and_the_method_is_a_field(start_runtime, emulator):
     rt = await start_runtime(openai_flow(emulator.base_url, SECRET,
                                          host=service_host(emulator.base_url, key="sk-wrong-0123456789")))
     comms = await rt.comms()
     error = await caught_error(rt, comms)
-    assert error["message"].startswith("createRealtimeClientSecret: 401 Incorrect API key provided")
+    assert error["message"].startswith("401 Incorrect API key provided: sk-")
+    assert error["method"] == SECRET
     assert (error["status"], error["code"], error["type"]) == (401, "invalid_api_key", "invalid_request_error")
 
 
@@ -53,7 +56,7 @@ async def test_429_and_500_reach_the_catch_node(start_runtime, emulator, status,
     comms = await rt.comms()
     error = await caught_error(rt, comms)
     assert (error["status"], error["type"], error["code"]) == (status, kind, code)
-    assert error["message"].startswith(f"createRealtimeClientSecret: {status} ")
+    assert error["message"].startswith(f"{status} ") and error["method"] == SECRET
 
 
 async def test_timeout_reaches_the_catch_node(start_runtime, emulator):
@@ -62,7 +65,7 @@ async def test_timeout_reaches_the_catch_node(start_runtime, emulator):
     rt = await start_runtime(openai_flow(emulator.base_url, SECRET, host=host))
     comms = await rt.comms()
     error = await caught_error(rt, comms)
-    assert error["message"] == "createRealtimeClientSecret: request timed out"
+    assert error["message"] == "Request timed out."  # openai-node's APIConnectionTimeoutError
     assert (error["status"], error["type"], error["code"]) == (None, "timeout", "timeout")
 
 
@@ -71,7 +74,7 @@ async def test_dropped_connection_is_a_connection_error(start_runtime, emulator)
     rt = await start_runtime(openai_flow(emulator.base_url, SECRET))
     comms = await rt.comms()
     error = await caught_error(rt, comms)
-    assert error["message"] == "createRealtimeClientSecret: Connection error."
+    assert error["message"] == "Connection error."
     assert error["type"] == "connection_error"
 
 
@@ -173,10 +176,22 @@ async def test_a_failing_call_never_shows_the_key(start_runtime, emulator, caplo
         assert any("api-key=[redacted]" in r.getMessage() for r in caplog.records)
 
 
-async def test_a_key_in_msg_is_refused_when_not_allowed_and_never_forwarded(start_runtime, emulator):
+async def test_a_key_in_msg_is_ignored_when_not_allowed(start_runtime, emulator):
+    """As the package (node.js never reads msg.apiKey): the host's key is used, msg.apiKey stays."""
     rt = await start_runtime(openai_flow(emulator.base_url, SECRET))
     comms = await rt.comms()
     await rt.inject("in", {"payload": GOOD, "apiKey": "sk-from-the-msg-000"})
+    [msg] = await outputs(comms, "out")
+    assert msg["payload"]["value"].startswith("ek_") and msg["apiKey"] == "sk-from-the-msg-000"
+    [request] = emulator.requests
+    assert "sk-from-the-msg-000" not in json.dumps(request)
+
+
+async def test_a_key_in_msg_never_shows_in_an_error(start_runtime, emulator):
+    host = service_host(emulator.base_url, key=None)
+    rt = await start_runtime(openai_flow(emulator.base_url, SECRET, host=host, allowApiKeyFromMsg=True))
+    comms = await rt.comms()
+    await rt.inject("in", {"payload": GOOD, "apiKey": "sk-from-the-msg-000"})
     [msg] = await outputs(comms, "caught")
-    assert msg["error"]["code"] == "api_key_from_msg_disabled" and "apiKey" not in msg
-    assert emulator.requests == [] and "sk-from-the-msg-000" not in json.dumps(comms.messages)
+    assert msg["error"]["status"] == 401 and "apiKey" not in msg
+    assert "sk-from-the-msg-000" not in json.dumps(comms.messages)

@@ -3,6 +3,7 @@ emulator: seed-002 defaults, result formats, output property, streaming, files, 
 msgs, Service Host headers and client pooling."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 
@@ -97,8 +98,25 @@ async def test_output_property_keeps_the_payload(start_runtime, emulator):
 
 # --- streaming -------------------------------------------------------------------------------
 
-async def test_a_stream_sends_one_msg_per_event_then_the_complete_result(start_runtime, emulator):
+async def test_a_stream_sends_one_msg_per_chunk_and_nothing_more_as_the_package(start_runtime, emulator):
     rt = await start_runtime(openai_flow(emulator.base_url, "createChatCompletion"))
+    comms = await rt.comms()
+    await rt.inject("in", {"payload": {"model": "gpt-4o-mini", "stream": True,
+                                       "messages": [{"role": "user", "content": "one two three"}]}, "topic": "t"})
+    await outputs(comms, "out", 5)
+    await comms.wait_for(lambda m: m["topic"] == "status/ai" and m["data"] == {})
+    await asyncio.sleep(0.3)  # a final msg, if one were sent, would be shown by now
+    msgs = [json.loads(f["msg"]) for f in comms.topic("debug") if f["id"] == "out"]
+    assert len(msgs) == 5 and all(set(m) == {"_msgid", "payload", "topic"} for m in msgs)
+    assert [m["payload"]["object"] for m in msgs] == ["chat.completion.chunk"] * 5
+    assert "".join(m["payload"]["choices"][0]["delta"].get("content") or "" for m in msgs if m["payload"]["choices"]
+                   ) == "one two three"
+    assert comms.topic("status/ai") == [{"fill": "blue", "shape": "dot", "text": "OpenaiApi.status.requesting"},
+                                        {"fill": "green", "shape": "dot", "text": "OpenaiApi.status.streaming"}, {}]
+
+
+async def test_stream_final_option_marks_events_and_sends_the_complete_result(start_runtime, emulator):
+    rt = await start_runtime(openai_flow(emulator.base_url, "createChatCompletion", streamFinal=True))
     comms = await rt.comms()
     msgs = await call(rt, comms, {"model": "gpt-4o-mini", "stream": True,
                                   "messages": [{"role": "user", "content": "one two three"}]}, count=6)
@@ -108,12 +126,28 @@ async def test_a_stream_sends_one_msg_per_event_then_the_complete_result(start_r
     assert all(m["openai"]["type"] == "chat.completion.chunk" for m in events)
     assert final["openai"] == {"method": "createChatCompletion", "stream": "final", "events": 5}
     assert final["payload"]["choices"][0]["message"]["content"] == "one two three"
-    assert {"fill": "green", "shape": "dot", "text": "streaming"} in comms.topic("status/ai")
+    assert {"fill": "green", "shape": "dot", "text": "OpenaiApi.status.streaming"} in comms.topic("status/ai")
     assert comms.topic("status/ai")[-1] == {}
 
 
-async def test_stream_model_response_ends_with_the_final_response(start_runtime, emulator):
+async def test_stream_model_response_ends_with_the_final_response_as_the_package(start_runtime, emulator):
+    """src/responses/methods.js streamModelResponse: the events, then ``finalResponse()``."""
     rt = await start_runtime(openai_flow(emulator.base_url, "streamModelResponse"))
+    comms = await rt.comms()
+    msgs = await call(rt, comms, {"model": "gpt-4.1", "input": "hi there"}, count=11)
+    assert all("openai" not in m for m in msgs)
+    assert msgs[0]["payload"]["type"] == "response.created" and msgs[9]["payload"]["type"] == "response.completed"
+    final = msgs[10]["payload"]
+    assert final["object"] == "response" and final["output_parsed"] is None and "output_text" not in final
+    assert final["output"][0]["content"][0]["text"] == "hi there"
+    # as OpenAI sent them: created_at an integer, deltas without the Python SDK's snapshot
+    assert isinstance(final["created_at"], int) and isinstance(msgs[0]["payload"]["response"]["created_at"], int)
+    assert msgs[4]["payload"]["type"] == "response.output_text.delta" and "snapshot" not in msgs[4]["payload"]
+    assert msgs[6]["payload"]["type"] == "response.output_text.done" and "parsed" not in msgs[6]["payload"]
+
+
+async def test_stream_model_response_with_stream_final_marks_it(start_runtime, emulator):
+    rt = await start_runtime(openai_flow(emulator.base_url, "streamModelResponse", streamFinal=True))
     comms = await rt.comms()
     await rt.inject("in", {"payload": {"model": "gpt-4.1", "input": "hi there"}})
     final = await comms.wait_for(lambda m: m["topic"] == "debug" and '"final"' in m["data"]["msg"])
@@ -158,7 +192,8 @@ async def test_embeddings_moderations_and_models(start_runtime, emulator):
     rt = await start_runtime(flows)
     comms = await rt.comms()
     [msg] = await call(rt, comms, {"model": "text-embedding-3-small", "input": "hello"})
-    assert len(msg["payload"]["data"][0]["embedding"]) == 8  # floats, as the node asks for them
+    # the package's createEmbedding gives response.data: the list of embeddings
+    assert msg["payload"][0]["object"] == "embedding" and len(msg["payload"][0]["embedding"]) == 8
     flows[3] = {**flows[3], "method": "listModels", "allPages": True}
     await rt.deploy(flows)
     [msg] = (await call(rt, comms, {}, count=2))[-1:]

@@ -23,6 +23,7 @@
 
 import { s, clear, svgButton } from "./dom.js";
 import { ICONS, typeDef, nodeLabel } from "./nodetypes.js";
+import { statusText } from "./i18n.js";
 
 export const GRID = 20;
 export const NODE_HEIGHT = 30;
@@ -664,7 +665,7 @@ export class FlowCanvas extends EventTarget {
       textX = 14;
     }
     if (status.text !== undefined && status.text !== null && status.text !== "") {
-      el.append(s("text", { class: "node-status-label", x: textX, y: 9 }, String(status.text)));
+      el.append(s("text", { class: "node-status-label", x: textX, y: 9 }, statusText(status.text)));
     }
   }
 
