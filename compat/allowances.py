@@ -111,6 +111,40 @@ ALLOWANCES.append(Allowance(
     "where and how), so no two runs of the same runtime agree either",
     _random_in_flow))
 
+ENCODED_ERROR = '{"__enc__":true,"type":"error"'
+
+
+def _first_stack_lines(value: Any) -> Any:
+    """``value`` with every ``stack`` string cut to its first line (``Name: message``), the
+    sidebar's encoded errors (JSON text) parsed, and ``_msgid`` values left out."""
+    if isinstance(value, dict):
+        return {k: (v.split("\n", 1)[0] if k == "stack" and isinstance(v, str) else _first_stack_lines(v))
+                for k, v in value.items() if k != "_msgid"}
+    if isinstance(value, list):
+        return [_first_stack_lines(v) for v in value]
+    if isinstance(value, str) and value.startswith(ENCODED_ERROR):
+        try:
+            return _first_stack_lines(json.loads(value))
+        except ValueError:
+            return value
+    return value
+
+
+def _error_stack_frames(example: str, d: Difference) -> bool:
+    fr, nr = d.flowred, d.node_red
+    if not d.stream.startswith("debug") or "stack" not in json.dumps(nr) or "stack" not in json.dumps(fr):
+        return False
+    return _first_stack_lines(fr) == _first_stack_lines(nr)
+
+
+ALLOWANCES.append(Allowance(
+    "error-stack-frames",
+    "not a deviation: a JavaScript Error's stack lists the frames of the runtime that ran it "
+    "(Node-RED's vm script and its own files, FlowRed's V8 sandbox), so only its first line "
+    "(\"Name: message\") can be equal. Accepted only when the debug entries are equal once every "
+    "stack is cut to that line, which must be equal too.",
+    _error_stack_frames))
+
 NOT_COMPARABLE: dict[str, str] = {}
 """Example path (relative to the examples folder) → why it cannot be compared here."""
 

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import logging
 import re
+import secrets
 from collections import OrderedDict, deque
 from contextlib import AbstractContextManager
 from importlib import resources
@@ -19,7 +20,7 @@ import orjson
 from py_mini_racer import JSEvalException, MiniRacer
 from pydantic import Field, field_validator
 
-from flowred import PENDING, UNDEFINED, Node, NodeConfig, register
+from flowred import PENDING, UNDEFINED, Node, NodeConfig, NodeError, register
 from flowred.fields import EmptyDefault, Text
 
 logger = logging.getLogger(__name__)
@@ -79,14 +80,20 @@ class FunctionNode(Node):
     ``context``, ``flow`` and ``global`` (``get``/``set``/``keys``, also with a store name
     and a callback), ``env.get(name)``, ``RED.util.cloneMessage``,
     ``setTimeout``/``setInterval`` and their ``clear`` forms (all cleared when the node
-    stops), ``console.log``. ``await`` may be used. On Start code runs once before the first
-    msg, On Stop code when the node stops.
+    stops), ``console.log``, ``node.linkcall(target, msg[, {timeout, clone}])`` (Node-RED 5:
+    calls the ``link in`` named or with id ``target`` and resolves with the msg its ``link
+    out`` in return mode gives back; rejects with ``timeout`` after ``timeout`` ms, default
+    5000), ``Buffer`` (a subset of Node.js': see function_sandbox.js). ``await`` may be used. On
+    Start code runs once before the first msg, On Stop code when the node stops.
 
-    A thrown error is reported with its msg (catch nodes get it) as
-    ``"TypeError: ... (line 3, col 12)"``. A run taking longer than ``timeout`` seconds (10 s
+    A thrown error is reported with its msg (catch nodes get it) as Node-RED's 10-function.js
+    does: ``"TypeError: ..."`` as the Error's ``toString()``, except that a ReferenceError
+    thrown in the body reads ``"ReferenceError: ReferenceError: x is not defined (line 2, col
+    1)"``; catch nodes also get ``msg.error.stack`` and the Error as ``msg._error``, the debug
+    sidebar shows it as an Error object. A run taking longer than ``timeout`` seconds (10 s
     when none is set) is stopped and reported as ``"Error: Script execution timed out after
     <ms>ms"``. msgs are copied into JavaScript as JSON (``msg.req``/``msg.res`` stay the same
-    objects; bytes appear as ``{type: "Buffer", data: [...]}``).
+    objects; bytes become Buffers, and Buffers leave as bytes).
 
     Each node's V8 heap is capped at the ``functionHeapLimit`` setting (MiB, default 128). Code
     that goes past it is stopped and its msg gets ``"Error: function node ran out of memory
@@ -114,6 +121,7 @@ class FunctionNode(Node):
         self._ref_ids = itertools.count(1)
         self._bytes_seen = False
         self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._calls: dict[str, tuple[int, asyncio.TimerHandle]] = {}
         self._ready = not config.initialize.strip()
         self._failed = False
         self._status_set = False
@@ -166,6 +174,9 @@ class FunctionNode(Node):
         for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
+        for _, handle in self._calls.values():
+            handle.cancel()
+        self._calls.clear()
         v8, self._v8 = self._v8, None
         if v8 is None:
             return
@@ -313,7 +324,11 @@ class FunctionNode(Node):
                 if msg is not None:
                     self.done(msg)
             elif kind == "f":
-                self.error(effect[2], self._inflight.pop(effect[1], None))
+                self._failed_msg(effect[1], effect[2], effect[3] if len(effect) > 3 else None)
+            elif kind == "b":
+                self._bytes_seen = True
+            elif kind == "lc":
+                self._link_call(effect[1], effect[2], self._restore(effect[3]), effect[4] / 1000)
             elif kind == "e":
                 msg = effect[2]
                 self.error(effect[1], self._restore(msg) if isinstance(msg, dict) else None)
@@ -333,6 +348,69 @@ class FunctionNode(Node):
                 self._kick()
             elif kind == "initfail":
                 self._init_failed(effect[1])
+
+    def _failed_msg(self, seq: int, text: str, js_error: dict | None) -> None:
+        """The code threw (or called ``node.done(err)``) for msg ``seq``. As Node-RED, a thrown
+        Error is also put on the msg as ``msg.error`` (catch nodes then see it as ``msg._error``)
+        and its stack reaches catch nodes as ``msg.error.stack``."""
+        msg = self._inflight.pop(seq, None)
+        if js_error is None:
+            self.error(text, msg)
+            return
+        err = JSError(text, js_error)
+        if msg is not None:
+            msg["error"] = err
+        self.error(err, msg)
+
+    # -- node.linkcall ---------------------------------------------------------------------
+    def _link_call(self, call: int, target: str, msg: dict, timeout: float) -> None:
+        """Send ``msg`` to the ``link in`` node ``target`` for ``node.linkcall`` (as Node-RED
+        5's 10-function.js and nodes' linkcallTargets.getTargetNode): an id, else the unique
+        ``link in`` of that name (this tab's first). The answer comes back through
+        ``return_message``; none within ``timeout`` seconds rejects the call with ``timeout``."""
+        node = self.get_node(target)
+        if node is None:
+            named = self.find_nodes("link in", target)
+            if len(named) > 1:
+                named = [n for n in named if n.z == self.z] or named
+            if len(named) > 1:
+                self._link_answer(call, None, f"Multiple link-in nodes named '{target}' found")
+                return
+            node = named[0] if named else None
+        if node is None or node.type != "link in":
+            self._link_answer(call, None, f"target link-in node '{target}' not found")
+            return
+        event_id = secrets.token_hex(14)
+        stack = msg.get("_linkSource")
+        if not isinstance(stack, list):
+            stack = msg["_linkSource"] = []
+        stack.append({"id": event_id, "node": self.id})
+        timer = asyncio.get_running_loop().call_later(timeout, self._link_timeout, event_id)
+        self._calls[event_id] = (call, timer)
+        node.receive(msg)
+
+    def return_message(self, event_id: Any, msg: dict) -> bool:
+        """A ``link out`` in return mode gives back ``msg`` for the call ``event_id`` (as the
+        link call node's); False when no call of this node waits for it."""
+        waiting = self._calls.pop(event_id, None)
+        if waiting is None:
+            return False
+        waiting[1].cancel()
+        self._link_answer(waiting[0], msg, None)
+        return True
+
+    def _link_timeout(self, event_id: str) -> None:
+        waiting = self._calls.pop(event_id, None)
+        if waiting is not None:
+            self._link_answer(waiting[0], None, "timeout")
+
+    def _link_answer(self, call: int, msg: dict | None, error: str | None) -> None:
+        if self._v8 is None:
+            return
+        if msg is not None and ("req" in msg or "res" in msg):
+            msg = {**msg, **{k: self._ref_view(msg[k]) for k in ("req", "res") if k in msg}}
+        self._other.append(("lr", call, msg, error))
+        self._kick()
 
     def _log(self, level: int, text: str) -> None:
         if level == 30:
@@ -449,6 +527,22 @@ def _buffers(value: Any) -> Any:
 
 def _timeout_text(limit: float) -> str:
     return f"Error: Script execution timed out after {round(limit * 1000)}ms"
+
+
+class JSError(NodeError):
+    """An Error the user's code threw: ``str()`` is its text (``"TypeError: ..."``), ``js_error``
+    its ``{name, message, stack}`` (the debug sidebar shows it as Node-RED shows an Error), and
+    catch nodes get ``stack`` in ``msg.error``. Copies of a msg holding it share it."""
+
+    def __init__(self, text: str, js_error: dict) -> None:
+        super().__init__(text, stack=js_error.get("stack", ""))
+        self.js_error = js_error
+
+    def __deepcopy__(self, memo: dict) -> JSError:
+        return self
+
+    def __reduce__(self) -> tuple:
+        return (JSError, (str(self), self.js_error))
 
 
 class _CodeError(Exception):

@@ -84,11 +84,196 @@ var __flowred = (function () {
             reply += readChunk();
         }
         Atomics.store(ctl, 0, 0);
-        const answer = JSON.parse(reply);
+        const answer = parse(reply);
         if (answer.e !== undefined) {
             throw new Error(answer.e);
         }
         return answer.v;
+    }
+
+    // -- Buffer ------------------------------------------------------------------------------
+    // A small subset of Node.js' Buffer (a Uint8Array): Buffer.from(string[, "utf8"|"hex"|
+    // "base64"|"latin1"|"binary"|"ascii"] | array | Buffer | {type: "Buffer", data}),
+    // Buffer.alloc, Buffer.isBuffer, Buffer.concat, Buffer.byteLength; buf.toString([encoding[,
+    // start[, end]]]), buf.toJSON, buf.equals, buf.slice (shares memory, as Node.js), and every
+    // Uint8Array method. Buffers in msgs cross to and from Python as {type: "Buffer", data: [...]}.
+    const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let buffersMade = false;
+
+    function utf8Bytes(s) {
+        const out = [];
+        for (let i = 0; i < s.length; i++) {
+            let c = s.charCodeAt(i);
+            if (c >= 0xd800 && c < 0xe000) {
+                const d = s.charCodeAt(i + 1);
+                if (c < 0xdc00 && d >= 0xdc00 && d < 0xe000) {
+                    c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+                    i++;
+                } else {
+                    c = 0xfffd;
+                }
+            }
+            if (c < 0x80) out.push(c);
+            else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+            else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+            else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+        }
+        return out;
+    }
+
+    // UTF-8 with each invalid sequence (its maximal valid prefix) replaced by U+FFFD, as Node.js.
+    function utf8Text(b) {
+        const codes = [];
+        for (let i = 0; i < b.length;) {
+            const c = b[i];
+            const n = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2
+                : c >= 0xf0 && c < 0xf5 ? 3 : -1;
+            if (n < 0) { codes.push(0xfffd); i++; continue; }
+            let cp = n === 0 ? c : c & (0x3f >> n);
+            let j = 1;
+            for (; j <= n; j++) {
+                const d = b[i + j];
+                const lo = j === 1 && c === 0xe0 ? 0xa0 : j === 1 && c === 0xf0 ? 0x90 : 0x80;
+                const hi = j === 1 && c === 0xed ? 0x9f : j === 1 && c === 0xf4 ? 0x8f : 0xbf;
+                if (d === undefined || d < lo || d > hi) break;
+                cp = (cp << 6) | (d & 0x3f);
+            }
+            if (j <= n) { codes.push(0xfffd); i += j; continue; }
+            codes.push(cp);
+            i += n + 1;
+        }
+        let s = "";
+        for (let k = 0; k < codes.length; k += 8192) {
+            s += String.fromCodePoint.apply(null, codes.slice(k, k + 8192));
+        }
+        return s;
+    }
+
+    function base64Bytes(s) {
+        const out = [];
+        let acc = 0;
+        let bits = 0;
+        for (const ch of s) {
+            const v = ch === "-" ? 62 : ch === "_" ? 63 : B64.indexOf(ch);
+            if (ch === "=") break;
+            if (v < 0) continue;
+            acc = (acc << 6) | v;
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                out.push((acc >> bits) & 255);
+            }
+        }
+        return out;
+    }
+
+    function base64Text(b) {
+        let s = "";
+        for (let i = 0; i < b.length; i += 3) {
+            const n = (b[i] << 16) | ((b[i + 1] || 0) << 8) | (b[i + 2] || 0);
+            s += B64[n >> 18] + B64[(n >> 12) & 63] + (i + 1 < b.length ? B64[(n >> 6) & 63] : "=")
+                + (i + 2 < b.length ? B64[n & 63] : "=");
+        }
+        return s;
+    }
+
+    function stringBytes(s, encoding) {
+        switch (String(encoding || "utf8").toLowerCase()) {
+            case "hex": {
+                const out = [];
+                for (let i = 0; i + 1 < s.length; i += 2) {
+                    const v = parseInt(s.substr(i, 2), 16);
+                    if (!/^[0-9a-fA-F]{2}$/.test(s.substr(i, 2))) break;
+                    out.push(v);
+                }
+                return out;
+            }
+            case "base64": case "base64url": return base64Bytes(s);
+            case "latin1": case "binary": case "ascii": return Array.from(s, (ch) => ch.charCodeAt(0) & 255);
+            case "utf8": case "utf-8": return utf8Bytes(s);
+            default: throw new TypeError("Unknown encoding: " + encoding);
+        }
+    }
+
+    class Buffer extends Uint8Array {
+        constructor(...args) {
+            super(...args);
+            if (!buffersMade) {
+                buffersMade = true;
+                emit(["b"]);
+            }
+        }
+        static from(value, encoding) {
+            if (typeof value === "string") {
+                value = stringBytes(value, encoding);
+            } else if (value && value.type === "Buffer" && Array.isArray(value.data)) {
+                value = value.data;
+            } else if (value instanceof ArrayBuffer) {
+                return new Buffer(value);
+            } else if (value === null || typeof value !== "object" || typeof value.length !== "number") {
+                throw new TypeError("The first argument must be of type string, Buffer, ArrayBuffer, Array, "
+                                    + "or Array-like Object.");
+            }
+            const buf = new Buffer(value.length);
+            buf.set(value);
+            return buf;
+        }
+        static alloc(size, fill) {
+            const buf = new Buffer(size);
+            if (fill !== undefined) buf.fill(typeof fill === "string" ? stringBytes(fill)[0] : fill);
+            return buf;
+        }
+        static isBuffer(value) {
+            return value instanceof Buffer;
+        }
+        static byteLength(s, encoding) {
+            return typeof s === "string" ? stringBytes(s, encoding).length : s.byteLength;
+        }
+        static concat(list, total) {
+            const size = total === undefined ? list.reduce((n, b) => n + b.length, 0) : total;
+            const buf = new Buffer(size);
+            let pos = 0;
+            for (const b of list) {
+                if (pos >= size) break;
+                buf.set(b.length > size - pos ? b.subarray(0, size - pos) : b, pos);
+                pos += b.length;
+            }
+            return buf;
+        }
+        toString(encoding, start, end) {
+            const b = start === undefined && end === undefined ? this : this.subarray(start || 0, end);
+            switch (String(encoding || "utf8").toLowerCase()) {
+                case "hex": return Array.from(b, (v) => (v < 16 ? "0" : "") + v.toString(16)).join("");
+                case "base64": return base64Text(b);
+                case "base64url": return base64Text(b).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+                case "latin1": case "binary": return String.fromCharCode.apply(null, Array.from(b));
+                case "ascii": return String.fromCharCode.apply(null, Array.from(b, (v) => v & 127));
+                case "utf8": case "utf-8": return utf8Text(b);
+                default: throw new TypeError("Unknown encoding: " + encoding);
+            }
+        }
+        toJSON() {
+            return { type: "Buffer", data: Array.from(this) };
+        }
+        equals(other) {
+            return other.length === this.length && this.every((v, i) => v === other[i]);
+        }
+        slice(start, end) {
+            return this.subarray(start, end);
+        }
+    }
+
+    // JSON.parse reviver: Node.js Buffer JSON becomes a Buffer.
+    function reviveBuffer(key, v) {
+        if (v !== null && typeof v === "object" && v.type === "Buffer" && Array.isArray(v.data)
+                && Object.keys(v).length === 2) {
+            return Buffer.from(v.data);
+        }
+        return v;
+    }
+
+    function parse(text) {
+        return text.indexOf('"Buffer"') < 0 ? JSON.parse(text) : JSON.parse(text, reviveBuffer);
     }
 
     // -- values --------------------------------------------------------------------------
@@ -106,6 +291,9 @@ var __flowred = (function () {
         }
         if (v instanceof Date) {
             return new Date(v.getTime());
+        }
+        if (v instanceof Buffer) {
+            return Buffer.from(v);
         }
         if (Array.isArray(v)) {
             return v.map(deepClone);
@@ -158,14 +346,36 @@ var __flowred = (function () {
         }
     }
 
-    // An error of user code as Node-RED reports it: "TypeError: ... (line 3, col 11)".
-    function errorText(err, part) {
-        if (err instanceof Error) {
-            const m = new RegExp("function-" + part + ":(\\d+):(\\d+)").exec(String(err.stack));
-            const where = m ? " (line " + (Number(m[1]) - 1) + ", col " + m[2] + ")" : "";
-            return err.toString() + where;
+    // An error of user code as Node-RED's 10-function.js reports it: [text, error], where text
+    // is what the user reads ("TypeError: ..."; an Error's message is kept as it is, except
+    // that in the body a ReferenceError's message becomes its first stack line plus its place,
+    // so the text reads "ReferenceError: ReferenceError: x is not defined (line 2, col 1)") and
+    // error is {name, message, stack} of an Error (catch nodes get its stack), or null.
+    function errorInfo(err, part) {
+        if (err instanceof Error || (err !== null && typeof err === "object" && Object.hasOwn(err, "stack"))) {
+            const stack = String(err.stack);
+            let message = err.message;
+            if (part === "body") {
+                const lines = stack.split("\n");
+                const i = lines.findIndex((l) => l.indexOf("ReferenceError") === 0);
+                if (i >= 0) {
+                    const m = /:(\d+):(\d+)$/.exec(lines[i + 1] || "");
+                    message = lines[i] + (m ? " (line " + (Number(m[1]) - 1) + ", col " + m[2] + ")" : "");
+                }
+            }
+            const name = err.name === undefined ? "Error" : String(err.name);
+            const shown = message ? name + ": " + message : name;
+            return [shown, { name, message: String(message), stack }];
         }
-        return typeof err === "string" ? err : text(err);
+        return [typeof err === "string" ? err : text(err), null];
+    }
+
+    function errorText(err, part) {
+        return errorInfo(err, part)[0];
+    }
+
+    function failed(seq, err, part) {
+        emit(["f", seq].concat(errorInfo(err, part || "body")));
     }
 
     // -- the API ---------------------------------------------------------------------------
@@ -207,6 +417,43 @@ var __flowred = (function () {
         }
     }
 
+    // node.linkcall(target, msg[, {timeout, clone}]), as Node-RED 5's 10-function.js: sends
+    // (a clone of) msg to the "link in" node target (an id, or a unique name) and resolves with
+    // the msg a "link out" in return mode gives back; rejects with Error("timeout") after
+    // options.timeout ms (default 5000), or when the target is not found. Python delivers the
+    // msg and answers with an "lr" job.
+    const calls = new Map();
+    let nextCall = 1;
+
+    async function linkcall(target, msg, options) {
+        if (typeof target !== "string" || target.trim() === "") {
+            throw new Error("Error link call target parameter is not valid, expected a string");
+        }
+        if (typeof msg !== "object" || msg === null) {
+            throw new Error("Error link call msg parameter is not valid, expected an object");
+        }
+        options = options || {};
+        const timeout = Number(options.timeout) || 5000;
+        const m = options.clone === false ? msg : cloneMessage(msg);
+        const id = nextCall++;
+        return new Promise((resolve, reject) => {
+            calls.set(id, { resolve, reject });
+            emit(["lc", id, target, m, timeout]);
+        });
+    }
+
+    function linkReturn(id, msg, error) {
+        const call = calls.get(id);
+        if (call) {
+            calls.delete(id);
+            if (error === null) {
+                call.resolve(attachRefs(msg));
+            } else {
+                call.reject(new Error(error));
+            }
+        }
+    }
+
     function makeNode(kind, seq, msgid) {
         const node = {
             id: info.id,
@@ -218,10 +465,11 @@ var __flowred = (function () {
             debug: (m) => emit(["l", 50, text(m)]),
             trace: (m) => emit(["l", 60, text(m)]),
             status: (s) => emit(["st", s === undefined ? {} : s]),
+            linkcall,
         };
         if (kind === "body") {
             node.send = (msgs, cloneMsg) => sendResults(msgs, msgid, cloneMsg !== false);
-            node.done = (err) => emit(err ? ["f", seq, errorText(err, "body")] : ["c", seq]);
+            node.done = (err) => (err ? failed(seq, err, "done") : emit(["c", seq]));
             node.on = (event, fn) => {
                 if (event === "input") {
                     throw new Error("Cannot add listener to 'input' event within Function");
@@ -295,6 +543,7 @@ var __flowred = (function () {
         setTimeout: (fn, delay, ...args) => addTimer(fn, delay, args, false),
         clearTimeout: removeTimer,
         setInterval: (fn, delay, ...args) => addTimer(fn, delay, args, true),
+        Buffer,
         clearInterval: removeTimer,
     };
     nodeContext.flow = sandbox.flow;
@@ -307,9 +556,10 @@ var __flowred = (function () {
         const msgid = msg._msgid;
         let result;
         try {
-            result = parts.body(msg, makeNode("body", seq, msgid));
+            const body = parts.body;  // called unbound, so its stack frames read "at function-body:2:7"
+            result = body(msg, makeNode("body", seq, msgid));
         } catch (err) {
-            emit(["f", seq, errorText(err, "body")]);
+            failed(seq, err);
             return;
         }
         const finish = (results) => {
@@ -319,7 +569,7 @@ var __flowred = (function () {
             }
         };
         if (result && typeof result.then === "function") {
-            result.then(finish, (err) => emit(["f", seq, errorText(err, "body")]));
+            result.then(finish, (err) => failed(seq, err));
         } else {
             finish(result);
         }
@@ -336,7 +586,7 @@ var __flowred = (function () {
         try {
             timer.fn(...timer.args);
         } catch (err) {
-            emit(["e", errorText(err, "body"), {}]);
+            emit(["e", errorText(err, "timer"), {}]);
         }
     }
 
@@ -362,7 +612,7 @@ var __flowred = (function () {
             try {
                 fn();
             } catch (err) {
-                emit(["e", errorText(err, "body"), null]);
+                emit(["e", errorText(err, "close"), null]);
             }
         }
         if (parts.fin) {
@@ -380,6 +630,7 @@ var __flowred = (function () {
             case "t": runTimer(job[1]); break;
             case "i": runInit(); break;
             case "c": runClose(); break;
+            case "lr": linkReturn(job[1], job[2], job[3]); break;
         }
     }
 
@@ -404,9 +655,9 @@ var __flowred = (function () {
         },
         // Run a batch of jobs (JSON text); returns [jobs run, effects] as JSON text.
         run(jobsText) {
-            const jobs = JSON.parse(jobsText);
-            const t0 = Date.now();
             inRun = true;
+            const jobs = parse(jobsText);
+            const t0 = Date.now();
             let i = 0;
             for (; i < jobs.length; i++) {
                 if (i > 0 && Date.now() - t0 > BUDGET_MS) {

@@ -4,7 +4,8 @@ As Node-RED's link nodes (nodes/core/common/60-link.js):
 
 * ``link out`` in ``link`` mode sends each msg to the ``link in`` nodes listed in ``links``
   (the first gets the msg itself, the others clones); in ``return`` mode it sends the msg back
-  to the ``link call`` that sent it (the last entry of ``msg._linkSource``).
+  to the ``link call`` (or function node, ``node.linkcall``) that sent it (the last entry of
+  ``msg._linkSource``).
 * ``link in`` passes what it receives to its wires.
 * ``link call`` sends the msg to one ``link in`` (``links[0]``, or ``msg.target`` — an id or
   a unique name — with ``linkType: "dynamic"``), pushing ``{id, node}`` on
@@ -101,7 +102,9 @@ class LinkOutNode(Node):
         if not stack:
             del msg["_linkSource"]
         caller = self.get_node(event.get("node")) if isinstance(event, dict) else None
-        if not isinstance(caller, LinkCallNode) or not caller.return_message(event.get("id"), msg):
+        # a link call node, or a function node whose code called node.linkcall
+        give_back = getattr(caller, "return_message", None)
+        if not callable(give_back) or not give_back(event.get("id"), msg):
             self.warn("The link-call node this msg came from is no longer waiting for it")
 
 

@@ -135,6 +135,9 @@ def _to_json(value: Any, max_length: int) -> str:
 
 
 def _error_marker(err: BaseException) -> dict:
+    js_error = getattr(err, "js_error", None)
+    if isinstance(js_error, dict):  # a JavaScript Error (the function node's JSError)
+        return {"__enc__": True, "type": "error", "data": dict(js_error)}
     data: dict[str, Any] = {"name": type(err).__name__, "message": str(err)}
     code = getattr(err, "code", None)
     if isinstance(code, (str, int)) and not isinstance(code, bool):
@@ -189,6 +192,8 @@ class _Walker:
             raw = bytes(value)
             return {"type": "Buffer", "data": list(raw[: self.max]), "__enc__": True, "length": len(raw)}
         if isinstance(value, BaseException):
+            if isinstance(getattr(value, "js_error", None), dict):
+                return _error_marker(value)
             return f"{type(value).__name__}: {value}"
         if isinstance(value, (_dt.datetime, _dt.date)):
             return value.isoformat()

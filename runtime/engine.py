@@ -354,9 +354,11 @@ class Engine:
         logger.error(f"[{ntype}:{name or nid}] {text}{suffix}")
         if isinstance(exc, BaseException) and not isinstance(exc, (NodeError, ValueError, TypeError, KeyError)):
             logger.debug("".join(traceback.format_exception(exc)))
-        self._publish_log(20, nid, ntype, name, z, path, text, msgid, alias)
+        # a JavaScript Error is shown as the Error object, as Node-RED's sidebar shows one
+        shown = exc if getattr(exc, "js_error", None) is not None else text
+        self._publish_log(20, nid, ntype, name, z, path, shown, msgid, alias)
 
-    def _publish_log(self, level: int, nid: str, ntype: str, name: str, z: str, path: str, text: str,
+    def _publish_log(self, level: int, nid: str, ntype: str, name: str, z: str, path: str, text: Any,
                      msgid: str | None, alias: str | None) -> None:
         if not self.events.has_listeners:
             return
