@@ -43,7 +43,7 @@ from typing import Any
 
 import orjson
 
-from .jscompat import js_number_text
+from .jscompat import js_length, js_number_text
 from .values import UNDEFINED
 
 __all__ = ["encode_object"]
@@ -67,14 +67,6 @@ def encode_object(data: dict, max_length: int = 1000) -> dict:
     except Exception as err:  # a broken __repr__/model_dump must not lose the debug message
         out["msg"], out["format"] = f"[cannot encode value: {type(err).__name__}: {err}]", "error"
     return out
-
-
-def js_length(text: str) -> int:
-    """A JavaScript string's ``length``: UTF-16 code units, so a character beyond U+FFFF
-    (an emoji) counts 2."""
-    if text.isascii():
-        return len(text)
-    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
 
 
 def _js_cut(text: str, max_length: int) -> str:

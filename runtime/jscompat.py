@@ -22,7 +22,7 @@ from .values import UNDEFINED
 
 __all__ = ["js_to_number", "js_is_number", "js_to_string", "js_number_text", "js_array_join", "js_to_primitive",
            "js_loose_equal", "js_lt", "js_gt", "js_lte", "js_gte", "js_regex", "NAN", "js_truthy", "js_object_key",
-           "js_parse_float"]
+           "js_parse_float", "js_length"]
 
 NAN = float("nan")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?|Infinity)")
@@ -31,6 +31,14 @@ _JS_WS = " \t\n\r\x0b\x0c\xa0\u2028\u2029\ufeff"
 
 
 # -- JavaScript value semantics ------------------------------------------------------------
+
+def js_length(text: str) -> int:
+    """A JavaScript string's ``length``: UTF-16 code units, so a character beyond U+FFFF
+    (an emoji) counts 2."""
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+
 
 def js_number_text(value: int | float) -> str:
     """``value`` as JavaScript's ``Number.prototype.toString()`` writes it: ``1.0`` → ``"1"``,
