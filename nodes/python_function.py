@@ -373,7 +373,9 @@ class PythonFunctionNode(Node):
     def results(self, msgs: Any, msgid: str) -> list | None:
         """Node-RED's sendResults for what the code returned (a copy already): ``msgs`` as a
         list per output, each msg with ``_msgid`` set; None when there is nothing to send.
-        Entries that are not msgs are reported and skipped."""
+        Entries that are not msgs are reported and skipped. Also what ``node.send`` sends."""
+        if msgs is None:
+            return None
         if not isinstance(msgs, (list, tuple)):
             msgs = (msgs,)
         out: list = []
@@ -412,7 +414,9 @@ class PythonFunctionNode(Node):
         ``status``; ``msg`` is the msg being handled (None between msgs)."""
         kind = frame[0]
         if kind == "send":
-            self.send(frame[1])
+            out = self.results(frame[1], frame[2] or generate_id())
+            if out is not None:
+                self.send(out)
         elif kind == "done":
             if msg is not None:
                 self.done(msg, frame[1])

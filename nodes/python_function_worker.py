@@ -12,7 +12,7 @@ big-endian length and a pickle. Runtime → worker:
 * ``("fin",)``: run On Stop, answers like ``run``. ``("exit",)`` (or EOF): end the process.
 * ``("reply", rid, ok, value)``: the answer to request ``rid``.
 
-Worker → runtime: ``("send", outputs)``, ``("done", error)``, ``("error", err, msg)``,
+Worker → runtime: ``("send", msgs, msgid)``, ``("done", error)``, ``("error", err, msg)``,
 ``("warn", text)``, ``("log", text)``, ``("status", status)``; requests that wait for a reply:
 ``("ctx", rid, scope, op, key, value, store)`` and ``("env", rid, name)``; and the ``result``.
 Objects that the runtime sends by reference (``msg.req``, ``msg.res`` ...) arrive as
@@ -32,7 +32,6 @@ import struct
 import sys
 import threading
 import time
-import uuid
 
 _LEN = struct.Struct(">I")
 _PLAIN = frozenset({dict, list, str, int, float, bool, type(None), bytes, bytearray, tuple, set, frozenset})
@@ -199,9 +198,8 @@ class NodeApi:
         if w.kind == "fin" and threading.current_thread() is threading.main_thread():
             self.error("Cannot send from close function")
             return
-        out = w.results(msgs, w.msgid if threading.current_thread() is threading.main_thread() else None)
-        if out is not None:
-            w.chan.write(("send", out))
+        if msgs is not None:  # the runtime shapes them (python_function.results), as what the code returns
+            w.chan.write(("send", msgs, w.msgid if threading.current_thread() is threading.main_thread() else None))
 
     def done(self, error=None):
         if self._worker.kind == "run":
@@ -258,30 +256,6 @@ class Worker:
                           "global_": context.global_, "env": EnvApi(chan)}
         exec(_compile(setup["func"], self.files["func"], ("msg",)), self.namespace)  # noqa: S102
         self.body = self.namespace.pop("__flowred_code__")
-
-    def results(self, msgs, msgid):
-        """Node-RED's sendResults: a list per output, each msg with ``_msgid``; None when empty."""
-        if msgs is None:
-            return None
-        if not isinstance(msgs, (list, tuple)):
-            msgs = (msgs,)
-        out, count = [], 0
-        for entry in msgs:
-            if entry is None:
-                out.append(None)
-                continue
-            port = []
-            for m in entry if isinstance(entry, (list, tuple)) else (entry,):
-                if m is None:
-                    continue
-                if not isinstance(m, dict):
-                    self.chan.write(("error", f"Function tried to send a message of type {type(m).__name__}", None))
-                    continue
-                m["_msgid"] = msgid or uuid.uuid4().hex[:16]
-                port.append(m)
-                count += 1
-            out.append(port)
-        return out if count else None
 
     def run(self, kind, fn, args, filename, where=""):
         """Run ``fn(*args)`` within the time limit; the result frame."""
