@@ -70,6 +70,8 @@ class Engine:
         self.load_error: str | None = None
         self._lock = asyncio.Lock()
         self._watcher: asyncio.Task | None = None
+        # this worker's connection when it runs in a cluster (flowred.cluster), else None
+        self.cluster: Any = None
 
     # -- queries ---------------------------------------------------------------------------
     def get_node(self, node_id: str) -> Node | None:

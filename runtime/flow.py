@@ -99,6 +99,10 @@ class Flow:
             return lambda: [u() for u in undo] and None
         raise ValueError(f"cannot watch {kind!r}: expected 'error', 'status' or 'complete'")
 
+    def cluster(self) -> Any:
+        """The engine's cluster connection (flowred.cluster.connection.Cluster), or None."""
+        return self.engine.cluster
+
     def debug_sidebar(self) -> "DebugSidebar":
         """The engine's debug sidebar (runtime.events.DebugSidebar)."""
         return self.engine.debug_sidebar

@@ -313,6 +313,12 @@ class Node:
         another kind."""
         self._undo.append(self.flow.watch(kind, self))
 
+    def cluster(self) -> Any:
+        """This worker's cluster connection (flowred.cluster.connection.Cluster: ``worker_id``,
+        ``subject()``, ``key_value()``, ``js``), or None when the runtime runs alone (no
+        ``--cluster``). FlowRed's own; Node-RED has no cluster."""
+        return self.flow.cluster()
+
     def debug_sidebar(self) -> "DebugSidebar":
         """The editor's debug sidebar: ``.listening`` (does any editor listen), ``.tracing``
         (is the msg trace on: add ``_msgid``), ``.publish(data)`` (encode and send one entry).
