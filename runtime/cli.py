@@ -48,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
                      help="event loop: asyncio's (default) or uvloop's (pip install 'flowred[uvloop]'), "
                           "faster for HTTP-heavy flows")
+    run.add_argument("--cluster", metavar="URL", default=None,
+                     help="join the cluster on this NATS JetStream server (nats://HOST:PORT)")
+    run.add_argument("--cluster-name", default=None, help="the cluster's name (default flowred)")
+    run.add_argument("--worker-id", default=None, help="this worker's id in the cluster (default: random)")
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     emu = sub.add_parser("emulator", help="serve only the built-in OpenAI API emulator")
     emu.add_argument("--host", default="127.0.0.1")
@@ -93,7 +97,8 @@ async def _run(args: argparse.Namespace) -> None:
                                "flowFile": flow_file, "userDir": user_dir,
                                "trace": args.trace or from_file.get("trace", False),
                                "safeMode": args.safe or from_file.get("safeMode", False),
-                               "watchFlowFile": not args.no_watch})
+                               "watchFlowFile": not args.no_watch,
+                               "cluster": _cluster_settings(args, from_file.get("cluster"))})
     except (OSError, ValueError) as exc:
         logger.error(f"Cannot read the settings: {exc}")
         raise SystemExit(1) from None
@@ -118,6 +123,8 @@ async def _run(args: argparse.Namespace) -> None:
     logger.info(f"User directory : {user_dir}")
     logger.info(f"Flows file     : {flow_file.resolve()}")
     engine = Engine(settings, FlowStorage(flow_file, user_dir, settings.credentialSecret))
+    if settings.cluster:
+        engine.cluster = await _join_cluster(settings.cluster, emulator)
     from .api import create_app
 
     runner = web.AppRunner(create_app(engine), access_log=None)
@@ -144,6 +151,37 @@ async def _run(args: argparse.Namespace) -> None:
     logger.info("Stopping flows")
     await engine.stop()
     await runner.cleanup()
+    if engine.cluster is not None:
+        await engine.cluster.close()
     if emulator:
         await emulator.stop()
 
+
+
+def _cluster_settings(args: argparse.Namespace, from_file: dict | None) -> dict | None:
+    """The ``cluster`` setting: the settings file's ``[cluster]`` table (``url``, ``name``,
+    ``workerId``) with ``--cluster``, ``--cluster-name`` and ``--worker-id`` over it; None
+    when no URL is given (the runtime runs alone)."""
+    merged = dict(from_file or {})
+    for key, value in (("url", args.cluster), ("name", args.cluster_name), ("workerId", args.worker_id)):
+        if value:
+            merged[key] = value
+    return merged if merged.get("url") else None
+
+
+async def _join_cluster(cluster: dict, emulator) -> object:
+    """Connect to the cluster's NATS server (flowred.cluster.connection); exit with a clear
+    error naming the URL when it cannot be reached after a few tries."""
+    from .cluster.connection import ClusterError, ClusterOptions, connect
+
+    try:
+        options = ClusterOptions(str(cluster["url"]), **{k: str(v) for k, v in (
+            ("name", cluster.get("name")), ("worker_id", cluster.get("workerId"))) if v})
+        joined = await connect(options)
+    except (ClusterError, ValueError) as exc:
+        logger.error(f"Cannot join the cluster: {exc}")
+        if emulator:
+            await emulator.stop()
+        raise SystemExit(1) from None
+    logger.info(f"Cluster        : {options.name} on {options.url}, worker {options.worker_id}")
+    return joined

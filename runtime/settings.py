@@ -37,7 +37,9 @@ class Settings(BaseModel):
     working directory of the process); ``allowedHosts``: Host names (``name`` for any port,
     ``name:port``, ``*`` for any) the Admin API, editor and /comms answer to besides loopback
     names; ``allowedOrigins``: origins (``https://name[:port]``, ``*`` for any) whose pages may
-    write to the Admin API and open /comms besides FlowRed's own (runtime.api.guard).
+    write to the Admin API and open /comms besides FlowRed's own (runtime.api.guard);
+    ``cluster``: ``{"url": "nats://HOST:PORT", "name": ..., "workerId": ...}`` to run as one
+    worker of a cluster on NATS JetStream (flowred.cluster); None (the default) runs alone.
 
     Raises ValueError (a pydantic ValidationError) for an ``adminAuth`` without a usable user
     (runtime.api.auth: authentication fails closed) and for malformed hosts or origins.
@@ -67,6 +69,7 @@ class Settings(BaseModel):
     fileWorkingDirectory: str | None = None
     allowedHosts: list[str] | None = None
     allowedOrigins: list[str] | None = None
+    cluster: dict[str, Any] | None = None
 
     @field_validator("adminAuth")
     @classmethod

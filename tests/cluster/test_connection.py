@@ -29,3 +29,25 @@ async def test_unreachable_nats_names_the_url():
 def test_names_are_checked():
     with pytest.raises(ValueError, match="cluster name"):
         ClusterOptions("nats://127.0.0.1:4222", name="a.b")
+
+
+async def test_flowred_run_joins_and_refuses_an_unreachable_cluster(nats_server, tmp_path):
+    import asyncio
+    import os
+
+    from conftest import FLOWRED, start_flowred
+
+    env = {**os.environ}
+    args = ["run", str(tmp_path / "flows.json"), "-u", str(tmp_path), "-p", str(free_port()), "--no-watch"]
+    proc, out = await start_flowred(args + ["--cluster", nats_server.url, "--worker-id", "alpha"], env)
+    try:
+        assert "worker alpha" in out and nats_server.url in out
+    finally:
+        proc.terminate()
+        await proc.wait()
+    dead = f"nats://127.0.0.1:{free_port()}"
+    bad = await asyncio.create_subprocess_exec(FLOWRED, *args, "--cluster", dead, env=env,
+                                               stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    text = (await asyncio.wait_for(bad.communicate(), 60))[0].decode()
+    assert bad.returncode == 1
+    assert f"Cannot join the cluster: cannot reach NATS at {dead}" in text
