@@ -150,6 +150,9 @@ class Engine:
             partial = mode in ("nodes", "flows") and running and not parsed.missing_types \
                 and not parsed.subflows and not self.parsed.subflows
             restart = changed_nodes(self.parsed.nodes, parsed.nodes, self.credentials, creds, mode) if partial else None
+            # a "nodes"/"flows" deploy that restarts everything says why (the editor tells the user)
+            fallback = None if partial or not running or mode not in ("nodes", "flows") else \
+                "subflows" if parsed.subflows or self.parsed.subflows else "missing-types"
             if running:
                 logger.info("Stopping modified " + mode if partial else "Stopping flows")
                 self.events.publish("notification/runtime-state", {"state": "stop", "deploy": True}, retain=True)
@@ -174,6 +177,8 @@ class Engine:
                 self._start_nodes(restart, old_tabs, blocked)
                 logger.info("Started modified " + mode if partial else "Started flows")
                 state: dict[str, Any] = {"state": "start", "deploy": True} if running else {"state": "start"}
+                if fallback:
+                    state["fullRestart"] = fallback
                 if blocked:
                     missing = ", ".join(sorted(blocked))
                     state.update(self._missing_types_notice(f"Flows not started (missing node types): {missing}. "))
