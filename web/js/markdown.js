@@ -26,7 +26,7 @@ export function dedent(text) {
 /** Inline markup of one paragraph's text → an array of DOM nodes. */
 export function renderInline(text) {
   const out = [];
-  const re = /``(.+?)``|`([^`]+)`|\*\*(.+?)\*\*|__(.+?)__|\*([^*\s](?:[^*]*[^*\s])?)\*|\b_([^_\s](?:[^_]*[^_\s])?)_\b|\[([^\]]+)\]\(([^)\s]+)\)|\\([\\`*_[\]()#>-])/g;
+  const re = /``(.+?)``|`([^`]+)`|\*\*(.+?)\*\*|(?<!\w)__(.+?)__(?!\w)|\*([^*\s](?:[^*]*[^*\s])?)\*|(?<!\w)_([^_\s](?:[^_]*[^_\s])?)_(?!\w)|\[([^\]]+)\]\(([^)\s]+)\)|\\([\\`*_[\]()#>-])/g;
   let last = 0;
   for (const m of text.matchAll(re)) {
     if (m.index > last) out.push(text.slice(last, m.index));
