@@ -134,7 +134,9 @@ class Engine:
         ones (or replacing them when ``replace_credentials``); credentials inside node objects
         are taken out and stored too. ``start`` False loads the flows without starting them
         (``--safe``). Returns the new rev. Raises FlowValidationError (and changes nothing) when
-        the flows are invalid.
+        the flows are invalid. A ``nodes``/``flows`` deploy that restarts every node anyway (the
+        old or new flows have subflows, or types are missing) adds ``fullRestart: "subflows"`` or
+        ``"missing-types"`` to its ``notification/runtime-state`` start notice (FlowRed's own field).
         """
         parsed = validate_flows(nodes, self.node_sets.get_type)
         async with self._lock:

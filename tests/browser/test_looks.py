@@ -198,7 +198,8 @@ def box(locator) -> dict:
 
 
 def inside(inner: dict, outer: dict) -> bool:
-    return inner["x1"] >= outer["x1"] and inner["y1"] >= outer["y1"] and inner["x2"] <= outer["x2"] and inner["y2"] <= outer["y2"]
+    return (inner["x1"] >= outer["x1"] and inner["y1"] >= outer["y1"]
+            and inner["x2"] <= outer["x2"] and inner["y2"] <= outer["y2"])
 
 
 def test_groups_hold_buttons_and_take_dropped_nodes(start_server, page):
@@ -276,7 +277,8 @@ def test_modified_nodes_deploy_with_subflows_says_full_restart(start_server, pag
     import_nodes(page, [
         tab(),
         {"id": "sf1", "type": "subflow", "name": "Pass", "info": "", "category": "", "env": [],
-         "in": [{"x": 50, "y": 30, "wires": [{"id": "sfn1"}]}], "out": [{"x": 300, "y": 30, "wires": [{"id": "sfn1", "port": 0}]}]},
+         "in": [{"x": 50, "y": 30, "wires": [{"id": "sfn1"}]}],
+         "out": [{"x": 300, "y": 30, "wires": [{"id": "sfn1", "port": 0}]}]},
         {"id": "sfn1", "type": "change", "z": "sf1", "name": "", "x": 170, "y": 30, "wires": [[]], "rules": []},
         {"id": "s1", "type": "subflow:sf1", "z": TAB, "name": "", "x": 300, "y": 100, "wires": [[]]},
         {"id": "c1", "type": "change", "z": TAB, "name": "a", "rules": [], "x": 300, "y": 200, "wires": [[]]},
