@@ -215,6 +215,16 @@ def test_info_and_help_panes(start_server, page):
     expect(help_pane.locator(".help-text li").first).to_be_visible()
     assert "**" not in help_pane.locator(".help-text").inner_text()
 
+    # Every type's help renders without leftover markup.
+    rendered = page.evaluate("""async () => {
+      const { renderMarkdown } = await import('./js/markdown.js');
+      const types = await (await fetch('node-types')).json();
+      return types.map((t) => [t.type, renderMarkdown(t.help || '').innerText]);
+    }""")
+    assert len(rendered) > 40
+    leftovers = [t for t, text in rendered if "``" in text or "**" in text]
+    assert not leftovers, leftovers
+
     # Nothing selected: the flow's own info.
     page.locator(".flow-canvas").click(position={"x": 600, "y": 500})
     page.locator("#sidebar-tab-info").click()
