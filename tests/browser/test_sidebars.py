@@ -215,6 +215,11 @@ def test_info_and_help_panes(start_server, page):
     expect(help_pane.locator(".help-text li").first).to_be_visible()
     assert "**" not in help_pane.locator(".help-text").inner_text()
 
+    # A palette node picked shows its type's help.
+    page.locator('.palette-node[data-type="delay"]').click()
+    expect(help_pane.locator("h3.pane-title")).to_contain_text("delay")
+    expect(help_pane.locator(".help-text")).to_be_visible()
+
     # Every type's help renders without leftover markup.
     rendered = page.evaluate("""async () => {
       const { renderMarkdown } = await import('./js/markdown.js');

@@ -1004,6 +1004,11 @@ for (const kind of ["load", "change"]) {
   });
 }
 configPane.addEventListener("edit", (event) => editor.open(event.detail.id));
+// As Node-RED: a palette node picked (clicked or focused) shows its type's help.
+$("#palette").addEventListener("focusin", (event) => {
+  const item = event.target.closest?.(".palette-node");
+  if (item && !item.dataset.type.startsWith("subflow:")) helpPane.show(item.dataset.type);
+});
 
 sidebar.notify = (text) => notify(text, { type: "success", timeout: 1500 });
 $("#debug-pause").addEventListener("click", () => sidebar.setPaused(!sidebar.paused));
