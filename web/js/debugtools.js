@@ -4,7 +4,7 @@
 // stays expanded in later messages of the same debug node); a click on a number shows it in
 // turn as decimal, hex and, when it looks like one, a date of a millisecond or second timestamp.
 
-import { h } from "./dom.js";
+import { h, s } from "./dom.js";
 import { isMarker } from "./decode.js";
 
 const MS_MIN = 946684800000;    // 2000-01-01 in ms: smaller numbers are not taken for ms timestamps
@@ -83,7 +83,13 @@ function numberOf(value) {
   return null;
 }
 
+const TOOL_ICONS = {
+  "jt-copy-path": "M7 3h9v10H7zM4 6v11h9",
+  "jt-pin": "M8 2.5h4l-.8 5.5 3.3 3.5h-9L8.8 8zM10 11.5V18",
+};
+
 function toolButton(label, cls, onClick) {
+  const icon = TOOL_ICONS[cls];
   return h("button", {
     type: "button",
     class: ["jt-tool", cls],
@@ -93,7 +99,7 @@ function toolButton(label, cls, onClick) {
       event.stopPropagation();
       onClick(event.currentTarget);
     },
-  });
+  }, icon ? s("svg", { viewBox: "0 0 20 20", "aria-hidden": "true" }, s("path", { d: icon })) : null);
 }
 
 /**
