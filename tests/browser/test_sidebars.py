@@ -8,8 +8,8 @@
 2. info pane: the selected node's properties and its description as Markdown, with raw HTML
    shown as text (nothing injected); the flow's info when nothing is selected.
 3. help pane: the selected type's help from GET /node-types, rendered.
-4. config pane: config nodes grouped by type with their users; an unused one is deleted and the
-   delete undone; double-click edits.
+4. config pane (also from the main menu's "Configuration nodes"): config nodes grouped by type
+   with their users; an unused one is deleted and the delete undone; double-click edits.
 5. context pane: node / flow / global context of a function node as the Admin API has it;
    delete per key and refresh.
 Screenshots of the info and context panes, light and dark, go to test-output/.
@@ -250,7 +250,9 @@ def test_config_pane(start_server, page):
         {"id": "m2", "type": "mqtt out", "z": TAB, "name": "", "topic": "t", "broker": "b1", "x": 200, "y": 160,
          "wires": []},
     ])
-    page.locator("#sidebar-tab-config").click()
+    page.locator("#main-menu-button").click()
+    page.locator("#menu-config").click()
+    expect(page.locator("#sidebar-tab-config")).to_have_attribute("aria-selected", "true")
     pane = page.locator("#pane-config")
     expect(pane.locator(".config-group")).to_have_count(2)
     brokers = pane.locator('.config-group[data-type="mqtt-broker"]')

@@ -790,11 +790,7 @@ dropdown($("#main-menu-button"), [
   { id: "menu-examples", label: "Import › Examples…", hidden: () => !state.examples, onClick: () => importExport.openImport({ tab: "examples" }) },
   { id: "menu-export", label: "Export…", hint: "Ctrl-E", onClick: () => importExport.openExport() },
   { separator: true },
-  { id: "menu-config", label: "Configuration nodes", onClick: () => {
-    const panel = $("#config-nodes");
-    if (panel.hidden) notify("There are no configuration nodes.", { type: "info", timeout: 2000 });
-    else panel.open = !panel.open;
-  } },
+  { id: "menu-config", label: "Configuration nodes", onClick: () => sidebarTabs.show("config") },
   { id: "menu-undo", label: "Undo", hint: "Ctrl-Z", disabled: () => !model.canUndo(), onClick: () => model.undo() },
   { id: "menu-redo", label: "Redo", hint: "Ctrl-Shift-Z", disabled: () => !model.canRedo(), onClick: () => model.redo() },
   { id: "menu-select-all", label: "Select all", hint: "Ctrl-A", onClick: () => canvas.selectAll() },
