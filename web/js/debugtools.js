@@ -111,11 +111,14 @@ function toolButton(label, cls, onClick) {
 export function debugTreeOptions({ pins, nodeId, property, notify }) {
   const pinned = () => pins.get(nodeId) || new Set();
   const isOpen = (path) => {
-    for (const p of pinned()) if (p === path || p.startsWith(`${path}.`) || p.startsWith(`${path}[`) || path === "") return true;
+    for (const p of pinned()) if (path === "" || p === path || p.startsWith(`${path}.`) || p.startsWith(`${path}[`)) return true;
     return false;
   };
   isOpen.paths = () => pinned();
-  const decorate = (entry, path, value) => {
+  // The tools of an entry are built when the pointer or the focus first reaches it (or at
+  // once when it is pinned): a tree of many entries costs no buttons until they are used.
+  const addTools = (entry, path, value) => {
+    if (entry.querySelector(":scope > .jt-tools")) return;
     const tools = h("span", { class: "jt-tools" },
       toolButton("Copy path", "jt-copy-path", async () => {
         if (await copyText(path)) notify?.(`Copied path: ${path || "msg"}`);
@@ -139,8 +142,15 @@ export function debugTreeOptions({ pins, nodeId, property, notify }) {
       pin.setAttribute("aria-pressed", String(on));
       entry.classList.toggle("jt-pinned", on);
     }
-    const children = entry.querySelector(":scope > .jt-children");
-    entry.insertBefore(tools, children);
+    entry.insertBefore(tools, entry.querySelector(":scope > .jt-children"));
+  };
+  const decorate = (entry, path, value) => {
+    if (pinned().has(path)) addTools(entry, path, value);
+    else {
+      const add = () => addTools(entry, path, value);
+      entry.addEventListener("pointerenter", add, { once: true });
+      entry.addEventListener("focusin", add, { once: true });
+    }
     const n = numberOf(value);
     const numberEl = n === null ? null : entry.querySelector(":scope > .jt-number");
     if (numberEl) {
