@@ -288,8 +288,9 @@ async function loadSettings() {
     if (emulator && emulator.url) {
       $("#emulator-url").textContent = String(emulator.url);
       $("#emulator-banner").hidden = false;
+    } else {
+      $("#emulator-banner").hidden = true;
     }
-    else $("#emulator-banner").hidden = true;
     if (settings && settings.version) $("#footer-version").textContent = `FlowRed ${settings.version}`;
   } catch (err) {
     notify(`Could not load the settings: ${err.message}`, { type: "warning", timeout: 6000 });
@@ -533,7 +534,8 @@ canvas.addEventListener("move", (event) => {
   model.checkpoint();
   model.setPositions(event.detail.positions);
   // Loose nodes dropped inside a group join it (as Node-RED's drag into a group).
-  const moved = [...event.detail.positions.keys()].map((id) => model.get(id)).filter((n) => n && n.type !== "group" && !n.g && n.z === state.tab);
+  const moved = [...event.detail.positions.keys()].map((id) => model.get(id))
+    .filter((n) => n && n.type !== "group" && !n.g && n.z === state.tab);
   const byGroup = new Map();
   for (const node of moved) {
     const group = groupAt(model, node.z, node.x, node.y);
@@ -984,8 +986,8 @@ function updatePanes() {
 }
 
 canvas.addEventListener("select", (event) => {
-  paneSelection = event.detail.ids?.length === 1 ? event.detail.ids[0] : event.detail.id ?? null;
-  if (!event.detail.ids?.length) paneSelection = null;
+  const ids = event.detail.ids || [];
+  paneSelection = ids.length === 1 ? ids[0] : ids.length ? event.detail.id ?? ids[0] : null;
   updatePanes();
 });
 sidebarTabs.addEventListener("show", (event) => {
