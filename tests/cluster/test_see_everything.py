@@ -33,8 +33,9 @@ def debug_of(client: CommsClient, node_id: str) -> list[dict]:
     return [d for d in client.topic("debug") if d.get("id") == node_id]
 
 
-async def test_frames_of_every_worker_reach_every_editor(start_workers):
-    w1, w2, w3 = await start_workers(3, FLOWS)
+async def test_frames_of_every_worker_reach_every_editor_and_get_cluster_lists_them(start_workers, nats_server):
+    workers = await start_workers(3, FLOWS)
+    w1, w2, w3 = workers
     async with aiohttp.ClientSession() as http:
         c1, c2 = await comms(http, w1), await comms(http, w2)
         try:
@@ -43,8 +44,8 @@ async def test_frames_of_every_worker_reach_every_editor(start_workers):
             got = await c1.wait_for(lambda m: m["topic"] == "debug" and m["data"].get("id") == "d1")
             assert got[0]["data"]["worker"] == "w2" and got[0]["data"]["msg"] == "ping"
             # the debug node's status on w2 reaches w1's editor, marked too
-            status = await c1.wait_for(lambda m: m["topic"] == "status/d1" and m["data"].get("worker") == "w2")
-            assert status[0]["data"]["text"] == "ping"
+            await c1.wait_for(lambda m: m["topic"] == "status/d1" and m["data"].get("worker") == "w2"
+                              and m["data"].get("text") == "ping")
             # a node error on w2 (a log frame, level 20) as well
             async with http.post(w2.url + "/inject/i2") as resp:
                 assert resp.status == 200
@@ -62,10 +63,6 @@ async def test_frames_of_every_worker_reach_every_editor(start_workers):
             await c1.close()
             await c2.close()
 
-
-async def test_get_cluster_and_cluster_status(start_workers, nats_server):
-    workers = await start_workers(3, FLOWS)
-    async with aiohttp.ClientSession() as http:
         async def listed() -> dict | None:
             async with http.get(workers[1].url + "/cluster") as resp:
                 assert resp.status == 200
