@@ -51,7 +51,7 @@ class Relay:
 
     async def start(self) -> None:
         self._sub = await self.cluster.nc.subscribe(self.cluster.subject("comms", "*"), cb=self._remote,
-                                                    pending_msgs_limit=1000)
+                                                    pending_msgs_limit=1000, pending_bytes_limit=64 * 1024 * 1024)
         self._task = asyncio.get_running_loop().create_task(self._flush())
 
     async def close(self) -> None:

@@ -11,9 +11,14 @@ import time
 import aiohttp
 
 from .conftest import wait_until
+from conftest import free_port
 
 INTERVAL = 0.5
+PORT = free_port()
 FLOWS = [{"id": "t1", "type": "tab", "label": "ticks"},
+         # runOn defaults to "leader": one listener for the cluster, moving with the lease
+         {"id": "tcp1", "type": "tcp in", "z": "t1", "server": "server", "port": str(PORT), "datamode": "stream",
+          "datatype": "utf8", "wires": [[]]},
          {"id": "i1", "type": "inject", "z": "t1", "props": [{"p": "payload", "v": "", "vt": "date"}],
           "repeat": str(INTERVAL), "once": False, "wires": [["d1"]]},
          {"id": "d1", "type": "debug", "z": "t1", "active": True, "tosidebar": True, "complete": "false",
@@ -36,6 +41,24 @@ class Fires:
         return {w for w, t in self.seen if t >= since_ms}
 
 
+async def listening() -> bool:
+    try:
+        _reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
+    except OSError:
+        return False
+    writer.close()
+    return True
+
+
+async def status_of(http, worker, node_id: str) -> dict:
+    ws = await http.ws_connect(worker.url + "/comms")
+    try:
+        await ws.send_json({"subscribe": f"status/{node_id}"})
+        return (await asyncio.wait_for(ws.receive_json(), 10))[0]["data"]
+    finally:
+        await ws.close()
+
+
 async def leader_of(http, worker) -> str | None:
     async with http.get(worker.url + "/cluster") as resp:
         return (await resp.json())["leader"]
@@ -45,6 +68,8 @@ async def test_repeat_fires_on_the_leader_only_and_fails_over_without_double_fir
     w1, w2, w3 = await start_workers(3, FLOWS)
     async with aiohttp.ClientSession() as http:
         assert await leader_of(http, w3) == "w1"  # the first worker leads
+        await wait_until(listening, timeout=10)  # the tcp in node of w1 listens ...
+        assert (await status_of(http, w3, "tcp1"))["text"] == "standby (runs on the leader)"  # ... w3's waits
         ws = await http.ws_connect(w3.url + "/comms")
         await ws.send_json({"subscribe": "debug"})
         fires = Fires()
@@ -72,6 +97,9 @@ async def test_repeat_fires_on_the_leader_only_and_fails_over_without_double_fir
             print(f"leader {leader} took over {took:.2f} s after kill -9")
             assert took < 5
             await wait_until(lambda: fires.workers(killed), timeout=5)
+            await wait_until(listening, timeout=5)  # the new leader's tcp in node listens
+            assert (await status_of(http, w3 if leader == "w3" else w2, "tcp1")).get("text") != \
+                "standby (runs on the leader)"
             await asyncio.sleep(2.5)
         finally:
             reader.cancel()
