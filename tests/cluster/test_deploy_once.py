@@ -95,3 +95,13 @@ async def test_deploy_on_one_worker_runs_on_every_worker(start_workers):
             return all("t2" in ids for ids in tabs)
 
         await wait_until(has_tab, timeout=5)
+
+        # an edit of w2's flow file on disk (the file watcher) is a deploy of the cluster too
+        edited = json.loads(w2.flow_file.read_text())
+        edited[0]["label"] = "edited on disk"
+        w2.flow_file.write_text(json.dumps(edited))
+
+        async def from_disk() -> bool:
+            return [(await flows_of(http, w))["flows"][0]["label"] for w in (w1, w3)] == ["edited on disk"] * 2
+
+        await wait_until(from_disk, timeout=10)
