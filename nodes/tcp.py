@@ -167,7 +167,7 @@ class TcpInConfig(NodeConfig):
     trim: Flag = False
     base64: Flag = False
     tls: Text = ""
-    runOn: OrDefault[RunOn] = Field("leader", description=(
+    runOn: OrDefault[RunOn] = Field("leader", title="Run on", description=(
         "In a cluster (flowred run --cluster): run on the leader only (default: one listener or connection "
         "for the whole cluster, so no data is handled twice and workers on one host do not fight for the port) "
         "or on every worker."))

@@ -118,7 +118,7 @@ class UdpInConfig(NodeConfig):
     multicast: str = "false"
     group: TrimmedText = ""
     datatype: EmptyDefault[Literal["buffer", "utf8", "base64"]] = "buffer"
-    runOn: OrDefault[RunOn] = Field("leader", description=(
+    runOn: OrDefault[RunOn] = Field("leader", title="Run on", description=(
         "In a cluster (flowred run --cluster): run on the leader only (default: a broadcast or multicast "
         "datagram reaches every worker, and would be handled once per worker) or on every worker."))
 

@@ -34,7 +34,7 @@ class WatchConfig(NodeConfig):
     files: Text = ""
     recursive: TruthyFlag = False
     filesType: Text = "str"
-    runOn: OrDefault[RunOn] = Field("leader", description=(
+    runOn: OrDefault[RunOn] = Field("leader", title="Run on", description=(
         "In a cluster (flowred run --cluster): run on the leader only (default: a shared folder watched by "
         "every worker would send each change once per worker) or on every worker (each watches its own disk)."))
 

@@ -52,7 +52,7 @@ class WebSocketListenerConfig(NodeConfig):
 
     path: str = ""
     wholemsg: str = "false"
-    runOn: OrDefault[RunOn] = Field("every", description=(
+    runOn: OrDefault[RunOn] = Field("every", title="Run on", description=(
         "In a cluster (flowred run --cluster): serve the path on every worker (default: it is served by the "
         "worker's HTTP server, like an http in node, so each client is handled by the worker it reaches) or "
         "on the leader only."))
