@@ -105,9 +105,16 @@ class Lease:
         if not self.cluster.nc.is_connected:
             return
         try:
-            if self._leading:
-                self._revision = await asyncio.wait_for(self.kv.update(KEY, me.encode(), last=self._revision),
-                                                        TIMEOUT)
+            if self._leading or self._revision:
+                # renew; or take back a lapsed lease whose key nobody wrote since (still ours)
+                try:
+                    self._revision = await asyncio.wait_for(
+                        self.kv.update(KEY, me.encode(), last=self._revision), TIMEOUT)
+                except KeyWrongLastSequenceError:
+                    self._revision = 0
+                    raise
+                if not self._leading:
+                    logger.info(f"Cluster: worker {me} is the leader again")
             else:
                 self._revision = await asyncio.wait_for(self.kv.create(KEY, me.encode()), TIMEOUT)
                 logger.info(f"Cluster: worker {me} is the leader")

@@ -75,7 +75,7 @@ async def test_repeat_fires_on_the_leader_only_and_fails_over_without_double_fir
         fires = Fires()
         reader = asyncio.get_running_loop().create_task(fires.read(ws))
         try:
-            await asyncio.sleep(3)
+            await asyncio.sleep(2.5)
             steady = list(fires.seen)
             if reader.done():
                 reader.result()
@@ -100,7 +100,7 @@ async def test_repeat_fires_on_the_leader_only_and_fails_over_without_double_fir
             await wait_until(listening, timeout=5)  # the new leader's tcp in node listens
             assert (await status_of(http, w3 if leader == "w3" else w2, "tcp1")).get("text") != \
                 "standby (runs on the leader)"
-            await asyncio.sleep(2.5)
+            await asyncio.sleep(1.5)
         finally:
             reader.cancel()
             await ws.close()
