@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import time
 
 import aiohttp
@@ -105,3 +106,21 @@ async def test_deploy_on_one_worker_runs_on_every_worker(start_workers):
             return [(await flows_of(http, w))["flows"][0]["label"] for w in (w1, w3)] == ["edited on disk"] * 2
 
         await wait_until(from_disk, timeout=10)
+
+        # a worker that was away (stalled) while another deployed catches up when it is back
+        w3.proc.send_signal(signal.SIGSTOP)
+        try:
+            rev = (await flows_of(http, w1))["rev"]
+            latest = [{**TAB, "label": "while w3 was away"}, *FLOWS[1:]]
+            async with http.post(w1.url + "/flows", json={"flows": latest, "rev": rev}, headers=V2) as resp:
+                assert resp.status == 200, await resp.text()
+                rev = (await resp.json())["rev"]
+            await wait_until(lambda: _is(http, w2, rev), timeout=5)
+        finally:
+            w3.proc.send_signal(signal.SIGCONT)
+        await wait_until(lambda: _is(http, w3, rev), timeout=10)
+        assert json.loads(w3.flow_file.read_text())[0]["label"] == "while w3 was away"
+
+
+async def _is(http, worker, rev: str) -> bool:
+    return (await flows_of(http, worker))["rev"] == rev

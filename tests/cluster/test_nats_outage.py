@@ -84,3 +84,13 @@ async def test_workers_ride_out_a_nats_restart(start_workers, nats_server):
             return body["leader"] in ("w1", "w2", "w3") and len(body["workers"]) == 3
 
         await wait_until(led, timeout=10)
+
+        # frames are relayed again: a debug msg of w2 reaches w1's editor
+        ws = await http.ws_connect(w1.url + "/comms")
+        await ws.send_json({"subscribe": "debug"})
+        await asyncio.sleep(0.3)
+        async with http.post(workers[1].url + "/inject/i1") as resp:
+            assert resp.status == 200
+        frame = await asyncio.wait_for(ws.receive_json(), 10)
+        assert frame[0]["data"]["msg"] == "local" and frame[0]["data"]["worker"] == "w2"
+        await ws.close()
