@@ -222,6 +222,7 @@ class LeaderGate:
             self._node.status(STANDBY)
 
     async def close(self) -> None:
+        """Stop following the lease and stop the input if it runs."""
         if self._unfollow is not None:
             self._unfollow()
             self._unfollow = None

@@ -112,6 +112,7 @@ class FlowSync:
                                     f"deploy ({type(exc).__name__}); deploy again when it is back") from None
 
     async def close(self) -> None:
+        """Stop following the bucket (the shared flows stay as they are)."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

@@ -37,6 +37,7 @@ class Members:
         self._task: asyncio.Task | None = None
 
     async def open(self) -> None:
+        """Open (or create) the heartbeat bucket; raises ClusterError when JetStream refuses."""
         self.kv = await self.cluster.key_value("workers", history=1, ttl=TTL)
 
     def start(self, url: str) -> None:
@@ -45,6 +46,7 @@ class Members:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def close(self) -> None:
+        """Stop beating and say ``stopped`` (when NATS can be reached)."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

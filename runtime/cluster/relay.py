@@ -50,11 +50,13 @@ class Relay:
         self._unsubscribe = events.subscribe(self._local)
 
     async def start(self) -> None:
+        """Subscribe to the other workers' frames and start sending this worker's."""
         self._sub = await self.cluster.nc.subscribe(self.cluster.subject("comms", "*"), cb=self._remote,
                                                     pending_msgs_limit=1000, pending_bytes_limit=64 * 1024 * 1024)
         self._task = asyncio.get_running_loop().create_task(self._flush())
 
     async def close(self) -> None:
+        """Stop relaying in both directions (frames still waiting are dropped)."""
         self._unsubscribe()
         if self._task is not None:
             self._task.cancel()
