@@ -132,6 +132,10 @@ export class DebugSidebar extends EventTarget {
       h("time", { class: "debug-message-time", datetime: when.toISOString() }, formatTime(when)),
       nodeButton,
     ];
+    // in a cluster, the worker that produced the message (data.worker, set by the runtime)
+    if (typeof data.worker === "string" && data.worker) {
+      meta.push(h("span", { class: "debug-message-worker", title: "cluster worker" }, data.worker));
+    }
     if (msgid) {
       meta.push(h("button", {
         type: "button",
