@@ -1,10 +1,12 @@
 // A code field of the edit forms (function code, templates, JSON and JSONata values): a
 // CodeMirror 6 editor (codemirror-setup.js, from web/vendor), shown as a textarea while
 // CodeMirror loads, and for good, with a one-line notice, when its files are not installed.
+// CodeMirror loads when the first code field is made, so the page itself starts as before.
 //
-// Keyboard: Tab indents inside the editor; Escape then Tab (within two seconds) moves on to
-// the next field, as CodeMirror's tab focus mode; a second Escape cancels the dialog as
-// everywhere else.
+// Keyboard: Tab indents inside the editor. Escape (when CodeMirror has no use for it, such as
+// closing its search panel) lets the next key decide: Tab moves on to the next field
+// (CodeMirror's tab focus mode), a second Escape cancels the dialog as everywhere else, any
+// other key goes back to editing.
 
 import { h } from "./dom.js";
 
@@ -25,8 +27,9 @@ export function loadCodeMirror() {
   return loading;
 }
 
-const LINE_PX = 18;     // 12px text at line-height 1.5
-const ESCAPE_MS = 2000; // CodeMirror's tab focus mode lasts this long after Escape
+const LINE_PX = 18;      // 12px text at line-height 1.5
+const ESCAPE_MS = 10000; // how long Escape waits for the key that decides
+const MODIFIERS = new Set(["Shift", "Control", "Alt", "Meta", "AltGraph", "CapsLock"]);
 
 export const FALLBACK_NOTICE = "Plain text editor: the code editor's files (web/vendor) are not installed.";
 
@@ -46,7 +49,7 @@ export class CodeEditor {
     this.autofocus = autofocus;
     this.onChange = onChange;
     this.handle = null;
-    this.escapeAt = 0;
+    this.escaped = null;    // the timer while an Escape waits for the next key
     this.problems = [];
     this.textarea = h("textarea", { id, class: "input code-editor", rows, spellcheck: "false", "aria-label": label || null,
       autofocus: autofocus || null });
@@ -55,7 +58,10 @@ export class CodeEditor {
     this.status = h("div", { class: "code-status", role: "status", "aria-live": "polite" });
     this.el = h("div", { class: "code-field", dataset: { mode } }, this.textarea, this.status);
     this.el.style.setProperty("--code-height", `${rows * LINE_PX + 10}px`);
-    this.el.addEventListener("keydown", (event) => this.escape(event));
+    this.el.addEventListener("keydown", (event) => this.keydown(event));
+    this.el.addEventListener("focusout", (event) => {
+      if (!this.el.contains(event.relatedTarget)) this.settleEscape();
+    });
     if (setup) this.upgrade();
     else if (failure) this.fallback();
     else loadCodeMirror().then((module) => (module ? this.upgrade() : this.fallback()));
@@ -129,27 +135,37 @@ export class CodeEditor {
     this.status.textContent = found.map((d) => `Line ${d.line}, column ${d.column}: ${d.message}`).join(" · ");
   }
 
-  /** Escape: CodeMirror's own use (closing search) first, then tab focus mode, then the dialog's. */
-  escape(event) {
-    if (event.key !== "Escape" || !this.handle) return;
+  /** Escape: CodeMirror's own use (closing search) first, then "the next key decides" (see the top). */
+  keydown(event) {
+    if (!this.handle) return;
+    if (event.key !== "Escape") {
+      if (this.escaped && !MODIFIERS.has(event.key)) this.settleEscape();
+      return;
+    }
     if (event.defaultPrevented) {
       event.stopPropagation();
       return;
     }
-    if (Date.now() - this.escapeAt < ESCAPE_MS) return;   // the second Escape cancels the dialog
-    this.escapeAt = Date.now();
+    if (this.escaped) {        // the second Escape: the dialog's cancel
+      this.settleEscape();
+      return;
+    }
     event.stopPropagation();
     this.handle.view.setTabFocusMode(ESCAPE_MS);
+    this.escaped = setTimeout(() => this.settleEscape(), ESCAPE_MS);
     this.status.classList.remove("has-problems");
-    this.status.textContent = "Tab now moves to the next field; Escape again cancels.";
-    setTimeout(() => this.showProblems(this.problems), ESCAPE_MS);
+    this.status.textContent = "Tab moves to the next field; Escape again cancels.";
+  }
+
+  /** The key after Escape came (or the time ran out): back to the lint summary. */
+  settleEscape() {
+    if (!this.escaped) return;
+    clearTimeout(this.escaped);
+    this.escaped = null;
+    this.showProblems(this.problems);
   }
 
   destroy() {
     this.handle?.destroy();
   }
 }
-
-// Load CodeMirror while the page is idle, so the first dialog opens with it.
-if (typeof requestIdleCallback === "function") requestIdleCallback(() => loadCodeMirror(), { timeout: 2000 });
-else setTimeout(loadCodeMirror, 500);

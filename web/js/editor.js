@@ -216,8 +216,11 @@ export class NodeEditor {
           return;
         }
         // As Node-RED's function dialog: noerr counts the syntax errors the code editor found;
-        // such a node is marked on the canvas and the deploy asks first.
-        if ("noerr" in props) out.noerr = fields.reduce((n, f) => n + (f.syntaxErrors ? f.syntaxErrors().length : 0), 0);
+        // such a node is marked on the canvas and the deploy asks first. Code left as it came
+        // keeps the count it came with (Node-RED's editor may have counted more).
+        const checked = fields.filter((f) => f.syntaxErrors);
+        const syntaxErrors = checked.reduce((n, f) => n + f.syntaxErrors().length, 0);
+        if ("noerr" in props && (syntaxErrors || checked.some((f) => f.edited()))) out.noerr = syntaxErrors;
         if (enabled.checked) delete out.d;
         else out.d = true;
         if (info) {

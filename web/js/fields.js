@@ -149,7 +149,8 @@ export function plainField(node, key, prop, schema) {
     const mode = codeMode(node, key);
     const code = new CodeEditor({ value: text, mode, mustache: node.type === "template" && node.syntax !== "plain",
       lint: node.type === "function", id, label, rows: key === "func" ? 14 : 6 });
-    return { key, editor: code, syntaxErrors: () => code.syntaxErrors(), el: row(key, label, code.el, { help, id, wide: true }),
+    return { key, editor: code, syntaxErrors: () => code.syntaxErrors(), edited: () => code.value !== text,
+      el: row(key, label, code.el, { help, id, wide: true }),
       collect: textCollector(key, t, value, code) };
   }
   const input = multiline
