@@ -17,7 +17,6 @@ test_editor.py):
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import test_editor
@@ -44,7 +43,8 @@ def open_editor(page, server, *, nodes: bool = False) -> None:
 def deployed(page) -> None:
     """Wait until a deploy has ended with the flows saved."""
     page.wait_for_function("!window.flowred.model.isDirty() && "
-                           "document.querySelector('#deploy-state').dataset.state.startsWith('deployed')", timeout=15000)
+                           "document.querySelector('#deploy-state').dataset.state.startsWith('deployed')",
+                           timeout=15000)
 
 
 def import_nodes(page, nodes: list[dict]) -> None:
@@ -163,7 +163,8 @@ def test_function_code_editor_highlights_indents_matches_and_searches(start_serv
     page.keyboard.press("ArrowRight")       # (with a selection, Escape first reduces it to the cursor)
     page.keyboard.press("Escape")
     expect(tray).to_be_visible()
-    expect(tray.locator('.form-row[data-field="func"] .code-status')).to_have_text("Tab moves to the next field; Escape again cancels.")
+    expect(tray.locator('.form-row[data-field="func"] .code-status')).to_have_text(
+        "Tab moves to the next field; Escape again cancels.")
     page.keyboard.press("Tab")
     assert not active_in(page, '.form-row[data-field="func"]')
     assert active_in(page, ".tray")
@@ -313,8 +314,9 @@ def test_typed_input_expression_editors_are_code_editors(start_server, page):
                         {"id": "in1", "type": "inject", "z": TAB, "name": "json", "props": [{"p": "payload"}],
                          "payload": '{"a":[1,2]}', "payloadType": "json", "repeat": "", "crontab": "", "once": False,
                          "onceDelay": 0.1, "topic": "", "x": 200, "y": 100, "wires": [[]]},
-                        {"id": "ch1", "type": "change", "z": TAB, "name": "jsonata", "x": 200, "y": 200, "wires": [[]],
-                         "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "$sum(payload.a)", "tot": "jsonata"}]}])
+                        {"id": "ch1", "type": "change", "z": TAB, "name": "jsonata", "x": 200, "y": 200,
+                         "wires": [[]], "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "$sum(payload.a)",
+                                                   "tot": "jsonata"}]}])
     tray = open_node(page, "in1")
     tray.locator(".ti-expand").first.click()
     dialog = page.locator(".dialog")
