@@ -19,7 +19,7 @@ $(VENDOR): web/vendor/package.json web/vendor/package-lock.json
 	cd web/vendor && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $(VENDOR)
 
-$(STAMP): pyproject.toml $(VENDOR)
+$(STAMP): pyproject.toml | $(VENDOR)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
