@@ -11,7 +11,15 @@ PORT   ?= 1880
 
 .PHONY: run test bench compat install clean
 
-$(STAMP): pyproject.toml
+# The editor's JavaScript packages (CodeMirror 6, acorn), pinned by web/vendor/package-lock.json and
+# served as static ES modules (no bundler); npm comes from Debian's packages when missing.
+VENDOR := web/vendor/node_modules/.package-lock.json
+$(VENDOR): web/vendor/package.json web/vendor/package-lock.json
+	command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null)
+	cd web/vendor && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(VENDOR)
+
+$(STAMP): pyproject.toml | $(VENDOR)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
@@ -50,4 +58,4 @@ compat: $(STAMP)
 	$(PY) -m compat --examples --results compat/RESULTS.md || true
 
 clean:
-	rm -rf $(VENV) .flowred test-output
+	rm -rf $(VENV) .flowred test-output web/vendor/node_modules

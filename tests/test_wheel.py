@@ -67,6 +67,10 @@ async def test_the_wheel_runs_the_example_with_editor_examples_and_emulator(tmp_
             assert page.status == 200 and "<title>FlowRed" in await page.text()
             script = await http.get(url + "/js/app.js")
             assert script.status == 200 and "import" in await script.text()
+            if (ROOT / "web" / "vendor" / "node_modules" / ".package-lock.json").is_file():   # npm ci ran here
+                editor = await http.get(url + "/vendor/node_modules/@codemirror/view/dist/index.js")
+                assert editor.status == 200 and "class EditorView" in await editor.text()
+                assert (await http.get(url + "/vendor/node_modules/@codemirror/view/dist/index.cjs")).status == 404
             listed = await (await http.get(url + "/flows/examples")).json()
             assert sorted(e["file"] for e in listed) == sorted(p.name for p in (ROOT / "flows").glob("*.json"))
             assert len(listed) == 3

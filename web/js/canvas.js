@@ -598,7 +598,7 @@ export class FlowCanvas extends EventTarget {
       el.append(s("circle", { class: "node-changed", cx: w - 10, cy: -1, r: 4 },
         s("title", null, "Changed since the last deploy")));
     }
-    const errors = this.model.errors.get(node.id);
+    const errors = this.model.problems(node.id);
     if (errors && errors.length) {
       const text = errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join("\n");
       el.append(s("g", { class: "node-error", transform: `translate(${w - (this.model.isChanged(node.id) ? 26 : 12)} -8)` },

@@ -117,6 +117,18 @@ export class Deployer {
       ], [{ label: "Cancel", value: false }, { label: "Deploy anyway", kind: "danger", value: true, id: "deploy-unknown-confirm" }]);
       if (!ok) return;
     }
+    // As Node-RED: nodes the editor found wrong (a function's syntax errors) are deployed only
+    // when confirmed; disabled nodes do not count.
+    const invalid = type === "reload" ? [] : model.all.filter((n) => n.d !== true && model.localProblems(n).length);
+    if (invalid.length) {
+      const list = invalid.slice(0, 5).map((n) => `${model.label(n.id)}: ${model.localProblems(n).map((p) => p.message).join(", ")}`);
+      if (invalid.length > 5) list.push(`… and ${invalid.length - 5} more`);
+      const ok = await choose("Confirm deploy", [
+        "The flows contain nodes that are not properly configured:", ...list,
+        "Deploy anyway?",
+      ], [{ label: "Cancel", value: false }, { label: "Deploy anyway", kind: "danger", value: true, id: "deploy-invalid-confirm" }]);
+      if (!ok) return;
+    }
     this.deploying = true;
     this.ctx.changed();
     try {

@@ -6,7 +6,7 @@ const openStack = [];
 const layers = [];   // open dialogs and trays, in the order they opened: the last one has the keyboard
 
 const FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), " +
-  "textarea:not([disabled]), summary, [tabindex]";
+  "textarea:not([disabled]), summary, [tabindex], [contenteditable=\"true\"]";
 
 /** The elements of root that Tab reaches, in document order (visible, enabled, tabindex >= 0). */
 export function tabStops(root) {
@@ -40,16 +40,26 @@ function cycleFocus(root, event) {
 // The keyboard belongs to the top dialog or tray: Tab cycles inside it, Escape cancels it (also
 // when the focus was lost to the page behind), and no key pressed in it reaches the canvas or
 // the global shortcuts behind it.
+// A code editor ([data-keeps-tab], codeeditor.js) takes Tab to indent; when it lets a Tab pass
+// (Escape then Tab), the focus moves on as from any field.
 document.addEventListener("keydown", (event) => {
   const top = layers.at(-1);
   if (!top) return;
   if (event.key === "Tab") {
+    if (event.target.closest?.("[data-keeps-tab]")) return;
     cycleFocus(top.el, event);
   } else if (event.key === "Escape" && !top.el.contains(event.target) && !event.defaultPrevented) {
     event.preventDefault();
     top.cancel();
   }
 }, true);
+
+document.addEventListener("keydown", (event) => {
+  const top = layers.at(-1);
+  if (top && event.key === "Tab" && !event.defaultPrevented && event.target.closest?.("[data-keeps-tab]")) {
+    cycleFocus(top.el, event);
+  }
+});
 
 function button({ label, kind = "secondary", onClick, id, cls, title, disabled }) {
   return h("button", { type: "button", class: ["btn", `btn-${kind}`, cls], id, title, disabled: !!disabled, onClick }, label);

@@ -12,7 +12,7 @@ import { newId } from "./flows.js";
 import { DEFAULT_TYPES } from "./typedinput.js";
 import {
   plainField, typedField, credentialField, configPicker, methodPicker, datalistField, injectEditor,
-  changeEditor, switchEditor, debugOutputField, fieldLabel, schemaType,
+  changeEditor, switchEditor, debugOutputField, fieldLabel, schemaType, followTemplateFormat, TEMPLATE_FORMATS,
 } from "./fields.js";
 
 /** Fields a type's special editor takes care of (or that are legacy and hidden). */
@@ -25,7 +25,7 @@ const HIDDEN = {
 };
 
 /** Fields that are a choice in Node-RED's dialog although the schema has plain text. */
-const CHOICES = { "link out": { mode: ["link", "return"] } };
+const CHOICES = { "link out": { mode: ["link", "return"] }, template: { format: Object.keys(TEMPLATE_FORMATS) } };
 
 /** Config node references that the schema does not describe in a way we can detect. */
 const CONFIG_REFS = { "OpenAI API": { service: "Service Host" } };
@@ -134,6 +134,7 @@ export class NodeEditor {
         const choices = CHOICES[node.type]?.[key];
         fields.push(plainField(node, key, choices ? { ...prop, enum: choices } : prop, schema));
       }
+      if (node.type === "template") followTemplateFormat(fields);
       const pairCreds = new Set(credWidgets.map((c) => c.key));
       for (const key of credKeys) {
         if (pairCreds.has(key)) continue;
@@ -214,6 +215,12 @@ export class NodeEditor {
           form.querySelector(".has-error input, .has-error select, .has-error textarea")?.focus();
           return;
         }
+        // As Node-RED's function dialog: noerr counts the syntax errors the code editor found;
+        // such a node is marked on the canvas and the deploy asks first. Code left as it came
+        // keeps the count it came with (Node-RED's editor may have counted more).
+        const checked = fields.filter((f) => f.syntaxErrors);
+        const syntaxErrors = checked.reduce((n, f) => n + f.syntaxErrors().length, 0);
+        if ("noerr" in props && (syntaxErrors || checked.some((f) => f.edited()))) out.noerr = syntaxErrors;
         if (enabled.checked) delete out.d;
         else out.d = true;
         if (info) {

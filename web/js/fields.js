@@ -7,6 +7,7 @@
 
 import { h, clear } from "./dom.js";
 import { TypedInput, DEFAULT_TYPES, validateTyped } from "./typedinput.js";
+import { CodeEditor } from "./codeeditor.js";
 import { resolveRef } from "./nodetypes.js";
 
 const LABELS = {
@@ -24,6 +25,25 @@ const LABELS = {
 };
 
 const MULTILINE = new Set(["func", "initialize", "finalize", "template", "info", "reduceExp", "swaggerDoc"]);
+
+/** The code editor's language of a multi-line field, by node type and key (as Node-RED's editors). */
+const CODE_MODES = {
+  function: { func: "javascript", initialize: "javascript", finalize: "javascript" },
+  "python-function": { func: "python", initialize: "python", finalize: "python" },
+  join: { reduceExp: "jsonata" },
+};
+
+/** The template node's "format" (Node-RED's Syntax Highlight choice) to a code editor mode. */
+export const TEMPLATE_FORMATS = {
+  handlebars: "mustache", html: "html", json: "json", javascript: "javascript", css: "css", markdown: "text",
+  python: "python", sql: "text", yaml: "yaml", text: "text",
+};
+
+/** The code editor mode of field key of node ("text" for plain text). */
+export function codeMode(node, key) {
+  if (node.type === "template" && key === "template") return TEMPLATE_FORMATS[node.format || "handlebars"] || "text";
+  return CODE_MODES[node.type]?.[key] || "text";
+}
 
 /** A label for a schema property. */
 export function fieldLabel(key, prop) {
@@ -107,9 +127,9 @@ export function plainField(node, key, prop, schema) {
     } };
   }
   if (t.type === "object" || t.type === "array") {
-    const area = h("textarea", { id, class: "input code-editor", rows: 4, spellcheck: "false" });
-    area.value = value === undefined || value === null ? "" : JSON.stringify(value, null, 2);
-    return { key, el: row(key, `${label} (JSON)`, area, { help, id, wide: true }), collect: (out) => {
+    const area = new CodeEditor({ value: value === undefined || value === null ? "" : JSON.stringify(value, null, 2),
+      mode: "json", lint: true, id, label: `${label} (JSON)`, rows: 5 });
+    return { key, editor: area, el: row(key, `${label} (JSON)`, area.el, { help, id, wide: true }), collect: (out) => {
       const raw = area.value.trim();
       if (raw === "") {
         if (value !== undefined) out[key] = t.type === "array" ? [] : t.nullable ? null : {};
@@ -124,11 +144,25 @@ export function plainField(node, key, prop, schema) {
     } };
   }
   const multiline = MULTILINE.has(key);
+  const text = value === undefined || value === null ? "" : typeof value === "string" ? value : JSON.stringify(value);
+  if (multiline && key !== "info") {
+    const mode = codeMode(node, key);
+    const code = new CodeEditor({ value: text, mode, mustache: node.type === "template" && node.syntax !== "plain",
+      lint: node.type === "function", id, label, rows: key === "func" ? 14 : 6 });
+    return { key, editor: code, syntaxErrors: () => code.syntaxErrors(), edited: () => code.value !== text,
+      el: row(key, label, code.el, { help, id, wide: true }),
+      collect: textCollector(key, t, value, code) };
+  }
   const input = multiline
-    ? h("textarea", { id, class: ["input", key !== "info" && "code-editor"], rows: key === "func" ? 14 : 6, spellcheck: key === "info" ? "true" : "false" })
+    ? h("textarea", { id, class: "input", rows: 6, spellcheck: "true" })
     : h("input", { type: "text", id, class: "input", autocomplete: "off" });
-  input.value = value === undefined || value === null ? "" : typeof value === "string" ? value : JSON.stringify(value);
-  return { key, el: row(key, label, input, { help, id, wide: multiline }), collect: (out) => {
+  input.value = text;
+  return { key, el: row(key, label, input, { help, id, wide: multiline }), collect: textCollector(key, t, value, input) };
+}
+
+/** collect() of a text field: input's value (anything with .value), JSON for untyped non-strings. */
+function textCollector(key, t, value, input) {
+  return (out) => {
     const raw = input.value;
     if (raw === "" && t.nullable && (value === null || value === undefined)) {
       if (value === null) out[key] = null;
@@ -142,7 +176,26 @@ export function plainField(node, key, prop, schema) {
     }
     out[key] = raw;
     return [];
-  } };
+  };
+}
+
+/**
+ * The template node's dialog: its code editor follows the format (Syntax Highlight) and syntax
+ * (mustache or plain) choices as they change, as Node-RED's template dialog does.
+ */
+export function followTemplateFormat(fields) {
+  const code = fields.find((f) => f.key === "template" && f.editor);
+  const format = fields.find((f) => f.key === "format");
+  const syntax = fields.find((f) => f.key === "syntax");
+  if (!code || !format) return;
+  const sync = () => {
+    const chosen = {};
+    format.collect(chosen, {});
+    syntax?.collect(chosen, {});
+    code.editor.setMode(codeMode({ type: "template", format: chosen.format }, "template"), chosen.syntax !== "plain");
+  };
+  format.el.addEventListener("change", sync);
+  syntax?.el.addEventListener("change", sync);
 }
 
 /**

@@ -371,6 +371,22 @@ export class FlowModel extends EventTarget {
     this.emit("edit", [id]);
   }
 
+  /**
+   * What the editor itself finds wrong with a node before any deploy, as Node-RED's node
+   * validation: a function node whose code has syntax errors (its noerr count, set by the edit
+   * dialog). Returns [{field, message, level}].
+   */
+  localProblems(node) {
+    const count = Number(node?.noerr);
+    if (!(count > 0) || node.type !== "function") return [];
+    return [{ field: null, message: `the code has ${count} syntax error${count === 1 ? "" : "s"}`, level: "error" }];
+  }
+
+  /** A node's problems: the last deploy's errors and localProblems(). */
+  problems(id) {
+    return [...(this.errors.get(id) || []), ...this.localProblems(this.byId.get(id))];
+  }
+
   setErrors(errors) {
     this.errors.clear();
     for (const error of errors || []) {

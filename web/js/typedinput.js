@@ -4,6 +4,7 @@
 
 import { h } from "./dom.js";
 import { openDialog } from "./dialog.js";
+import { CodeEditor } from "./codeeditor.js";
 
 export const TYPES = {
   msg: { label: "msg.", title: "msg property" },
@@ -163,23 +164,26 @@ export class TypedInput {
     (this.type === "bool" ? this.boolSelect : this.type === "cred" ? this.password : this.input).focus();
   }
 
-  /** A larger editor for JSON / JSONata values, with formatting for JSON. */
+  /**
+   * A larger editor for JSON / JSONata values (a code editor: JSON with its syntax errors
+   * marked, JSONata with bracket matching), with formatting for JSON.
+   */
   openEditor() {
-    const area = h("textarea", { class: "code-editor", rows: 16, spellcheck: "false", "aria-label": "Value" });
     let text = this.input.value;
     if (this.type === "json") {
       try {
         text = JSON.stringify(JSON.parse(text), null, 4);
       } catch { /* keep as typed */ }
     }
-    area.value = text;
     const problem = h("div", { class: "ti-error" });
+    // The code editor marks JSON errors itself (with line and column); the textarea it falls back to does not.
     const check = () => {
       const p = this.type === "json" ? validateTyped("json", area.value) : null;
-      problem.textContent = p || "";
+      problem.textContent = p && !area.enhanced ? p : "";
       return !p;
     };
-    area.addEventListener("input", check);
+    const area = new CodeEditor({ value: text, mode: this.type === "jsonata" ? "jsonata" : "json", lint: this.type === "json",
+      label: "Value", rows: 16, autofocus: true, onChange: check });
     const buttons = [];
     if (this.type === "json") {
       buttons.push({ label: "Format", onClick: () => {
@@ -202,6 +206,7 @@ export class TypedInput {
       this.changed();
       close();
     } });
-    openDialog({ title: this.type === "json" ? "JSON editor" : "Expression editor", body: [area, problem], buttons, width: 640 });
+    openDialog({ title: this.type === "json" ? "JSON editor" : "Expression editor", body: [area.el, problem], buttons, width: 640,
+      className: "code-dialog" });
   }
 }

@@ -1,0 +1,165 @@
+// CodeMirror 6 for the editor's code fields: line numbers, syntax highlighting per language,
+// auto-indent, bracket matching and closing, Tab indents (Escape then Tab moves on), search
+// (Ctrl+F), and JavaScript syntax errors as lint markers.
+//
+// The packages come from web/vendor (package.json, pinned by package-lock.json, installed with
+// npm ci) through the import map in index.html. Only codeeditor.js imports this module, with a
+// dynamic import(), and keeps a textarea when it fails to load.
+
+import { EditorState, Compartment } from "@codemirror/state";
+import {
+  EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection,
+  highlightSpecialChars, MatchDecorator, Decoration, ViewPlugin,
+} from "@codemirror/view";
+import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
+import {
+  indentOnInput, bracketMatching, syntaxHighlighting, defaultHighlightStyle, indentUnit, LanguageSupport,
+} from "@codemirror/language";
+import { search, searchKeymap, highlightSelectionMatches } from "@codemirror/search";
+import { closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
+import { linter, lintGutter, lintKeymap } from "@codemirror/lint";
+import { javascript } from "@codemirror/lang-javascript";
+import { python } from "@codemirror/lang-python";
+import { json, jsonParseLinter } from "@codemirror/lang-json";
+import { html } from "@codemirror/lang-html";
+import { css } from "@codemirror/lang-css";
+import { yaml } from "@codemirror/lang-yaml";
+import { handlebarsLanguage } from "@xiechao/codemirror-lang-handlebars";
+import { parse } from "acorn";
+
+/** The modes a code field can have; anything else is plain text. */
+export const MODES = ["javascript", "python", "json", "jsonata", "html", "css", "yaml", "mustache", "text"];
+
+function language(mode) {
+  switch (mode) {
+    case "javascript": return javascript();
+    case "python": return python();
+    case "json": return json();
+    case "html": return html();
+    case "css": return css();
+    case "yaml": return yaml();
+    case "mustache": return new LanguageSupport(handlebarsLanguage);
+    default: return [];   // jsonata (no CodeMirror mode is published for it) and plain text
+  }
+}
+
+/**
+ * The syntax errors of a function node's JavaScript, as Node-RED's editor finds them: the code
+ * is the body of an async function (so `return` and `await` are allowed at its top level).
+ * acorn stops at the first error, so this is [] or one error:
+ * [{from, to, line, column, message}] with offsets into code and a 1-based line and column.
+ */
+export function jsSyntaxErrors(code) {
+  try {
+    parse(code, { ecmaVersion: "latest", sourceType: "script", allowReturnOutsideFunction: true,
+      allowAwaitOutsideFunction: true, locations: true });
+    return [];
+  } catch (err) {
+    if (!(err instanceof SyntaxError) || typeof err.pos !== "number") throw err;
+    const from = Math.min(err.pos, code.length);
+    return [{
+      from, to: Math.min(from + 1, code.length), line: err.loc.line, column: err.loc.column + 1,
+      message: err.message.replace(/\s*\(\d+:\d+\)$/, ""),
+    }];
+  }
+}
+
+const jsonSource = jsonParseLinter();
+
+/** The lint source of a mode ({line, column, message} added for the status line), or null. */
+function lintSource(mode) {
+  if (mode === "javascript") {
+    return (view) => jsSyntaxErrors(view.state.doc.toString()).map((e) => ({ ...e, severity: "error" }));
+  }
+  if (mode === "json") {
+    return (view) => (view.state.doc.length ? jsonSource(view) : []).map((d) => {
+      const line = view.state.doc.lineAt(d.from);
+      return { ...d, line: line.number, column: d.from - line.from + 1 };
+    });
+  }
+  return null;
+}
+
+// {{tags}} over the other languages of a mustache template (template node, syntax "mustache").
+const mustacheTag = Decoration.mark({ class: "cm-mustache-tag" });
+const mustacheTags = ViewPlugin.fromClass(class {
+  constructor(view) {
+    this.matcher = new MatchDecorator({ regexp: /\{\{\{?[^{}]*\}?\}\}/g, decoration: mustacheTag });
+    this.decorations = this.matcher.createDeco(view);
+  }
+
+  update(update) {
+    this.decorations = this.matcher.updateDeco(update, this.decorations);
+  }
+}, { decorations: (plugin) => plugin.decorations });
+
+const theme = EditorView.theme({
+  "&": { fontSize: "12px", backgroundColor: "#fff" },
+  "&.cm-focused": { outline: "none" },
+  ".cm-scroller": { fontFamily: "var(--mono)", lineHeight: "1.5" },
+  ".cm-gutters": { backgroundColor: "#f6f6f6", color: "#999", borderRight: "1px solid #e2e2e2" },
+  ".cm-mustache-tag": { color: "#7a3e9d", backgroundColor: "rgba(122, 62, 157, 0.07)" },
+});
+
+// Ctrl+Enter is the tray's Done, so the editor leaves it alone.
+const editorKeys = defaultKeymap.filter((binding) => binding.key !== "Mod-Enter");
+
+/**
+ * A CodeMirror view in parent (before `before`, if given).
+ * options: doc (text), mode (one of MODES), mustache (highlight {{tags}}), lint (check the
+ * mode's syntax: javascript, json), label (aria-label), autofocus, onChange(text),
+ * onDiagnostics([{line, column, message}]) after each lint run.
+ * Returns {view, setMode(mode, mustache), destroy()}.
+ */
+export function createCodeView({ parent, before = null, doc = "", mode = "text", mustache = false, lint = false,
+  label = "", autofocus = false, onChange = null, onDiagnostics = null }) {
+  const languageSlot = new Compartment();
+  const lintSlot = new Compartment();
+  const lintFor = (m) => {
+    const source = lint ? lintSource(m) : null;
+    if (!source) {
+      onDiagnostics?.([]);
+      return [];
+    }
+    return [linter((view) => {
+      const found = source(view);
+      onDiagnostics?.(found);
+      return found;
+    }, { delay: 300 }), lintGutter()];
+  };
+  const languageFor = (m, tags) => [language(m), tags && m !== "mustache" ? mustacheTags : []];
+  const attributes = { "aria-label": label || "Code", tabindex: "0" };
+  if (autofocus) attributes.autofocus = "";
+  const view = new EditorView({
+    parent,
+    state: EditorState.create({
+      doc,
+      extensions: [
+        lineNumbers(), highlightActiveLineGutter(), highlightSpecialChars(), history(), drawSelection(),
+        EditorState.allowMultipleSelections.of(true), indentOnInput(), indentUnit.of("    "), EditorState.tabSize.of(4),
+        syntaxHighlighting(defaultHighlightStyle, { fallback: true }), bracketMatching(), closeBrackets(),
+        highlightActiveLine(), highlightSelectionMatches(), search({ top: true }),
+        keymap.of([...closeBracketsKeymap, ...editorKeys, ...searchKeymap, ...historyKeymap, ...lintKeymap, indentWithTab]),
+        EditorView.contentAttributes.of(attributes),
+        theme,
+        languageSlot.of(languageFor(mode, mustache)),
+        lintSlot.of(lintFor(mode)),
+        EditorView.updateListener.of((update) => {
+          if (update.docChanged && onChange) onChange(update.state.doc.toString());
+        }),
+      ],
+    }),
+  });
+  if (before) parent.insertBefore(view.dom, before);
+  return {
+    view,
+    setMode(m, tags = mustache) {
+      mode = m;
+      mustache = tags;
+      view.dispatch({ effects: [languageSlot.reconfigure(languageFor(m, tags)), lintSlot.reconfigure(lintFor(m))] });
+    },
+    destroy() {
+      view.destroy();
+    },
+  };
+}
