@@ -86,7 +86,7 @@ function renderDeployState() {
   if (state.loadError) {
     key = "error";
     text = "Flows unavailable";
-  } else if (model.rev === null && state.runtime === null) {
+  } else if (model.rev === null) {   // until /flows answers, whatever /flows/state said
     key = "loading";
     text = "Loading…";
   } else if (state.runtime === "stop") {
