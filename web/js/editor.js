@@ -14,6 +14,8 @@ import {
   plainField, typedField, credentialField, configPicker, methodPicker, datalistField, injectEditor,
   changeEditor, switchEditor, debugOutputField, fieldLabel, schemaType,
 } from "./fields.js";
+import { linkTargetsField } from "./linkwires.js";
+import { subflowEnvField } from "./subflowedit.js";
 
 /** Fields a type's special editor takes care of (or that are legacy and hidden). */
 const HIDDEN = {
@@ -22,6 +24,9 @@ const HIDDEN = {
   switch: ["property", "propertyType", "rules", "checkall", "repair", "outputs"],
   debug: ["complete", "targetType"],
   function: ["noerr"],        // the editor's own count of syntax errors, not a setting
+  "link in": ["links"],       // linkwires.js's target list
+  "link out": ["links"],
+  "link call": ["links"],
 };
 
 /** Fields that are a choice in Node-RED's dialog although the schema has plain text. */
@@ -134,6 +139,8 @@ export class NodeEditor {
         const choices = CHOICES[node.type]?.[key];
         fields.push(plainField(node, key, choices ? { ...prop, enum: choices } : prop, schema));
       }
+      if (["link in", "link out", "link call"].includes(node.type)) fields.push(linkTargetsField(node, this.ctx.model));
+      if (def.subflow) fields.push(subflowEnvField(node, this.ctx.model.get(def.subflow)));
       const pairCreds = new Set(credWidgets.map((c) => c.key));
       for (const key of credKeys) {
         if (pairCreds.has(key)) continue;
