@@ -413,6 +413,16 @@ def test_link_nodes_targets_wires_and_badges(start_server, page):
     page.locator('.node[data-node-id="li1"] .node-body').hover()
     expect(link_wire).to_have_class("link-wire show")
 
+    # Unticked in the dialog: both ends forget it.
+    page.locator('.node[data-node-id="lo"] .node-body').dblclick()
+    tray.locator('.link-target[data-node-id="li1"] input').uncheck()
+    tray.locator(".edit-done").click()
+    expect(tray).to_have_count(0)
+    assert model_node(page, "lo")["links"] == ["li2"] and model_node(page, "li1")["links"] == []
+    expect(link_wire).to_have_count(0)
+    page.keyboard.press("Control+z")
+    assert model_node(page, "lo")["links"] == ["li2", "li1"] and model_node(page, "li1")["links"] == ["lo"]
+
     # The links work when deployed: one inject reaches both link ins.
     deploy(page)
     page.get_by_role("button", name="Inject: go").click()
@@ -490,8 +500,11 @@ def test_subflow_ports_status_and_env_properties(start_server, page):
     page.locator("#subflow-outputs-add").click()
     page.locator("#subflow-outputs-add").click()
     expect(page.locator("#subflow-outputs")).to_have_text("2")
+    page.evaluate("() => { const m = window.flowred.model; m.checkpoint(); m.addWire('si', 1, 'sd'); }")
+    assert model_node(page, "si")["wires"] == [[], ["sd"]]
     page.locator("#subflow-outputs-remove").click()
     expect(page.locator("#subflow-outputs")).to_have_text("1")
+    assert model_node(page, "si")["wires"] == [[]]      # the removed output's wires went with it
     page.locator("#subflow-status").check()
     sf = model_node(page, "sfa")
     assert len(sf["in"]) == 1 and len(sf["out"]) == 1 and "status" in sf

@@ -30,7 +30,7 @@ const HIDDEN = {
 };
 
 /** Fields that are a choice in Node-RED's dialog although the schema has plain text. */
-const CHOICES = { "link out": { mode: ["link", "return"] } };
+const CHOICES = { "link out": { mode: ["link", "return"] }, "link call": { linkType: ["static", "dynamic"] } };
 
 /** Config node references that the schema does not describe in a way we can detect. */
 const CONFIG_REFS = { "OpenAI API": { service: "Service Host" } };

@@ -59,21 +59,24 @@ export function linkTargetsField(node, model) {
   const el = h("div", { class: "form-row form-row-wide link-targets-row", dataset: { field: "links" } },
     h("label", { class: "form-label" }, node.type === "link in" ? "Linked from" : "Link to"),
     h("div", { class: "form-control" }, filter, list));
-  if (node.type === "link out") {
-    // The mode select is built beside this field: follow it once the form is in the page.
+  // A link out in "return" mode and a "dynamic" link call have no targets: follow the select
+  // built beside this field once the form is in the page.
+  const hider = { "link out": ["mode", "return"], "link call": ["linkType", "dynamic"] }[node.type];
+  if (hider) {
+    const [key, value] = hider;
+    el.hidden = node[key] === value;
     requestAnimationFrame(() => {
-      const mode = el.closest("form")?.querySelector('.form-row[data-field="mode"] select');
-      if (!mode) return;
-      const sync = () => { el.hidden = mode.value === "return"; };
-      mode.addEventListener("change", sync);
+      const select = el.closest("form")?.querySelector(`.form-row[data-field="${key}"] select`);
+      if (!select) return;
+      const sync = () => { el.hidden = select.value === value; };
+      select.addEventListener("change", sync);
       sync();
     });
-    el.hidden = node.mode === "return";
   }
   return {
     el,
     collect(out) {
-      if (node.type === "link out" && out.mode === "return") out.links = [];
+      if ((node.type === "link out" && out.mode === "return") || (node.type === "link call" && out.linkType === "dynamic")) out.links = [];
       else out.links = rows.filter((r) => r.box.checked).map((r) => r.c.node.id);
       return [];
     },

@@ -102,8 +102,26 @@ export function installSubflowEditor(canvas, { host, model, edit, editTab }) {
       const fresh = clone(sf);
       fn(fresh);
       model.replace(sf.id, fresh);
+      fitInstances(fresh);
     });
   };
+
+  // Instances follow their definition's ports: wires into an instance go with its input, the
+  // wires of a removed output with it (as Node-RED's subflow port removal).
+  function fitInstances(sf) {
+    const type = `subflow:${sf.id}`;
+    const outs = Array.isArray(sf.out) ? sf.out.length : 0;
+    const instances = new Set(model.all.filter((n) => n.type === type).map((n) => n.id));
+    for (const id of instances) {
+      const node = model.get(id);
+      if (Array.isArray(node.wires) && node.wires.length > outs) model.update(id, { wires: node.wires.slice(0, outs) });
+    }
+    if (sf.in?.length) return;
+    for (const node of model.all) {
+      if (!Array.isArray(node.wires) || !node.wires.some((ts) => Array.isArray(ts) && ts.some((t) => instances.has(t)))) continue;
+      model.update(node.id, { wires: node.wires.map((ts) => (Array.isArray(ts) ? ts.filter((t) => !instances.has(t)) : ts)) });
+    }
+  }
 
   function renderToolbar() {
     const sf = subflow();
