@@ -287,6 +287,7 @@ def test_search_across_tabs_and_select_all(start_server, page):
     expect(results).to_have_count(0)
     page.keyboard.press("Escape")
     expect(box).to_have_count(0)
+    expect(page.locator(".flow-canvas")).to_be_focused()
 
     # Ctrl+A selects every node of the tab (not those of the other tab).
     page.locator(".flow-canvas").focus()

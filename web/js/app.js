@@ -954,7 +954,7 @@ sidebar.addEventListener("trace", async (event) => {
 const actions = new Actions();
 const workspaceBody = $("#workspace-body");
 const quickAdd = new QuickAdd(workspaceBody, () => addableTypes(model.subflows));
-const search = new WorkspaceSearch(workspaceBody, { model, reveal: revealNode });
+const search = new WorkspaceSearch(workspaceBody, { model, reveal: revealNode, focus: () => canvas.svg.focus({ preventScroll: true }) });
 const miniMap = installNavigator(canvas, { host: workspaceBody, toggle: $("#navigator-toggle") });
 $("#zoom-fit").addEventListener("click", () => zoomToFit(canvas));
 

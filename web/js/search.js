@@ -3,7 +3,8 @@
 // values of their properties; Enter or a click reveals the node (its tab shown, the view
 // moved to it, the node selected). Arrows move in the list, Escape closes.
 //
-// new WorkspaceSearch(host, {model, reveal(id)}).open()
+// new WorkspaceSearch(host, {model, reveal(id), focus()}).open(); focus() takes the keyboard back
+// when the box closes.
 
 import { h, clear } from "./dom.js";
 import { nodeLabel } from "./nodetypes.js";
@@ -115,8 +116,10 @@ export class WorkspaceSearch {
 
   close() {
     if (!this.el) return;
+    const hadFocus = this.el.contains(document.activeElement);
     this.el.remove();
     this.el = null;
     document.removeEventListener("pointerdown", this.outside, true);
+    if (hadFocus) this.ctx.focus?.();
   }
 }
