@@ -203,6 +203,17 @@ def test_context_menu_on_node_wire_group_and_canvas(start_server, page):
     tray.locator(".edit-cancel").click()
     expect(tray).to_have_count(0)
 
+    # A wire: insert a node into it, undo; then delete it.
+    wx, wy = canvas_point(page, 270, 100)
+    page.mouse.click(wx, wy, button="right")
+    expect(menu.locator("#ctx-add-node .menu-label")).to_have_text("Insert node…")
+    menu.locator("#ctx-add-node").click()
+    page.locator(".quick-add input").fill("delay")
+    page.keyboard.press("Enter")
+    delay = page.evaluate("window.flowred.model.nodesOn('%s').find((n) => n.type === 'delay')" % TAB)
+    assert model_node(page, "m1")["wires"] == [[delay["id"]]] and delay["wires"] == [["m2"]]
+    page.keyboard.press("Control+z")
+    assert model_node(page, "m1")["wires"] == [["m2"]]
     # A wire: delete it.
     path = page.locator('.wire[data-source="m1"][data-target="m2"] .wire-hit')
     wx, wy = canvas_point(page, 270, 100)
@@ -413,6 +424,21 @@ def test_link_nodes_targets_wires_and_badges(start_server, page):
     expect(link_wire).not_to_have_class("link-wire show")
     page.locator('.node[data-node-id="li1"] .node-body').hover()
     expect(link_wire).to_have_class("link-wire show")
+
+    # Dropped on empty space: quick-add offers link in nodes only, and links the new one.
+    px, py = centre(port)
+    page.mouse.move(px, py)
+    page.mouse.down()
+    page.mouse.move(px + 150, py + 250, steps=8)
+    page.mouse.up()
+    popup = page.locator(".quick-add")
+    expect(popup).to_be_visible()
+    assert popup.locator(".quick-add-item").evaluate_all("(els) => els.map((e) => e.dataset.type)") == ["link in"]
+    page.keyboard.press("Enter")
+    fresh = page.evaluate("window.flowred.model.nodesOn('%s').find((n) => n.type === 'link in' && !['li1'].includes(n.id))" % TAB)
+    assert fresh["links"] == ["lo"] and model_node(page, "lo")["links"] == ["li2", "li1", fresh["id"]]
+    page.keyboard.press("Control+z")
+    assert model_node(page, "lo")["links"] == ["li2", "li1"]
 
     # Unticked in the dialog: both ends forget it.
     page.locator('.node[data-node-id="lo"] .node-body').dblclick()

@@ -958,15 +958,20 @@ const search = new WorkspaceSearch(workspaceBody, { model, reveal: revealNode, f
 const miniMap = installNavigator(canvas, { host: workspaceBody, toggle: $("#navigator-toggle") });
 $("#zoom-fit").addEventListener("click", () => zoomToFit(canvas));
 
-/** Quick-add at a client point (default: the view's centre), wired to source/port or target. */
-function openQuickAdd({ clientX, clientY, source, port = 0, target } = {}) {
+/**
+ * Quick-add at a client point (default: the view's centre), wired to source/port or target,
+ * spliced into a wire {source, port, target}, or linked to a link node (linkFrom: its id).
+ */
+function openQuickAdd({ clientX, clientY, source, port = 0, target, splice = null, linkFrom = null } = {}) {
   if (clientX === undefined) {
     const r = canvas.svg.getBoundingClientRect();
     clientX = r.left + r.width / 2;
     clientY = r.top + r.height / 3;
   }
   const at = canvas.clientToWorld(clientX, clientY);
-  const filter = source !== undefined ? { input: true } : target !== undefined ? { output: true } : {};
+  const linkNode = linkFrom && model.get(linkFrom);
+  const filter = linkNode ? { types: [linkNode.type === "link in" ? "link out" : "link in"] }
+    : splice ? { input: true, output: true } : source !== undefined ? { input: true } : target !== undefined ? { output: true } : {};
   quickAdd.open({ clientX, clientY, filter, onClose: (picked) => { if (!picked) canvas.svg.focus({ preventScroll: true }); }, onPick: (type) => {
     model.checkpoint();
     const z = ensureTab();
@@ -978,6 +983,15 @@ function openQuickAdd({ clientX, clientY, source, port = 0, target } = {}) {
     model.add([node]);
     if (source !== undefined && typeDef(type).inputs > 0) model.addWire(source, port, node.id);
     if (target !== undefined && outputCount(node) > 0) model.addWire(node.id, 0, target);
+    if (splice && model.get(splice.source)?.wires?.[splice.port]?.includes(splice.target)) {
+      model.removeWire(splice.source, splice.port, splice.target);
+      model.addWire(splice.source, splice.port, node.id);
+      model.addWire(node.id, 0, splice.target);
+    }
+    if (linkNode) {
+      if (linkNode.type === "link in") linkPair(model, node.id, linkNode.id);
+      else linkPair(model, linkNode.id, node.id);
+    }
     canvas.setSelection([node.id]);
     canvas.svg.focus({ preventScroll: true });
   } });
@@ -1002,6 +1016,7 @@ installLinkWires(canvas, {
     model.checkpoint();
     if (!linkPair(model, outId, inId)) model.undoStack.pop();
   },
+  onDropEmpty: (id, clientX, clientY) => openQuickAdd({ clientX, clientY, linkFrom: id }),
 });
 
 /** Enable or disable the selected nodes (Node-RED's "d" property). */
@@ -1078,8 +1093,8 @@ installContextMenu(canvas, workspaceBody, (ctx) => {
     { id: "ctx-import", label: "Import…", hint: hint("core:show-import-dialog"), onClick: run("core:show-import-dialog") },
     { separator: true },
     { id: "ctx-select-all", label: "Select all", hint: hint("core:select-all-nodes"), onClick: run("core:select-all-nodes") },
-    { id: "ctx-add-node", label: "Add node…", hint: hint("core:show-quick-add"),
-      onClick: () => openQuickAdd({ clientX: ctx.clientX, clientY: ctx.clientY }) });
+    { id: "ctx-add-node", label: ctx.kind === "wire" ? "Insert node…" : "Add node…", hint: hint("core:show-quick-add"),
+      onClick: () => openQuickAdd({ clientX: ctx.clientX, clientY: ctx.clientY, splice: ctx.wire || null }) });
   return items;
 });
 

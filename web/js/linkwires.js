@@ -6,11 +6,12 @@
 //   targets, so the list hides.
 // - syncLinkPeers(model, id): after a link node's `links` changed, the nodes at the other end
 //   list it back (a link in's `links` are the link outs that reach it), as Node-RED keeps them.
-// - installLinkWires(canvas, {onLink}): the port-less "virtual" port of link in (left) and
+// - installLinkWires(canvas, {onLink, onDropEmpty}): the port-less "virtual" port of link in (left) and
 //   link out (right) nodes; dragging from it to a link node of the other kind on the same tab
-//   links the two (onLink(outId, inId)); a selected or hovered link node shows a badge with
-//   the number and flows of its links to other tabs. The dashed link wires themselves are
-//   drawn by canvas.js.
+//   links the two (onLink(outId, inId)); dropped on empty space it asks for a new link node
+//   (onDropEmpty(id, clientX, clientY): Node-RED's quick-add); a selected or hovered link node
+//   shows a badge with the number and flows of its links to other tabs. The dashed link wires
+//   themselves are drawn by canvas.js.
 
 import { h, s } from "./dom.js";
 import { nodeLabel } from "./nodetypes.js";
@@ -112,7 +113,7 @@ export function linkPair(model, outId, inId) {
   return true;
 }
 
-export function installLinkWires(canvas, { onLink }) {
+export function installLinkWires(canvas, { onLink, onDropEmpty = null }) {
   const hovered = new Set();
 
   // Virtual ports on link in (left) and link out (right) nodes, added after each drawing.
@@ -154,6 +155,10 @@ export function installLinkWires(canvas, { onLink }) {
       const under = document.elementFromPoint(e.clientX, e.clientY);
       const otherId = under?.closest?.(".node")?.dataset.nodeId;
       const other = otherId && canvas.model.get(otherId);
+      if (!other && under && canvas.svg.contains(under)) {
+        onDropEmpty?.(id, e.clientX, e.clientY);
+        return;
+      }
       if (!other || other.id === id) return;
       if (fromOut && (other.type === "link in")) onLink(id, other.id);
       else if (!fromOut && (other.type === "link out" || other.type === "link call") && other.mode !== "return") onLink(other.id, id);
