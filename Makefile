@@ -31,7 +31,12 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-test: $(STAMP) $(CHROMIUM)
+# The MQTT broker with shared subscriptions the cluster tests use (amqtt has none).
+MOSQUITTO := /usr/sbin/mosquitto
+$(MOSQUITTO):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null
+
+test: $(STAMP) $(CHROMIUM) $(MOSQUITTO)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 

@@ -7,13 +7,14 @@ No node type lives here. JavaScript's value rules (``Number()``, ``String()`` ..
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as _dt
 import hashlib
 import json
 import math
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Awaitable, Callable, Literal
 
 import orjson
 from pydantic import BeforeValidator
@@ -22,7 +23,7 @@ from flowred import UNDEFINED, NodeError
 from flowred.jscompat import js_to_string
 
 __all__ = ["json_error_text", "parse_json", "to_json", "b64decode", "parse_int", "unescape", "unescape_controls",
-           "node_headers", "headers_hash", "REQUEST_MARKER", "mustache_text", "NodeScope"]
+           "node_headers", "headers_hash", "REQUEST_MARKER", "mustache_text", "NodeScope", "RunOn", "LeaderGate"]
 
 
 # -- JSON ----------------------------------------------------------------------------------
@@ -169,3 +170,67 @@ def headers_hash(headers: dict) -> str:
     still carry it unchanged (Node-RED's ``x-node-red-request-node``)."""
     data = orjson.dumps(headers, default=str, option=orjson.OPT_NON_STR_KEYS)
     return hashlib.blake2b(data, digest_size=4).hexdigest()
+
+
+# -- clusters: inputs that run on the leader only --------------------------------------------
+
+RunOn = Literal["leader", "every"]
+"""The ``runOn`` option of inputs that bind a port or watch files: in a cluster (``flowred run
+--cluster``), run on the ``leader`` only (one copy for the whole cluster: no msg handled twice,
+no port clash between workers on one host) or on ``every`` worker. Outside a cluster the node
+always runs. FlowRed's own; Node-RED has no cluster."""
+
+
+class LeaderGate:
+    """Starts a node's input where its ``runOn`` says: at once when the runtime runs alone or
+    ``run_on`` is ``"every"``; with ``"leader"``, whenever this worker gains the leader lease,
+    and stops it (awaiting ``stop()``) when the lease is lost, showing the status
+    ``standby (runs on the leader)`` meanwhile. Starts and stops run one after the other.
+    ``close()`` (from the node's ``close``) stops following and stops the input if it runs."""
+
+    def __init__(self, node: Any, run_on: str, start: Callable[[], None],
+                 stop: Callable[[], Awaitable[None]]) -> None:
+        self._node, self._start, self._stop = node, start, stop
+        self._running = False
+        self._last: asyncio.Task | None = None
+        cluster = node.cluster()
+        if cluster is None or run_on != "leader":
+            self._unfollow: Callable[[], None] | None = None
+            self._running = True
+            start()
+        else:
+            self._unfollow = cluster.on_leadership(self._changed)
+            if not self._running:
+                node.status(STANDBY)
+
+    def _changed(self, leading: bool) -> None:
+        if leading == self._running:
+            return
+        self._running = leading
+        self._last = asyncio.get_running_loop().create_task(self._switch(self._last, leading))
+
+    async def _switch(self, before: asyncio.Task | None, leading: bool) -> None:
+        if before is not None:
+            await asyncio.gather(before, return_exceptions=True)
+        if self._node.closed:
+            return
+        if leading:
+            self._node.status({})
+            self._start()
+        else:
+            await self._stop()
+            self._node.status(STANDBY)
+
+    async def close(self) -> None:
+        """Stop following the lease and stop the input if it runs."""
+        if self._unfollow is not None:
+            self._unfollow()
+            self._unfollow = None
+        if self._last is not None:
+            await asyncio.gather(self._last, return_exceptions=True)
+        if self._running:
+            self._running = False
+            await self._stop()
+
+
+STANDBY = {"fill": "grey", "shape": "ring", "text": "standby (runs on the leader)"}

@@ -124,6 +124,10 @@ class InjectNode(Node):
     deploy, every ``repeat`` seconds, or on a ``crontab``. Each property in ``props`` is set on
     the msg from its typed value; if any value is invalid (a ``num`` that is not a number, bad
     ``json``), nothing is sent and the node reports the error (catch nodes get it).
+
+    In a cluster (``flowred run --cluster``) the ``once``, ``repeat`` and ``crontab`` fires
+    happen on the leader only, so each fires once for the whole cluster; the button fires on
+    the worker it is pressed on. A new leader does not repeat a ``once`` fire.
     """
 
     Config = InjectConfig
@@ -133,6 +137,8 @@ class InjectNode(Node):
         self.props = _normalise_props(config)
         self._handles: list[asyncio.Handle] = []
         self._interval = to_number(config.repeat) if config.repeat else 0
+        cluster = self.cluster()
+        self._leads = cluster.leads if cluster is not None else None  # scheduled fires: leader only
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -141,8 +147,12 @@ class InjectNode(Node):
         else:
             self._schedule()
 
+    def _fire(self) -> None:
+        if self._leads is None or self._leads():
+            self.receive({})
+
     def _once(self) -> None:
-        self.receive({})
+        self._fire()
         self._schedule()
 
     def _schedule(self) -> None:
@@ -158,7 +168,7 @@ class InjectNode(Node):
         self._handles[:] = [loop.call_later(max(0.0, due - time.monotonic()), self._tick, due)]
 
     def _tick(self, due: float) -> None:
-        self.receive({})
+        self._fire()
         self._next_repeat(due)
 
     def _next_cron(self) -> None:
@@ -168,7 +178,7 @@ class InjectNode(Node):
         self._handles[:] = [loop.call_later(max(0.0, nxt - time.time()), self._cron_fire)]
 
     def _cron_fire(self) -> None:
-        self.receive({})
+        self._fire()
         self._next_cron()
 
     async def close(self, removed: bool) -> None:

@@ -183,6 +183,11 @@ class MqttBrokerNode(Node):
 
     Errors: a broken tls-config is reported on this node at each attempt; publish errors are
     reported with the msg on the mqtt out node.
+
+    In a cluster (``flowred run --cluster``) every worker connects, and subscribes with an MQTT
+    shared subscription ``$share/flowred-<cluster name>/<topic>`` so the broker hands each
+    message to one worker only; a set ``clientid`` gets ``_<worker id>`` appended so the
+    workers' connections do not replace each other.
     """
 
     Config = MqttBrokerConfig
@@ -195,6 +200,10 @@ class MqttBrokerNode(Node):
             self.cleansession = True
             self.warn(NONCLEAN_MISSING_CLIENTID)
         self.client_id = c.clientid or "nodered_" + uuid.uuid4().hex[:16]
+        cluster = self.cluster()
+        self._share = f"$share/flowred-{cluster.name}/" if cluster is not None else ""
+        if cluster is not None and c.clientid:
+            self.client_id = f"{c.clientid}_{cluster.worker_id}"
         self.transport = "tcp"
         self.ws_path: str | None = None
         self.tls_on = c.usetls
@@ -361,7 +370,7 @@ class MqttBrokerNode(Node):
     async def _on_connect(self, client: aiomqtt.Client) -> None:
         for topic, subs in list(self._subs.items()):
             if subs:
-                await client.subscribe(topic, max(s.qos for s in subs.values()))
+                await client.subscribe(self._wire(topic), max(s.qos for s in subs.values()))
         self.log(CONNECTED_LOG.format(broker=self.label_url))
         self.show_status(_CONNECTED)
         if self.birth:
@@ -397,6 +406,11 @@ class MqttBrokerNode(Node):
         except (aiomqtt.MqttError, ValueError) as exc:
             self.warn(f"{type(exc).__name__}: {exc}")
 
+    def _wire(self, topic: str) -> str:
+        """The topic filter sent to the broker: ``topic``, or in a cluster its shared
+        subscription (a filter that already is ``$share/...`` stays as it is)."""
+        return self._share + topic if self._share and not topic.startswith("$share/") else topic
+
     def subscribe(self, topic: str, qos: int, ref: str, callback: Callable[[str, bytes, int, bool], None]) -> None:
         """Route messages matching ``topic`` to ``callback(topic, payload, qos, retain)`` under
         ``ref`` (the node id); subscribes at once when connected."""
@@ -404,7 +418,8 @@ class MqttBrokerNode(Node):
         self._routes = tuple(s for subs in self._subs.values() for s in subs.values())
         client = self.client
         if self.connected and client is not None:
-            self._side_task(self._quiet(client.subscribe(topic, max(s.qos for s in self._subs[topic].values()))))
+            self._side_task(self._quiet(client.subscribe(self._wire(topic),
+                                                         max(s.qos for s in self._subs[topic].values()))))
 
     def unsubscribe(self, topic: str, ref: str) -> None:
         subs = self._subs.get(topic)
@@ -415,7 +430,7 @@ class MqttBrokerNode(Node):
             del self._subs[topic]
             client = self.client
             if self.connected and client is not None and self.config.autoUnsubscribe:
-                self._side_task(self._quiet(client.unsubscribe(topic)))
+                self._side_task(self._quiet(client.unsubscribe(self._wire(topic))))
         self._routes = tuple(s for subs in self._subs.values() for s in subs.values())
 
     def subscriptions(self, ref: str) -> list[dict]:

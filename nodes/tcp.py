@@ -16,9 +16,9 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from flowred import UNDEFINED, Node, NodeConfig, NodeError, clone_message, generate_id, register
-from flowred.fields import EmptyDefault, Flag, OptionalPort, Port, Text
+from flowred.fields import EmptyDefault, Flag, OptionalPort, OrDefault, Port, Text
 from flowred.jscompat import js_to_string
-from flowred.nodes.common import b64decode, unescape_controls
+from flowred.nodes.common import LeaderGate, RunOn, b64decode, unescape_controls
 
 __all__ = ["TcpInConfig", "TcpInNode", "TcpOutConfig", "TcpOutNode", "TcpRequestConfig", "TcpRequestNode"]
 
@@ -167,6 +167,10 @@ class TcpInConfig(NodeConfig):
     trim: Flag = False
     base64: Flag = False
     tls: Text = ""
+    runOn: OrDefault[RunOn] = Field("leader", title="Run on", description=(
+        "In a cluster (flowred run --cluster): run on the leader only (default: one listener or connection "
+        "for the whole cluster, so no data is handled twice and workers on one host do not fight for the port) "
+        "or on every worker."))
 
     @field_validator("server", mode="before")
     @classmethod
@@ -271,6 +275,9 @@ class TcpInNode(Node):
         self._handlers: set[asyncio.Task] = set()
 
     def start(self) -> None:
+        self._gate = LeaderGate(self, self.config.runOn, self._start_input, self._stop_input)
+
+    def _start_input(self) -> None:
         loop = asyncio.get_running_loop()
         if self.config.server == "server":
             _starting_on(self.config.port)
@@ -376,9 +383,13 @@ class TcpInNode(Node):
             await asyncio.sleep(FAST_RECONNECT if quick else _reconnect_time(self))
 
     async def close(self, removed: bool) -> None:
+        await self._gate.close()
+
+    async def _stop_input(self) -> None:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
         if self._server is not None:
             self._server.close()
         for id_, writer in list(self._conns.items()):

@@ -16,9 +16,9 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from flowred import Node, NodeConfig, NodeError, register
-from flowred.fields import EmptyDefault, Flag, OptionalPort, Port, TrimmedText
+from flowred.fields import EmptyDefault, Flag, OptionalPort, OrDefault, Port, TrimmedText
 from flowred.jscompat import js_to_string
-from flowred.nodes.common import b64decode
+from flowred.nodes.common import LeaderGate, RunOn, b64decode
 
 __all__ = ["UdpInConfig", "UdpInNode", "UdpOutConfig", "UdpOutNode"]
 
@@ -118,6 +118,9 @@ class UdpInConfig(NodeConfig):
     multicast: str = "false"
     group: TrimmedText = ""
     datatype: EmptyDefault[Literal["buffer", "utf8", "base64"]] = "buffer"
+    runOn: OrDefault[RunOn] = Field("leader", title="Run on", description=(
+        "In a cluster (flowred run --cluster): run on the leader only (default: a broadcast or multicast "
+        "datagram reaches every worker, and would be handled once per worker) or on every worker."))
 
     @field_validator("ipv", mode="before")
     @classmethod
@@ -155,6 +158,9 @@ class UdpInNode(Node):
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
+        self._gate = LeaderGate(self, self.config.runOn, self._start_input, self._stop_input)
+
+    def _start_input(self) -> None:
         cfg = self.config
         listener = _in_use.get(cfg.port)
         if listener is not None:
@@ -222,6 +228,9 @@ class UdpInNode(Node):
         self.send({"payload": payload, "fromip": f"{ip}:{port}", "ip": ip, "port": port})
 
     async def close(self, removed: bool) -> None:
+        await self._gate.close()
+
+    async def _stop_input(self) -> None:
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
         listener = self._listener

@@ -10,8 +10,11 @@ import json
 import os
 import stat as _stat
 
+from pydantic import Field
+
 from flowred import Node, NodeConfig, register
-from flowred.fields import Text, TruthyFlag
+from flowred.fields import OrDefault, Text, TruthyFlag
+from flowred.nodes.common import LeaderGate, RunOn
 
 __all__ = ["WatchConfig", "WatchNode"]
 
@@ -31,6 +34,9 @@ class WatchConfig(NodeConfig):
     files: Text = ""
     recursive: TruthyFlag = False
     filesType: Text = "str"
+    runOn: OrDefault[RunOn] = Field("leader", title="Run on", description=(
+        "In a cluster (flowred run --cluster): run on the leader only (default: a shared folder watched by "
+        "every worker would send each change once per worker) or on every worker (each watches its own disk)."))
 
 
 def _file_type(st: os.stat_result | None) -> str:
@@ -90,6 +96,12 @@ class WatchNode(Node):
         self._dirs: dict[str, str] = {}
 
     def start(self) -> None:
+        self._gate = LeaderGate(self, self.config.runOn, self._start_input, self._stop_input)
+
+    def _start_input(self) -> None:
+        self._stop = asyncio.Event()
+        self._files.clear()
+        self._dirs.clear()
         roots_flat: set[str] = set()
         roots_deep: set[str] = set()
         loop = asyncio.get_running_loop()
@@ -166,6 +178,9 @@ class WatchNode(Node):
             self.send(msg)
 
     async def close(self, removed: bool) -> None:
+        await self._gate.close()
+
+    async def _stop_input(self) -> None:
         self._stop.set()
         tasks, self._watchers = self._watchers, []
         for task in tasks:

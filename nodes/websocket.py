@@ -18,7 +18,7 @@ from pydantic import Field, field_validator
 from flowred import Node, NodeConfig, NodeError, clone_message, generate_id, register
 from flowred.fields import OrDefault, Text, TrimmedText
 from flowred.jscompat import js_to_string
-from flowred.nodes.common import to_json
+from flowred.nodes.common import LeaderGate, RunOn, to_json
 
 __all__ = ["WebSocketListenerConfig", "WebSocketListenerNode", "WebSocketClientConfig", "WebSocketClientNode",
            "WebSocketInOutConfig", "WebSocketInNode", "WebSocketOutNode"]
@@ -52,6 +52,10 @@ class WebSocketListenerConfig(NodeConfig):
 
     path: str = ""
     wholemsg: str = "false"
+    runOn: OrDefault[RunOn] = Field("every", title="Run on", description=(
+        "In a cluster (flowred run --cluster): serve the path on every worker (default: it is served by the "
+        "worker's HTTP server, like an http in node, so each client is handled by the worker it reaches) or "
+        "on the leader only."))
 
     @field_validator("path", mode="before")
     @classmethod
@@ -267,11 +271,23 @@ class WebSocketListenerNode(_Endpoint):
         self.route_path = "/" + path.lstrip("/")
 
     def start(self) -> None:
+        self._remove_route = None
+        self._gate = LeaderGate(self, self.config.runOn, self._listen, self._unlisten)
+
+    def _listen(self) -> None:
         # one listener per path (removed on close), as Node-RED's listenerNodes
-        if self.add_http_route("GET", self.route_path, self._serve, exclusive=True) is None:
+        self._remove_route = self.add_http_route("GET", self.route_path, self._serve, exclusive=True)
+        if self._remove_route is None:
             self.error(DUPLICATE_PATH.format(path=self.config.path))
 
+    async def _unlisten(self) -> None:
+        if self._remove_route is not None:
+            self._remove_route()
+            self._remove_route = None
+        await self._stop_peers()
+
     async def close(self, removed: bool) -> None:
+        await self._gate.close()
         self._watchers.clear()
         self._inputs.clear()
         await self._stop_peers()

@@ -53,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--cluster-name", default=None, help="the cluster's name (default flowred)")
     run.add_argument("--worker-id", default=None, help="this worker's id in the cluster (default: random)")
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    clu = sub.add_parser("cluster", help="look at a cluster of FlowRed workers without starting a runtime")
+    clu.add_argument("action", choices=("status",), help="status: the workers, the leader and the cluster name")
+    clu.add_argument("--cluster", metavar="URL", required=True, help="the cluster's NATS server (nats://HOST:PORT)")
+    clu.add_argument("--cluster-name", default="flowred", help="the cluster's name (default flowred)")
     emu = sub.add_parser("emulator", help="serve only the built-in OpenAI API emulator")
     emu.add_argument("--host", default="127.0.0.1")
     emu.add_argument("--port", type=int, default=8089)
@@ -68,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
 
         argv = ["--host", args.host, "--port", str(args.port)]
         return emulator_main(argv + (["--api-key", args.api_key] if args.api_key else []))
+    if args.command == "cluster":
+        from .cluster.status_cli import print_status
+
+        return asyncio.run(print_status(args.cluster, args.cluster_name))
     configure("debug" if args.verbose else "info")
     runner = asyncio.run
     if args.loop == "uvloop":
@@ -123,8 +131,10 @@ async def _run(args: argparse.Namespace) -> None:
     logger.info(f"User directory : {user_dir}")
     logger.info(f"Flows file     : {flow_file.resolve()}")
     engine = Engine(settings, FlowStorage(flow_file, user_dir, settings.credentialSecret))
+    worker = None
     if settings.cluster:
         engine.cluster = await _join_cluster(settings.cluster, emulator)
+        worker = await _start_worker(engine, emulator)
     from .api import create_app
 
     runner = web.AppRunner(create_app(engine), access_log=None)
@@ -141,6 +151,8 @@ async def _run(args: argparse.Namespace) -> None:
     port = site._server.sockets[0].getsockname()[1] if site._server else settings.uiPort
     logger.info(f"Server now running at http://{settings.uiHost}:{port}/")
     await engine.load()
+    if worker is not None:
+        worker.started(f"http://{settings.uiHost}:{port}{settings.httpAdminRoot.rstrip('/')}/")
     print(f"\nFlowRed is running: open http://{settings.uiHost}:{port}/ in your browser (Ctrl-C stops it)\n",
           flush=True)
     stop = asyncio.Event()
@@ -148,6 +160,8 @@ async def _run(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    if worker is not None:
+        await worker.close()
     logger.info("Stopping flows")
     await engine.stop()
     await runner.cleanup()
@@ -185,3 +199,18 @@ async def _join_cluster(cluster: dict, emulator) -> object:
         raise SystemExit(1) from None
     logger.info(f"Cluster        : {options.name} on {options.url}, worker {options.worker_id}")
     return joined
+
+
+async def _start_worker(engine: Engine, emulator) -> object:
+    """This worker's cluster parts (flowred.cluster.worker), started before the flows load;
+    exit with a clear error when JetStream refuses them."""
+    from .cluster.worker import join
+
+    try:
+        return await join(engine.cluster, engine)
+    except Exception as exc:
+        logger.error(f"Cannot join the cluster: {type(exc).__name__}: {exc}")
+        await engine.cluster.close()
+        if emulator:
+            await emulator.stop()
+        raise SystemExit(1) from None

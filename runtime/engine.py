@@ -100,7 +100,8 @@ class Engine:
         self.storage.on_notice = self._storage_notice
         try:
             nodes, creds = self.storage.load()
-            await self.deploy(nodes, creds, save=False, replace_credentials=True, start=not self.settings.safeMode)
+            await self.deploy(nodes, creds, save=False, replace_credentials=True, start=not self.settings.safeMode,
+                              share=False)
             self._storage_notice(self.storage.notice_for(nodes, creds))
         except Exception as exc:
             self.load_error = str(exc)
@@ -125,7 +126,8 @@ class Engine:
         self.events.publish("notification/storage-warning", notice, retain=True)
 
     async def deploy(self, nodes: list[dict], credentials: dict | None = None, *, save: bool = True,
-                     replace_credentials: bool = False, mode: str = "full", start: bool = True) -> str:
+                     replace_credentials: bool = False, mode: str = "full", start: bool = True,
+                     share: bool = True, expected_rev: str | None = None) -> str:
         """Validate ``nodes`` and, if valid, make them the running flows.
 
         ``mode`` is Node-RED's deployment type: ``full`` restarts every node; ``nodes`` only the
@@ -133,8 +135,16 @@ class Engine:
         (see runtime.diff). ``credentials``: node id → credential fields, merged over the known
         ones (or replacing them when ``replace_credentials``); credentials inside node objects
         are taken out and stored too. ``start`` False loads the flows without starting them
-        (``--safe``). Returns the new rev. Raises FlowValidationError (and changes nothing) when
-        the flows are invalid.
+        (``--safe``). ``expected_rev``: the rev the deployer read (Node-RED's v2 ``rev``),
+        checked under the deploy lock. In a cluster, ``share`` stores the deploy in the cluster
+        (flowred.cluster.flow_sync) before it is applied here; a worker applying the cluster's
+        flows passes False. Returns the new rev. Raises FlowValidationError when the flows are
+        invalid, runtime.deploy_gate's DeployConflict for a stale ``expected_rev`` (or shared
+        flows that moved meanwhile) and DeployUnavailable when the cluster cannot take it; each
+        changes nothing.
+        A ``nodes``/``flows`` deploy that restarts every node anyway (the old or new flows have
+        subflows, or types are missing) adds ``fullRestart: "subflows"`` or ``"missing-types"`` to
+        its ``notification/runtime-state`` start notice (FlowRed's own field).
         """
         parsed = validate_flows(nodes, self.node_sets.get_type)
         async with self._lock:
@@ -143,6 +153,13 @@ class Engine:
                 creds[nid] = {**creds.get(nid, {}), **fields}
             ids = {n["id"] for n in parsed.nodes}
             creds = {k: v for k, v in creds.items() if k in ids}
+            if expected_rev is not None and expected_rev != self.rev:
+                from .deploy_gate import DeployConflict
+
+                raise DeployConflict("the flows were changed since they were read")
+            shared = self.cluster.flows if share and self.cluster is not None else None
+            if shared is not None:
+                await shared.share(parsed.nodes, creds, mode)
             if save and self.storage is not None:
                 self.storage.save(parsed.nodes, creds)
             running = self.state == "start"
@@ -150,6 +167,9 @@ class Engine:
             partial = mode in ("nodes", "flows") and running and not parsed.missing_types \
                 and not parsed.subflows and not self.parsed.subflows
             restart = changed_nodes(self.parsed.nodes, parsed.nodes, self.credentials, creds, mode) if partial else None
+            # a "nodes"/"flows" deploy that restarts everything says why (the editor tells the user)
+            fallback = None if partial or not running or mode not in ("nodes", "flows") else \
+                "subflows" if parsed.subflows or self.parsed.subflows else "missing-types"
             if running:
                 logger.info("Stopping modified " + mode if partial else "Stopping flows")
                 self.events.publish("notification/runtime-state", {"state": "stop", "deploy": True}, retain=True)
@@ -174,6 +194,8 @@ class Engine:
                 self._start_nodes(restart, old_tabs, blocked)
                 logger.info("Started modified " + mode if partial else "Started flows")
                 state: dict[str, Any] = {"state": "start", "deploy": True} if running else {"state": "start"}
+                if fallback:
+                    state["fullRestart"] = fallback
                 if blocked:
                     missing = ", ".join(sorted(blocked))
                     state.update(self._missing_types_notice(f"Flows not started (missing node types): {missing}. "))

@@ -131,25 +131,30 @@ def without_flow(nodes: list[dict], flow_id: str) -> list[dict]:
     return [n for n in nodes if n["id"] != flow_id and n.get("z") != flow_id]
 
 
-async def _deploy(engine, nodes: list[dict]) -> None:
+async def _deploy(engine, nodes: list[dict], rev: str) -> None:
     try:
-        await engine.deploy(nodes, mode="flows")
+        await engine.deploy(nodes, mode="flows", expected_rev=rev)
     except FlowValidationError as exc:
         raise FlowEditError("invalid_flow", str(exc), [i.to_dict() for i in exc.issues]) from None
 
 
 async def add_flow(engine, body: Any) -> str:
-    """Add the flow ``body`` to the engine's flows and deploy; returns its id (addFlow)."""
+    """Add the flow ``body`` to the engine's flows and deploy; returns its id (addFlow).
+    Raises FlowEditError, or runtime.deploy_gate's DeployRefused when the flows changed
+    meanwhile (409) or the cluster cannot take the deploy (503)."""
+    rev = engine.rev
     flow_id, nodes = with_flow_added(engine.get_flows(), body)
-    await _deploy(engine, nodes)
+    await _deploy(engine, nodes, rev)
     return flow_id
 
 
 async def update_flow(engine, flow_id: str, body: Any) -> None:
     """Replace tab ``flow_id`` with the flow ``body`` and deploy (updateFlow)."""
-    await _deploy(engine, with_flow_replaced(engine.get_flows(), flow_id, body))
+    rev = engine.rev
+    await _deploy(engine, with_flow_replaced(engine.get_flows(), flow_id, body), rev)
 
 
 async def remove_flow(engine, flow_id: str) -> None:
     """Remove tab ``flow_id`` and its nodes and deploy (removeFlow)."""
-    await _deploy(engine, without_flow(engine.get_flows(), flow_id))
+    rev = engine.rev
+    await _deploy(engine, without_flow(engine.get_flows(), flow_id), rev)

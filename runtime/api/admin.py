@@ -12,8 +12,10 @@ from typing import Any
 
 from aiohttp import web
 
+from ..deploy_gate import DeployRefused
 from ..loader import FlowFileError, FlowValidationError, check_node_shapes, parse_flow_data
 from ..registry import admin_routes
+from .cluster_api import add_cluster_route
 from .context_api import add_context_routes
 from .editor_api import add_editor_routes
 from .errors import BadJson, api_error, read_json
@@ -57,6 +59,7 @@ def add_admin_routes(app: web.Application, engine, root: str, version: str) -> N
         except BadJson as bad:
             return bad.response
         credentials = None
+        expected_rev = None
         if deploy_type == "reload":
             await engine.load()
             return web.json_response({"rev": engine.rev}) if v == "v2" else web.Response(status=204)
@@ -69,13 +72,16 @@ def add_admin_routes(app: web.Application, engine, root: str, version: str) -> N
             if deploy.rev is not None and deploy.rev != engine.rev:
                 return api_error(409, "version_mismatch", "Error")
             credentials = deploy.credentials
+            expected_rev = deploy.rev
             body = deploy.flows
         try:
             given = body["flows"] if isinstance(body, dict) and "flows" in body else body
             if isinstance(given, list):
                 check_node_shapes(given)
             nodes = parse_flow_data(body, "request body")
-            rev = await engine.deploy(nodes, credentials, mode=deploy_type)
+            rev = await engine.deploy(nodes, credentials, mode=deploy_type, expected_rev=expected_rev)
+        except DeployRefused as exc:
+            return api_error(exc.status, exc.code, "Error" if exc.code == "version_mismatch" else str(exc))
         except FlowFileError as exc:
             return api_error(400, "invalid_flow", str(exc))
         except FlowValidationError as exc:
@@ -92,6 +98,7 @@ def add_admin_routes(app: web.Application, engine, root: str, version: str) -> N
     add_node_routes(app, engine, root, version)
     add_editor_routes(app, engine, root)
     add_flow_routes(app, engine, root)
+    add_cluster_route(app, engine, root)
     add_openapi_route(app, root, version)
     for route in admin_routes():
         app.router.add_route(route.method, root + route.path, _node_route(engine, route.handler))

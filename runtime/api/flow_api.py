@@ -14,6 +14,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import flow_edit
+from ..deploy_gate import DeployRefused
 from ..flow_edit import FlowEditError
 from .errors import BadJson, api_error, read_json
 from .models import RunState, parse_model
@@ -21,7 +22,9 @@ from .models import RunState, parse_model
 __all__ = ["add_flow_routes"]
 
 
-def _refused(exc: FlowEditError) -> web.Response:
+def _refused(exc: FlowEditError | DeployRefused) -> web.Response:
+    if isinstance(exc, DeployRefused):
+        return api_error(exc.status, exc.code, str(exc))
     extra = {"errors": exc.errors} if exc.errors is not None else {}
     return api_error(404 if exc.code == "not_found" else 400, exc.code, exc.message, **extra)
 
@@ -41,7 +44,7 @@ def add_flow_routes(app: web.Application, engine, root: str) -> None:
             flow_id = await flow_edit.add_flow(engine, await read_json(request))
         except BadJson as bad:
             return bad.response
-        except FlowEditError as exc:
+        except (FlowEditError, DeployRefused) as exc:
             return _refused(exc)
         return web.json_response({"id": flow_id})
 
@@ -51,14 +54,14 @@ def add_flow_routes(app: web.Application, engine, root: str) -> None:
             await flow_edit.update_flow(engine, flow_id, await read_json(request))
         except BadJson as bad:
             return bad.response
-        except FlowEditError as exc:
+        except (FlowEditError, DeployRefused) as exc:
             return _refused(exc)
         return web.json_response({"id": flow_id})
 
     async def delete_flow(request: web.Request) -> web.Response:
         try:
             await flow_edit.remove_flow(engine, request.match_info["id"])
-        except FlowEditError as exc:
+        except (FlowEditError, DeployRefused) as exc:
             return _refused(exc)
         return web.Response(status=204)
 

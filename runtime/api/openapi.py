@@ -58,6 +58,8 @@ _ERR = m.ApiError
 _BAD = (400, ("invalid request (a JSON error)", _ERR))
 _NOT_FOUND = (404, ("unknown id (a JSON error)", _ERR))
 _TOO_LARGE = (413, ("body over 5 MB (a JSON error)", _ERR))
+_STALE = (409, ("the flows changed meanwhile (version_mismatch)", _ERR))
+_UNAVAILABLE = (503, ("in a cluster: NATS cannot be reached, nothing changed (cluster_unavailable)", _ERR))
 
 
 def _ctx(path: str, node: bool) -> list[Op]:
@@ -96,14 +98,15 @@ OPERATIONS: list[Op] = [
     Op("GET", "/flows/examples", "The example flows shipped with FlowRed",
        {200: ("examples", {"type": "array", "items": m.Example})}),
     Op("GET", "/flows/examples/{file}", "One example flow", dict([(200, ("the flow", m.FlowList)), _NOT_FOUND])),
-    Op("POST", "/flow", "Add one flow (tab) → its id", dict([(200, ("the new flow's id", m.FlowId)), _BAD, _TOO_LARGE]),
-       body=FlowBody),
+    Op("POST", "/flow", "Add one flow (tab) → its id",
+       dict([(200, ("the new flow's id", m.FlowId)), _BAD, _STALE, _TOO_LARGE, _UNAVAILABLE]), body=FlowBody),
     Op("GET", "/flow/{id}",
        "One flow: {id, label, disabled, info, env, nodes, configs}; global: {id, configs, subflows}",
        dict([(200, ("the flow", _OBJ)), _NOT_FOUND])),
-    Op("PUT", "/flow/{id}", "Replace one flow", dict([(200, ("its id", m.FlowId)), _BAD, _NOT_FOUND, _TOO_LARGE]),
-       body=FlowBody),
-    Op("DELETE", "/flow/{id}", "Remove one flow and its nodes", dict([(204, ("removed", None)), _NOT_FOUND])),
+    Op("PUT", "/flow/{id}", "Replace one flow",
+       dict([(200, ("its id", m.FlowId)), _BAD, _NOT_FOUND, _STALE, _TOO_LARGE, _UNAVAILABLE]), body=FlowBody),
+    Op("DELETE", "/flow/{id}", "Remove one flow and its nodes",
+       dict([(204, ("removed", None)), _NOT_FOUND, _STALE, _UNAVAILABLE])),
     Op("GET", "/settings", "The runtime settings the editor reads", {200: ("settings", _OBJ)}),
     *_ctx("/context/global", False),
     *_ctx("/context/flow/{id}", False),
@@ -121,6 +124,8 @@ OPERATIONS: list[Op] = [
     Op("POST", "/trace", "Switch the message trace", dict([(200, ("trace state", _OBJ)), _BAD, _TOO_LARGE]),
        body=m.Enabled),
     Op("GET", "/trace/{msgid}", "The nodes a msg passed through", {200: ("the path", m.TracePath)}),
+    Op("GET", "/cluster", "The cluster's workers, leader and name ({enabled: false} for a runtime alone)",
+       {200: ("the cluster", _OBJ)}),
 ]
 
 

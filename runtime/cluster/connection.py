@@ -51,6 +51,11 @@ class Cluster:
         self.options = options
         self.nc = nc
         self.js = js
+        # the worker's cluster parts once started (flowred.cluster.worker): the leader lease,
+        # the shared flows and the member list; None before (or in a bare connection)
+        self.lease: Any = None
+        self.flows: Any = None
+        self.members: Any = None
 
     @property
     def name(self) -> str:
@@ -59,6 +64,22 @@ class Cluster:
     @property
     def worker_id(self) -> str:
         return self.options.worker_id
+
+    def leads(self) -> bool:
+        """Whether this worker holds the leader lease now (flowred.cluster.lease): scheduled
+        work (inject timers, ``runOn: leader`` inputs) runs only where this is true. False
+        while no lease runs."""
+        lease = self.lease
+        return lease is not None and lease.held
+
+    def on_leadership(self, callback: Any) -> Any:
+        """Call ``callback(leading: bool)`` now and whenever this worker gains or loses the
+        lease; returns a function that stops the calls."""
+        lease = self.lease
+        if lease is None:
+            callback(False)
+            return lambda: None
+        return lease.follow(callback)
 
     def subject(self, *parts: str) -> str:
         """A subject of this cluster: ``flowred.<name>.<parts…>``."""

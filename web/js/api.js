@@ -176,3 +176,15 @@ export async function getExamples() {
 export function getExample(file) {
   return request("GET", `flows/examples/${encodeURIComponent(file)}`);
 }
+
+/** GET /context/global | /context/flow/<id> | /context/node/<id>: {store: {key: {msg, format}}}
+ *  (Node-RED's context Admin API). scope is "global", "flow" or "node". */
+export function getContext(scope, id) {
+  return request("GET", scope === "global" ? "context/global" : `context/${scope}/${encodeURIComponent(id)}`);
+}
+
+/** DELETE /context/<scope>[/<id>]/<key>?store=<store>: removes one key. */
+export function deleteContext(scope, id, key, store) {
+  const base = scope === "global" ? "context/global" : `context/${scope}/${encodeURIComponent(id)}`;
+  return request("DELETE", `${base}/${encodeURIComponent(key)}${store ? `?store=${encodeURIComponent(store)}` : ""}`);
+}

@@ -26,6 +26,13 @@ import { openDialog, choose, overlayOpen } from "./dialog.js";
 import { h } from "./dom.js";
 import { askLogin } from "./login.js";
 import { createSubflow, selectionToSubflow } from "./subflows.js";
+import { SidebarTabs } from "./sidebartabs.js";
+import { InfoPane } from "./infopane.js";
+import { HelpPane } from "./helppane.js";
+import { ConfigPane } from "./configpane.js";
+import { ContextPane } from "./contextpane.js";
+import { themeSetting, setTheme } from "./theme.js";
+import { groupAt, joinGroup } from "./groupjoin.js";
 import { Actions, installShortcuts, showShortcuts } from "./shortcuts.js";
 import { QuickAdd, addableTypes } from "./quickadd.js";
 import { installContextMenu } from "./contextmenu.js";
@@ -182,6 +189,7 @@ function showTab(id, { updateHash = true } = {}) {
   tabBar.setActive(id);
   canvas.showTab(id);
   sidebar.setCurrentTab(id);
+  updatePanes();
   updateWorkspaceMessage();
   const hash = id ? `#flow/${encodeURIComponent(id)}` : "";
   if (updateHash && id && location.hash !== hash) history.replaceState(null, "", hash);
@@ -288,6 +296,8 @@ async function loadSettings() {
     if (emulator && emulator.url) {
       $("#emulator-url").textContent = String(emulator.url);
       $("#emulator-banner").hidden = false;
+    } else {
+      $("#emulator-banner").hidden = true;
     }
     if (settings && settings.version) $("#footer-version").textContent = `FlowRed ${settings.version}`;
   } catch (err) {
@@ -518,6 +528,8 @@ palette.addEventListener("add", (event) => {
   const z = ensureTab();
   const node = createNode(type, newId(), z, Math.round(at.x / 10) * 10, Math.round(at.y / 10) * 10);
   model.add([node]);
+  const group = groupAt(model, z, node.x, node.y);
+  if (group) joinGroup(model, canvas, [node.id], group);
   canvas.setSelection([node.id]);
   canvas.svg.focus({ preventScroll: true });
 });
@@ -529,6 +541,15 @@ canvas.addEventListener("select", (event) => sidebar.setSelectedNodes(event.deta
 canvas.addEventListener("move", (event) => {
   model.checkpoint();
   model.setPositions(event.detail.positions);
+  // Loose nodes dropped inside a group join it (as Node-RED's drag into a group).
+  const moved = [...event.detail.positions.keys()].map((id) => model.get(id))
+    .filter((n) => n && n.type !== "group" && !n.g && n.z === state.tab);
+  const byGroup = new Map();
+  for (const node of moved) {
+    const group = groupAt(model, node.z, node.x, node.y);
+    if (group) byGroup.set(group, [...(byGroup.get(group) || []), node.id]);
+  }
+  for (const [group, ids] of byGroup) joinGroup(model, canvas, ids, group);
   // Dropped onto a wire: the node goes into it (Node-RED's splice).
   const splice = event.detail.splice;
   if (splice && model.get(splice.id) && model.get(splice.source)?.wires?.[splice.port]?.includes(splice.target)) {
@@ -787,11 +808,7 @@ dropdown($("#main-menu-button"), [
   { id: "menu-examples", label: "Import › Examples…", hidden: () => !state.examples, onClick: () => importExport.openImport({ tab: "examples" }) },
   { id: "menu-export", label: "Export…", hint: "Ctrl-E", onClick: () => importExport.openExport() },
   { separator: true },
-  { id: "menu-config", label: "Configuration nodes", onClick: () => {
-    const panel = $("#config-nodes");
-    if (panel.hidden) notify("There are no configuration nodes.", { type: "info", timeout: 2000 });
-    else panel.open = !panel.open;
-  } },
+  { id: "menu-config", label: "Configuration nodes", onClick: () => sidebarTabs.show("config") },
   { id: "menu-undo", label: "Undo", hint: "Ctrl-Z", disabled: () => !model.canUndo(), onClick: () => model.undo() },
   { id: "menu-redo", label: "Redo", hint: "Ctrl-Shift-Z", disabled: () => !model.canRedo(), onClick: () => model.redo() },
   { id: "menu-select-all", label: "Select all", hint: "Ctrl-A", onClick: () => canvas.selectAll() },
@@ -802,6 +819,10 @@ dropdown($("#main-menu-button"), [
   { separator: true },
   { id: "menu-search", label: "Search flows", hint: "Ctrl-F", onClick: () => actions.run("core:search") },
   { id: "menu-keys", label: "Keyboard shortcuts", hint: "?", onClick: showShortcuts },
+  { separator: true },
+  { id: "menu-theme-system", label: "Theme: follow the system", checked: () => themeSetting() === "system", onClick: () => setTheme("system") },
+  { id: "menu-theme-light", label: "Theme: light", checked: () => themeSetting() === "light", onClick: () => setTheme("light") },
+  { id: "menu-theme-dark", label: "Theme: dark", checked: () => themeSetting() === "dark", onClick: () => setTheme("dark") },
 ]);
 getExamples().then((list) => { state.examples = list; }).catch(() => { state.examples = null; });
 
@@ -947,6 +968,63 @@ sidebar.addEventListener("trace", async (event) => {
     notify(`Could not get the message path: ${err.message}`, { type: "error", timeout: 4000 });
   }
 });
+
+// ---- sidebar panes: info, help, config, context; the debug pane's pause ----------------------
+
+const sidebarTabs = new SidebarTabs($("#sidebar-tabs"));
+const infoPane = new InfoPane($("#pane-info"), model);
+const helpPane = new HelpPane($("#pane-help"));
+const configPane = new ConfigPane($("#pane-config"), model);
+const contextPane = new ContextPane($("#pane-context"), model, { visible: () => sidebarTabs.current === "context" });
+let paneSelection = null;
+
+/** Show the selected node (else the shown flow) in the info, help and context panes. */
+function updatePanes() {
+  const id = paneSelection && model.get(paneSelection) ? paneSelection : state.tab;
+  const node = id ? model.get(id) : null;
+  infoPane.show(id);
+  helpPane.show(node && node.type !== "tab" && node.type !== "subflow" && node.type !== "group" ? node.type : null);
+  contextPane.show(node && node.type !== "group" ? id : null, state.tab);
+}
+
+canvas.addEventListener("select", (event) => {
+  const ids = event.detail.ids || [];
+  paneSelection = ids.length === 1 ? ids[0] : ids.length ? event.detail.id ?? ids[0] : null;
+  updatePanes();
+});
+sidebarTabs.addEventListener("show", (event) => {
+  if (event.detail.pane === "context" && contextPane.dirty) contextPane.refreshAll();
+  if (event.detail.pane === "config") configPane.render();
+});
+for (const kind of ["load", "change"]) {
+  model.addEventListener(kind, (event) => {
+    if (event.detail?.kind === "move") return;
+    configPane.render();
+    infoPane.render();
+  });
+}
+configPane.addEventListener("edit", (event) => editor.open(event.detail.id));
+// As Node-RED: a palette node picked (clicked or focused) shows its type's help.
+$("#palette").addEventListener("focusin", (event) => {
+  const item = event.target.closest?.(".palette-node");
+  if (item && !item.dataset.type.startsWith("subflow:")) helpPane.show(item.dataset.type);
+});
+
+sidebar.notify = (text) => notify(text, { type: "success", timeout: 1500 });
+$("#debug-pause").addEventListener("click", () => sidebar.setPaused(!sidebar.paused));
+sidebar.addEventListener("paused", (event) => {
+  const { paused, skipped } = event.detail;
+  const button = $("#debug-pause");
+  button.setAttribute("aria-pressed", String(paused));
+  button.setAttribute("aria-label", paused ? "Resume debug messages" : "Pause debug messages");
+  button.title = paused ? "Resume: add messages again" : "Pause: stop adding messages";
+  const el = $("#debug-paused");
+  el.hidden = !paused;
+  el.textContent = `Paused: ${skipped} message${skipped === 1 ? "" : "s"} skipped`;
+});
+
+// After a server restart the emulator may listen elsewhere: read the settings again.
+comms.addEventListener("reconnect", () => loadSettings());
 
 // ---- canvas tools: actions and shortcuts, quick-add, context menu, search, navigator, -----
 // ---- link wires, subflow ports ------------------------------------------------------------

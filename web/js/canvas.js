@@ -191,6 +191,7 @@ class View {
 }
 
 const GROUP_PAD = 20;
+const BUTTON_OUT = 25;     // how far an inject button / debug toggle reaches out of its node
 
 function wireKey(source, port, target) {
   return `${source}\u0000${port}\u0000${target}`;
@@ -275,6 +276,10 @@ export class FlowCanvas extends EventTarget {
       if (!node) continue;
       const g = nodeGeometry({ ...node, ...(positions.get(m) || {}) });
       const r = { x1: g.left, y1: g.top, x2: g.left + g.w, y2: g.top + g.h };
+      // The inject button sticks out 25px on the left, the debug toggle 25px on the right.
+      const button = typeDef(node.type).button;
+      if (button === "inject") r.x1 -= BUTTON_OUT;
+      if (button === "debug") r.x2 += BUTTON_OUT;
       box = box ? { x1: Math.min(box.x1, r.x1), y1: Math.min(box.y1, r.y1), x2: Math.max(box.x2, r.x2), y2: Math.max(box.y2, r.y2) } : r;
     }
     if (!box) return null;
@@ -565,7 +570,8 @@ export class FlowCanvas extends EventTarget {
       );
     }
     el.append(s("text", {
-      class: "node-label",
+      // As Node-RED's core nodes' labelStyle: a node's own name is shown in italics.
+      class: ["node-label", node.name && "node-label-italic"],
       x: right ? w - 38 : 38,
       y: h / 2,
       dy: "0.35em",

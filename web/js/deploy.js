@@ -170,6 +170,12 @@ export class Deployer {
         { type: notice.error ? "error" : "warning", timeout: 12000 });
       return;
     }
+    if (notice && notice.fullRestart) {
+      // The runtime restarts every node when a modified-only deploy cannot be partial.
+      const why = notice.fullRestart === "subflows" ? "the flows have subflows" : "some node types are missing";
+      notify(`${success}: all flows were restarted (a full restart, as ${why})`, { type: "success", timeout: 5000 });
+      return;
+    }
     notify(success, { type: "success", timeout: 2000 });
   }
 

@@ -9,10 +9,23 @@ const PREVIEW_CHARS = 80;
 
 /**
  * Build the tree for a value. Options: key (label of the root), open (root expanded,
- * default true), depth (how many levels below the root start expanded, default 0).
+ * default true), depth (how many levels below the root start expanded, default 0),
+ * path (the root's property path, e.g. "payload"; "" for a whole msg), isOpen(path) (entries
+ * that start expanded besides those within depth), decorate(entry, path, value) (called for
+ * each entry as it is built, e.g. to add the debug sidebar's tools).
  */
-export function renderTree(value, { key = null, open = true, depth = 0 } = {}) {
-  return h("div", { class: "jt" }, renderEntry(key, value, open ? depth + 1 : 0));
+export function renderTree(value, { key = null, open = true, depth = 0, path = "", isOpen = null, decorate = null } = {}) {
+  const ctx = { isOpen, decorate };
+  return h("div", { class: "jt" }, renderEntry(key, value, open ? depth + 1 : 0, ctx, path, open));
+}
+
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+
+/** The property path of a child: "a.b", "a[0]", 'a["x y"]' (as Node-RED's debug "copy path"). */
+export function childPath(parent, key, index = false) {
+  if (index) return `${parent}[${key}]`;
+  if (IDENT.test(String(key))) return parent ? `${parent}.${key}` : String(key);
+  return `${parent}[${JSON.stringify(String(key))}]`;
 }
 
 /** Kind of a value: how it is labelled and whether it has children. */
@@ -148,14 +161,20 @@ function hex2(b) {
 }
 
 /** One entry: a leaf line, or a header button with lazily built children. */
-function renderEntry(key, value, openDepth) {
+function renderEntry(key, value, openDepth, ctx = {}, path = "", rootOpen = false) {
   const d = describe(value);
+  let entry;
   if (!hasChildren(d)) {
     const meta = d.meta ? h("span", { class: ["jt-meta", d.metaClass] }, d.meta) : leaf(d);
-    return h("div", { class: "jt-entry jt-leaf" }, h("span", { class: "jt-spacer" }), keyNodes(key), meta);
+    entry = h("div", { class: "jt-entry jt-leaf" }, h("span", { class: "jt-spacer" }), keyNodes(key), meta);
+  } else {
+    const open = openDepth > 0 || rootOpen || !!ctx.isOpen?.(path);
+    entry = expandable([...keyNodes(key), h("span", { class: ["jt-meta", d.metaClass] }, d.meta)],
+      preview(d), open, (box) => fillChildren(box, d, openDepth - 1, ctx, path));
   }
-  return expandable([...keyNodes(key), h("span", { class: ["jt-meta", d.metaClass] }, d.meta)],
-    preview(d), openDepth > 0, (box) => fillChildren(box, d, openDepth - 1));
+  entry.dataset.path = path;
+  ctx.decorate?.(entry, path, value);
+  return entry;
 }
 
 /** A header that shows/hides a children box built by fill() on first opening. */
@@ -184,13 +203,21 @@ function expandable(headerNodes, previewText, open, fill) {
   return entry;
 }
 
-function fillChildren(box, d, openDepth) {
+function fillChildren(box, d, openDepth, ctx = {}, path = "") {
   if (d.kind === "object") {
-    for (const k of d.keys) box.append(renderEntry(k, d.obj[k], openDepth));
+    for (const k of d.keys) box.append(renderEntry(k, d.obj[k], openDepth, ctx, childPath(path, k)));
   } else if (d.kind === "array") {
-    fillRange(box, d.items, 0, d.items.length, openDepth, d.noIndex);
+    fillRange(box, d.items, 0, d.items.length, openDepth, d.noIndex, ctx, path);
   } else if (d.kind === "buffer") {
     fillBytes(box, d.bytes, 0, d.bytes.length);
+  }
+}
+
+/** Indexes of an array at path that lie on an open (pinned) path, for opening their ranges. */
+function* pinnedIndexes(ctx, path) {
+  for (const p of ctx.isOpen.paths?.() || []) {
+    const m = p.startsWith(`${path}[`) ? /^\[(\d+)\]/.exec(p.slice(path.length)) : null;
+    if (m) yield Number(m[1]);
   }
 }
 
@@ -199,17 +226,18 @@ function chunkSize(count) {
 }
 
 /** Array items [start, end); long ranges are grouped as "[0 … 99]" sub-ranges. */
-function fillRange(box, items, start, end, openDepth, noIndex) {
+function fillRange(box, items, start, end, openDepth, noIndex, ctx = {}, path = "") {
   const count = end - start;
   if (count <= CHUNK_LIMIT) {
-    for (let i = start; i < end; i++) box.append(renderEntry(noIndex ? null : i, items[i], openDepth));
+    for (let i = start; i < end; i++) box.append(renderEntry(noIndex ? null : i, items[i], openDepth, ctx, childPath(path, i, true)));
     return;
   }
   const size = chunkSize(count);
   for (let from = start; from < end; from += size) {
     const to = Math.min(end, from + size);
-    box.append(expandable([h("span", { class: "jt-range" }, `[${from} … ${to - 1}]`)], "", false,
-      (sub) => fillRange(sub, items, from, to, openDepth, noIndex)));
+    const inside = ctx.isOpen && [...pinnedIndexes(ctx, path)].some((i) => i >= from && i < to);
+    box.append(expandable([h("span", { class: "jt-range" }, `[${from} … ${to - 1}]`)], "", !!inside,
+      (sub) => fillRange(sub, items, from, to, openDepth, noIndex, ctx, path)));
   }
 }
 

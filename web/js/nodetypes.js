@@ -30,6 +30,11 @@ export const ICONS = {
   template: "M4 3h9l3 3v11H4zM7 8h6M7 11h6M7 14h4",
   subflow: "M3 6h5v8H3zM12 6h5v8h-5zM8 10h4",
   json: "M7 4c-2 0-2 2-2 3.5S4 10 3 10c1 0 2 1 2 2.5S5 16 7 16M13 4c2 0 2 2 2 3.5s1 2.5 2 2.5c-1 0-2 1-2 2.5S15 16 13 16M10 9v.5M10 12v.5",
+  file: "M5 2.5h7l3 3v12H5zM12 2.5v3h3M7.5 11h5M10.5 8.5l2.5 2.5-2.5 2.5",
+  fileIn: "M5 2.5h7l3 3v12H5zM12 2.5v3h3M12.5 11h-5M10 8.5L7.5 11l2.5 2.5",
+  bridge: "M2 14h16M4 14V9M16 14V9M2 9c3-4 13-4 16 0M8 14v-3.5M12 14v-3.5",
+  bridgeDash: "M2 14h3M7.5 14h5M15 14h3M4 14V9M16 14V9M2 9c3-4 13-4 16 0",
+  watch: "M2 10c2.5-4.5 13.5-4.5 16 0-2.5 4.5-13.5 4.5-16 0zM10 12.5a2.5 2.5 0 100-5 2.5 2.5 0 000 5z",
   cog: "M10 13a3 3 0 100-6 3 3 0 000 6zM10 2.5v2.5M10 15v2.5M2.5 10H5M15 10h2.5M4.7 4.7l1.8 1.8M13.5 13.5l1.8 1.8M4.7 15.3l1.8-1.8M13.5 6.5l1.8-1.8",
 };
 
@@ -129,6 +134,8 @@ const ICON_FILES = {
   "function.svg": "function", "template.svg": "template", "openai.svg": "ai", "rbe.png": "switch",
   "link-out.svg": "link", "link-in.svg": "link", "link-call.svg": "link", "alert.svg": "catch",
   "status.svg": "status", "subflow.svg": "subflow",
+  "file-out.svg": "file", "file-in.svg": "fileIn", "bridge.svg": "bridge", "bridge-dash.svg": "bridgeDash",
+  "watch.svg": "watch", "cog.svg": "cog",
 };
 
 const typeDefCache = new Map();

@@ -9,6 +9,7 @@
 import { h, clear, formatTime } from "./dom.js";
 import { decodeDebug } from "./decode.js";
 import { renderTree } from "./jsontree.js";
+import { debugTreeOptions } from "./debugtools.js";
 
 const STICK_PX = 30;
 
@@ -31,6 +32,10 @@ export class DebugSidebar extends EventTarget {
     this.currentTab = null;
     this.selectedNodes = new Set();
     this.traceOn = false;
+    this.paused = false;
+    this.skipped = 0;          // msgs not shown while paused
+    this.pins = new Map();     // debug node id -> paths kept expanded (debugtools.js)
+    this.notify = null;        // (text) => void: tells what a tool did
 
     clearButton.addEventListener("click", () => this.clear());
     filterSelect.addEventListener("change", () => {
@@ -54,6 +59,11 @@ export class DebugSidebar extends EventTarget {
   /** Queue one debug message (the data of a "debug" comms message). */
   add(data) {
     if (!data || typeof data !== "object") return;
+    if (this.paused) {
+      this.skipped += 1;
+      this.dispatchEvent(new CustomEvent("paused", { detail: { paused: true, skipped: this.skipped } }));
+      return;
+    }
     this.pending.push({ data, received: Date.now() });
     if (this.pending.length > this.max) this.pending.splice(0, this.pending.length - this.max);
     if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
@@ -122,6 +132,10 @@ export class DebugSidebar extends EventTarget {
       h("time", { class: "debug-message-time", datetime: when.toISOString() }, formatTime(when)),
       nodeButton,
     ];
+    // in a cluster, the worker that produced the message (data.worker, set by the runtime)
+    if (typeof data.worker === "string" && data.worker) {
+      meta.push(h("span", { class: "debug-message-worker", title: "cluster worker" }, data.worker));
+    }
     if (msgid) {
       meta.push(h("button", {
         type: "button",
@@ -147,10 +161,11 @@ export class DebugSidebar extends EventTarget {
         h("span", { class: "debug-message-format" }, ` : ${format}`)));
     }
 
+    const tree = debugTreeOptions({ pins: this.pins, nodeId, property: data.property, notify: this.notify });
     const body = isError || isWarn
       ? h("div", { class: "debug-message-text" }, typeof value === "string" ? value : null,
-        typeof value === "string" ? null : renderTree(value))
-      : renderTree(value);
+        typeof value === "string" ? null : renderTree(value, tree))
+      : renderTree(value, tree);
 
     const el = h("div", {
       class: ["debug-message", isError && "level-error", isWarn && "level-warn"],
@@ -203,6 +218,13 @@ export class DebugSidebar extends EventTarget {
   setCurrentTab(tabId) {
     this.currentTab = tabId;
     if (this.filter === "current") this.applyFilter();
+  }
+
+  /** Pause: msgs arriving meanwhile are counted, not shown ("paused" event {paused, skipped}). */
+  setPaused(on) {
+    this.paused = !!on;
+    if (!on) this.skipped = 0;
+    this.dispatchEvent(new CustomEvent("paused", { detail: { paused: this.paused, skipped: this.skipped } }));
   }
 
   clear() {
