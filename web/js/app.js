@@ -33,6 +33,14 @@ import { ConfigPane } from "./configpane.js";
 import { ContextPane } from "./contextpane.js";
 import { themeSetting, setTheme } from "./theme.js";
 import { groupAt, joinGroup } from "./groupjoin.js";
+import { Actions, installShortcuts, showShortcuts } from "./shortcuts.js";
+import { QuickAdd, addableTypes } from "./quickadd.js";
+import { installContextMenu } from "./contextmenu.js";
+import { WorkspaceSearch } from "./search.js";
+import { installNavigator, zoomToFit } from "./navigator.js";
+import { installLinkWires, syncLinkPeers, linkPair } from "./linkwires.js";
+import { installSubflowEditor } from "./subflowedit.js";
+import { outputCount } from "./canvas.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -542,6 +550,13 @@ canvas.addEventListener("move", (event) => {
     if (group) byGroup.set(group, [...(byGroup.get(group) || []), node.id]);
   }
   for (const [group, ids] of byGroup) joinGroup(model, canvas, ids, group);
+  // Dropped onto a wire: the node goes into it (Node-RED's splice).
+  const splice = event.detail.splice;
+  if (splice && model.get(splice.id) && model.get(splice.source)?.wires?.[splice.port]?.includes(splice.target)) {
+    model.removeWire(splice.source, splice.port, splice.target);
+    model.addWire(splice.source, splice.port, splice.id);
+    model.addWire(splice.id, 0, splice.target);
+  }
 });
 
 canvas.addEventListener("wire", (event) => {
@@ -693,6 +708,7 @@ const editor = new NodeEditor({
     model.checkpoint();
     model.replace(id, node);
     if (creds && Object.keys(creds).length) model.setCredentials(id, creds);
+    syncLinkPeers(model, id);
   },
   remove: (id) => {
     model.checkpoint();
@@ -801,28 +817,14 @@ dropdown($("#main-menu-button"), [
   { id: "menu-subflow-selection", label: "Selection to subflow", onClick: subflowFromSelection },
   { id: "menu-ungroup", label: "Ungroup", hint: "Ctrl-Shift-U", onClick: ungroupSelection },
   { separator: true },
-  { id: "menu-keys", label: "Keyboard shortcuts", onClick: showShortcuts },
+  { id: "menu-search", label: "Search flows", hint: "Ctrl-F", onClick: () => actions.run("core:search") },
+  { id: "menu-keys", label: "Keyboard shortcuts", hint: "?", onClick: showShortcuts },
   { separator: true },
   { id: "menu-theme-system", label: "Theme: follow the system", checked: () => themeSetting() === "system", onClick: () => setTheme("system") },
   { id: "menu-theme-light", label: "Theme: light", checked: () => themeSetting() === "light", onClick: () => setTheme("light") },
   { id: "menu-theme-dark", label: "Theme: dark", checked: () => themeSetting() === "dark", onClick: () => setTheme("dark") },
 ]);
 getExamples().then((list) => { state.examples = list; }).catch(() => { state.examples = null; });
-
-function showShortcuts() {
-  const keys = [
-    ["Ctrl-D", "deploy"], ["Ctrl-I / Ctrl-E", "import / export"], ["Ctrl-C / Ctrl-X / Ctrl-V", "copy / cut / paste nodes"],
-    ["Ctrl-A", "select all nodes of the flow"], ["Ctrl-Shift-G / Ctrl-Shift-U", "group / ungroup the selection"], ["Ctrl-Z", "undo"], ["Ctrl-Shift-Z / Ctrl-Y", "redo"], ["Delete", "delete the selected nodes or wire"],
-    ["Arrows", "move the selection (Shift: by 20) or pan"], ["Shift-click, drag on the background", "add to the selection, lasso"],
-    ["Alt-drag, middle-drag, Space-drag, wheel", "pan"], ["Ctrl-wheel, + / - / 0", "zoom"], ["Double-click", "edit a node or a flow tab"],
-    ["Escape", "clear the selection and the trace"],
-  ];
-  openDialog({
-    title: "Keyboard shortcuts",
-    body: h("table", { class: "shortcuts" }, keys.map(([k, v]) => h("tr", null, h("th", null, k), h("td", null, v)))),
-    buttons: [{ label: "Close", kind: "primary", onClick: (close) => close() }],
-  });
-}
 
 // Drop a flow file anywhere on the page.
 let dragDepth = 0;
@@ -1024,9 +1026,159 @@ sidebar.addEventListener("paused", (event) => {
 // After a server restart the emulator may listen elsewhere: read the settings again.
 comms.addEventListener("reconnect", () => loadSettings());
 
+// ---- canvas tools: actions and shortcuts, quick-add, context menu, search, navigator, -----
+// ---- link wires, subflow ports ------------------------------------------------------------
+
+const actions = new Actions();
+const workspaceBody = $("#workspace-body");
+const quickAdd = new QuickAdd(workspaceBody, () => addableTypes(model.subflows));
+const search = new WorkspaceSearch(workspaceBody, { model, reveal: revealNode, focus: () => canvas.svg.focus({ preventScroll: true }) });
+const miniMap = installNavigator(canvas, { host: workspaceBody, toggle: $("#navigator-toggle") });
+$("#zoom-fit").addEventListener("click", () => zoomToFit(canvas));
+
+/**
+ * Quick-add at a client point (default: the view's centre), wired to source/port or target,
+ * spliced into a wire {source, port, target}, or linked to a link node (linkFrom: its id).
+ */
+function openQuickAdd({ clientX, clientY, source, port = 0, target, splice = null, linkFrom = null } = {}) {
+  if (clientX === undefined) {
+    const r = canvas.svg.getBoundingClientRect();
+    clientX = r.left + r.width / 2;
+    clientY = r.top + r.height / 3;
+  }
+  const at = canvas.clientToWorld(clientX, clientY);
+  const linkNode = linkFrom && model.get(linkFrom);
+  const filter = linkNode ? { types: [linkNode.type === "link in" ? "link out" : "link in"] }
+    : splice ? { input: true, output: true } : source !== undefined ? { input: true } : target !== undefined ? { output: true } : {};
+  quickAdd.open({ clientX, clientY, filter, onClose: (picked) => { if (!picked) canvas.svg.focus({ preventScroll: true }); }, onPick: (type) => {
+    model.checkpoint();
+    const z = ensureTab();
+    const node = createNode(type, newId(), z, 0, 0);
+    const w = nodeGeometry(node).w;
+    const x = source !== undefined ? at.x + w / 2 + 10 : target !== undefined ? at.x - w / 2 - 10 : at.x;
+    node.x = Math.round(x / 10) * 10;
+    node.y = Math.round(at.y / 10) * 10;
+    model.add([node]);
+    if (source !== undefined && typeDef(type).inputs > 0) model.addWire(source, port, node.id);
+    if (target !== undefined && outputCount(node) > 0) model.addWire(node.id, 0, target);
+    if (splice && model.get(splice.source)?.wires?.[splice.port]?.includes(splice.target)) {
+      model.removeWire(splice.source, splice.port, splice.target);
+      model.addWire(splice.source, splice.port, node.id);
+      model.addWire(node.id, 0, splice.target);
+    }
+    if (linkNode) {
+      if (linkNode.type === "link in") linkPair(model, node.id, linkNode.id);
+      else linkPair(model, linkNode.id, node.id);
+    }
+    canvas.setSelection([node.id]);
+    canvas.svg.focus({ preventScroll: true });
+  } });
+}
+canvas.addEventListener("quickadd", (event) => openQuickAdd(event.detail));
+
+const subflowEditor = installSubflowEditor(canvas, {
+  host: workspaceBody,
+  model,
+  edit: (fn) => {
+    model.checkpoint();
+    fn();
+  },
+  editTab: (id) => editTab(id),
+});
+canvas.addEventListener("wiredrop", (event) => {
+  if (!subflowEditor.dropWire(event.detail)) openQuickAdd(event.detail);
+});
+
+installLinkWires(canvas, {
+  onLink: (outId, inId) => {
+    model.checkpoint();
+    if (!linkPair(model, outId, inId)) model.undoStack.pop();
+  },
+  onDropEmpty: (id, clientX, clientY) => openQuickAdd({ clientX, clientY, linkFrom: id }),
+});
+
+/** Enable or disable the selected nodes (Node-RED's "d" property). */
+function toggleDisabled(ids, disable) {
+  const nodes = ids.map((id) => model.get(id)).filter((n) => n && n.type !== "tab");
+  if (!nodes.length) return;
+  model.checkpoint();
+  for (const node of nodes) model.update(node.id, { d: disable ? true : undefined });
+}
+
+const selectedIds = () => [...canvas.selection];
+actions.add("core:search", () => search.open());
+actions.add("core:show-quick-add", () => openQuickAdd());
+actions.add("core:show-keyboard-settings", () => showShortcuts());
+actions.add("core:deploy-flows", () => deployer.deploy());
+actions.add("core:show-export-dialog", () => importExport.openExport());
+actions.add("core:show-import-dialog", () => importExport.openImport());
+actions.add("core:edit-selected-node", () => { if (canvas.selected) editor.open(canvas.selected); });
+actions.add("core:go-to-selection", () => { if (canvas.selected) canvas.reveal(canvas.selected); });
+actions.add("core:delete-selection", () => deleteSelection());
+actions.add("core:copy-selection-to-internal-clipboard", () => clipboard.copy(false));
+actions.add("core:cut-selection-to-internal-clipboard", () => clipboard.copy(true));
+actions.add("core:paste-from-internal-clipboard", () => clipboard.paste());
+actions.add("core:undo", () => model.undo());
+actions.add("core:redo", () => model.redo());
+actions.add("core:select-all-nodes", () => canvas.selectAll());
+actions.add("core:select-none", () => canvas.setSelection([]));
+actions.add("core:group-selection", () => groupSelection());
+actions.add("core:ungroup-selection", () => ungroupSelection());
+actions.add("core:convert-to-subflow", () => subflowFromSelection());
+actions.add("core:zoom-in", () => canvas.zoomIn());
+actions.add("core:zoom-out", () => canvas.zoomOut());
+actions.add("core:zoom-reset", () => canvas.zoomReset());
+actions.add("core:zoom-fit", () => zoomToFit(canvas));
+actions.add("core:toggle-navigator", () => miniMap.show(!miniMap.shown));
+const stepTab = (step) => {
+  const list = allTabs();
+  const i = list.findIndex((t) => t.id === state.tab);
+  if (list.length) showTab(list[(i + step + list.length) % list.length].id);
+};
+actions.add("core:show-previous-tab", () => stepTab(-1));
+actions.add("core:show-next-tab", () => stepTab(1));
+installShortcuts(actions);
+
+installContextMenu(canvas, workspaceBody, (ctx) => {
+  const ids = selectedIds();
+  const nodes = ids.map((id) => model.get(id)).filter(Boolean);
+  const flowNodes = nodes.filter((n) => n.type !== "group");
+  const one = nodes.length === 1 ? nodes[0] : null;
+  const onFlow = !!model.tabs.find((t) => t.id === state.tab);
+  const hint = (id) => actions.hint(id);
+  const run = (id) => () => actions.run(id);
+  const items = [];
+  if (ctx.kind === "node" || ctx.kind === "group") {
+    items.push({ id: "ctx-edit", label: "Edit…", hint: "Enter", disabled: !one, onClick: () => editor.open(one.id) });
+    items.push({ separator: true });
+  }
+  items.push(
+    { id: "ctx-cut", label: "Cut", hint: hint("core:cut-selection-to-internal-clipboard"), disabled: !ids.length, onClick: run("core:cut-selection-to-internal-clipboard") },
+    { id: "ctx-copy", label: "Copy", hint: hint("core:copy-selection-to-internal-clipboard"), disabled: !ids.length, onClick: run("core:copy-selection-to-internal-clipboard") },
+    { id: "ctx-paste", label: "Paste", hint: hint("core:paste-from-internal-clipboard"), disabled: !clipboard.nodes, onClick: run("core:paste-from-internal-clipboard") },
+    { id: "ctx-delete", label: ctx.kind === "wire" ? "Delete wire" : "Delete", hint: "Delete", disabled: !ids.length && !canvas.selectedWire, onClick: run("core:delete-selection") },
+    { separator: true });
+  if (flowNodes.length) {
+    const allDisabled = flowNodes.every((n) => n.d === true);
+    items.push({ id: "ctx-toggle-disabled", label: allDisabled ? `Enable node${flowNodes.length === 1 ? "" : "s"}` : `Disable node${flowNodes.length === 1 ? "" : "s"}`,
+      onClick: () => toggleDisabled(flowNodes.map((n) => n.id), !allDisabled) });
+  }
+  if (ids.length) items.push({ id: "ctx-group", label: "Group selection", hint: hint("core:group-selection"), onClick: run("core:group-selection") });
+  if (nodes.some((n) => n.type === "group")) items.push({ id: "ctx-ungroup", label: "Ungroup", hint: hint("core:ungroup-selection"), onClick: run("core:ungroup-selection") });
+  if (flowNodes.length && onFlow) items.push({ id: "ctx-subflow", label: "Selection to subflow", onClick: run("core:convert-to-subflow") });
+  items.push({ separator: true },
+    { id: "ctx-export", label: ids.length ? "Export selection…" : "Export…", hint: hint("core:show-export-dialog"), onClick: run("core:show-export-dialog") },
+    { id: "ctx-import", label: "Import…", hint: hint("core:show-import-dialog"), onClick: run("core:show-import-dialog") },
+    { separator: true },
+    { id: "ctx-select-all", label: "Select all", hint: hint("core:select-all-nodes"), onClick: run("core:select-all-nodes") },
+    { id: "ctx-add-node", label: ctx.kind === "wire" ? "Insert node…" : "Add node…", hint: hint("core:show-quick-add"),
+      onClick: () => openQuickAdd({ clientX: ctx.clientX, clientY: ctx.clientY, splice: ctx.wire || null }) });
+  return items;
+});
+
 // ---- for tests and benchmarks -------------------------------------------------------------
 
-window.flowred = { model, canvas, sidebar, deploy: (type) => deployer.deploy(type), importNodes, nodeGeometry };
+window.flowred = { model, canvas, sidebar, deploy: (type) => deployer.deploy(type), importNodes, nodeGeometry, actions };
 
 // ---- start --------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@
 import { s } from "./dom.js";
 import { GRID, wirePath } from "./canvas.js";
 import { overlayOpen } from "./dialog.js";
+import { createSplicer } from "./splice.js";
 
 const DRAG_THRESHOLD = 3;
 const LINK_TYPES = new Set(["link out", "link in", "link call"]);
@@ -147,6 +148,7 @@ function startNodeDrag(canvas, event, id) {
     return [g, { x: Number(grp.x) || 0, y: Number(grp.y) || 0, w: grp.w, h: grp.h }];
   }));
   const primary = canvas.geometry.has(id) ? id : [...moving][0];
+  const splicer = moving.size === 1 && !groups.size ? createSplicer(canvas, primary) : null;
   let moved = false;
   let frame = 0;
   let last = { dx: 0, dy: 0 };
@@ -196,6 +198,7 @@ function startNodeDrag(canvas, event, id) {
       canvas.groupEls.get(g)?.setAttribute("transform", `translate(${o.x + dx} ${o.y + dy})`);
     }
     if (canvas.linkWires.length) canvas.updateLinkWires();
+    splicer?.update();
   };
   return {
     kind: "move",
@@ -225,6 +228,8 @@ function startNodeDrag(canvas, event, id) {
       }
       drop();
       canvas.svg.classList.remove("dragging");
+      const splice = moved && !cancelled && splicer ? splicer.wire() : null;
+      splicer?.clear();
       if (!moved) {
         if (!additive && wasSelected && canvas.selection.size > 1) canvas.setSelection([id], { clicked: id });
         return;
@@ -245,7 +250,7 @@ function startNodeDrag(canvas, event, id) {
           if (fit) positions.set(grp.id, fit);
         }
       }
-      canvas.dispatchEvent(new CustomEvent("move", { detail: { positions } }));
+      canvas.dispatchEvent(new CustomEvent("move", { detail: { positions, splice: splice && { ...splice, id: primary } } }));
     },
   };
 }
@@ -276,7 +281,14 @@ function startWiring(canvas, event, id, port) {
       if (cancelled) return;
       const under = document.elementFromPoint(e.clientX, e.clientY);
       const nodeEl = under && under.closest && under.closest(".node");
-      if (!nodeEl || !canvas.svg.contains(nodeEl)) return;
+      if (!nodeEl || !canvas.svg.contains(nodeEl)) {
+        // Dropped on empty space (or a subflow port): Node-RED's quick-add, wired.
+        if (under && canvas.svg.contains(under)) {
+          const end = fromOutput ? { source: id, port } : { target: id };
+          canvas.dispatchEvent(new CustomEvent("wiredrop", { detail: { ...end, clientX: e.clientX, clientY: e.clientY, under } }));
+        }
+        return;
+      }
       const other = nodeEl.dataset.nodeId;
       if (other === id) return;
       const og = canvas.geometry.get(other);
@@ -319,6 +331,11 @@ function startLasso(canvas, event) {
       rect.remove();
       if (cancelled) return;
       if (!shown || !box) {
+        // Ctrl+click on the background: Node-RED's quick-add.
+        if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey) {
+          canvas.dispatchEvent(new CustomEvent("quickadd", { detail: { clientX: e.clientX, clientY: e.clientY } }));
+          return;
+        }
         // A click on the background clears the selection (and a trace).
         if (!additive) {
           canvas.setSelection([]);

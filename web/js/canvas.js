@@ -8,14 +8,17 @@
 // (nodeGeometry, wirePath) is kept in pure functions so that dragging and wiring reuse it.
 // The canvas never edits the model itself: it reports what the user did.
 //
-// Events dispatched on the FlowCanvas ("open", "move", "wire", "delete" and "traceclear" by
-// canvas-pointer.js, the others by the canvas itself):
+// Events dispatched on the FlowCanvas ("open", "move", "wire", "wiredrop", "quickadd", "delete"
+// and "traceclear" by canvas-pointer.js, the others by the canvas itself):
 //   "select"      detail {id, ids}              the selection changed (id: the one clicked)
 //   "open"        detail {id}                   a node or group was double-clicked
 //   "inject"      detail {id}                   an inject node's button was pressed
 //   "debugtoggle" detail {id, active}           a debug node's toggle was pressed (new state)
-//   "move"        detail {positions}            nodes/groups were dragged: Map id -> {x, y[, w, h]}
+//   "move"        detail {positions[, splice]}  nodes/groups were dragged: Map id -> {x, y[, w, h]};
+//                                               splice {id, source, port, target}: dropped on that wire
 //   "wire"        detail {source, port, target} a wire was drawn
+//   "wiredrop"    detail {source, port | target, clientX, clientY, under}  a wire dropped off any node
+//   "quickadd"    detail {clientX, clientY}     Ctrl+click on the background
 //   "delete"      detail {ids, wire}            Delete pressed with a selection / selected wire
 //   "viewchange"  detail {x, y, scale}
 //   "traceclear"                                a click on the background or Escape while a trace shows

@@ -14,6 +14,8 @@ import {
   plainField, typedField, credentialField, configPicker, methodPicker, datalistField, injectEditor,
   changeEditor, switchEditor, debugOutputField, fieldLabel, schemaType, followTemplateFormat, TEMPLATE_FORMATS,
 } from "./fields.js";
+import { linkTargetsField } from "./linkwires.js";
+import { subflowEnvField } from "./subflowedit.js";
 
 /** Fields a type's special editor takes care of (or that are legacy and hidden). */
 const HIDDEN = {
@@ -22,10 +24,17 @@ const HIDDEN = {
   switch: ["property", "propertyType", "rules", "checkall", "repair", "outputs"],
   debug: ["complete", "targetType"],
   function: ["noerr"],        // the editor's own count of syntax errors, not a setting
+  "link in": ["links"],       // linkwires.js's target list
+  "link out": ["links"],
+  "link call": ["links"],
 };
 
 /** Fields that are a choice in Node-RED's dialog although the schema has plain text. */
-const CHOICES = { "link out": { mode: ["link", "return"] }, template: { format: Object.keys(TEMPLATE_FORMATS) } };
+const CHOICES = {
+  "link out": { mode: ["link", "return"] },
+  "link call": { linkType: ["static", "dynamic"] },
+  template: { format: Object.keys(TEMPLATE_FORMATS) },
+};
 
 /** Config node references that the schema does not describe in a way we can detect. */
 const CONFIG_REFS = { "OpenAI API": { service: "Service Host" } };
@@ -135,6 +144,8 @@ export class NodeEditor {
         fields.push(plainField(node, key, choices ? { ...prop, enum: choices } : prop, schema));
       }
       if (node.type === "template") followTemplateFormat(fields);
+      if (["link in", "link out", "link call"].includes(node.type)) fields.push(linkTargetsField(node, this.ctx.model));
+      if (def.subflow) fields.push(subflowEnvField(node, this.ctx.model.get(def.subflow)));
       const pairCreds = new Set(credWidgets.map((c) => c.key));
       for (const key of credKeys) {
         if (pairCreds.has(key)) continue;
