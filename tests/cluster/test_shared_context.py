@@ -2,6 +2,7 @@
 by every worker, the synchronous get/keys of Node-RED from a coherent local copy, encoded
 keys, and the atomic ``update``."""
 import asyncio
+import json
 import time
 
 import pytest
@@ -137,3 +138,73 @@ async def test_memory_update_is_atomic_under_threads():
     for t in threads:
         t.join()
     assert ctx.get("n") == 6000
+
+
+async def test_function_nodes_update_on_the_memory_store(start_runtime):
+    """context.update in a JavaScript and a python-function node: the new value, atomic."""
+    from conftest import TEST_TAB, feeder, full_debug, make_node
+
+    js = make_node("js", "function", [["d1"]], outputs=1, func=(
+        "const n = await global.update('hits', (old) => (old || 0) + 1);\n"
+        "const gone = await flow.update('tmp', () => undefined);\n"
+        "msg.payload = [n, gone === undefined, flow.keys()]; return msg;"))
+    py = make_node("py", "python-function", [["d1"]], outputs=1, func=(
+        "n = global_.update('hits', lambda old: (old or 0) + 10)\n"
+        "msg['payload'] = n\nreturn msg"))
+    rt = await start_runtime([TEST_TAB, feeder("f1", "js"), feeder("f2", "py"), js, py, full_debug()])
+    comms = await rt.comms()
+    for i, feed in enumerate(("f1", "f2", "f1"), 1):
+        await rt.inject(feed, {"payload": 1})
+        await comms.debug(i, timeout=30)
+    got = [json.loads(d["msg"])["payload"] for d in await comms.debug(3)]
+    assert got == [[1, True, []], 11, [12, True, []]]
+    assert rt.engine.context.global_context().get("hits") == 12
+
+
+NATS_CONTEXT = '[contextStorage.default]\nmodule = "nats"\n'
+
+
+async def test_three_workers_count_exactly_with_update_and_may_lose_with_get_set(nats_server, tmp_path):
+    """3 worker processes × 1,000 increments of one global key: exactly 3,000 through update;
+    plain get/set is last-writer-wins (at most 3,000, lost increments possible)."""
+    import aiohttp
+
+    from conftest import TEST_TAB, feeder, make_node
+    from .workers import start_workers, stop_workers
+
+    count = make_node("count", "function", [[]], outputs=0, func=(
+        "for (let i = 0; i < 1000; i++) {\n"
+        "  await global.update('n', (v) => (v || 0) + 1);\n"
+        "  global.set('plain', (global.get('plain') || 0) + 1);\n"
+        "  if (i % 50 === 0) await new Promise((r) => setTimeout(r, 1));\n"
+        "}\n"
+        "await global.update('finished', (v) => (v || 0) + 1);\n"
+        "return null;"), timeout=120)
+    workers = await start_workers(tmp_path, [TEST_TAB, feeder("go", "count"), count], nats_server.url, 3,
+                                  NATS_CONTEXT, name="count")
+    try:
+        async with aiohttp.ClientSession() as http:
+            answers = await asyncio.gather(*(http.post(w.url + "/inject/go") for w in workers))
+            assert [a.status for a in answers] == [200] * 3
+        cluster = await connect(ClusterOptions(nats_server.url, name="count"))
+        try:
+            kv = await cluster.key_value("context")
+
+            async def value(key):
+                try:
+                    return json.loads((await kv.get(f"global.{key}")).value)
+                except Exception:
+                    return None
+
+            await wait_until(lambda: _is3(value), timeout=120, interval=0.2)
+            assert await value("n") == 3000
+            plain = await value("plain")
+            assert 0 < plain <= 3000  # last-writer-wins: increments may be lost, never gained
+        finally:
+            await cluster.close()
+    finally:
+        await stop_workers(workers)
+
+
+async def _is3(value) -> bool:
+    return await value("finished") == 3
