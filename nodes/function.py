@@ -427,7 +427,8 @@ class FunctionNode(Node):
         if self._v8 is None:
             return
         exc = done.exception()
-        self._other.append(("ur", uid, False, str(exc) or type(exc).__name__) if exc else ("ur", uid, done.result(), None))
+        self._other.append(("ur", uid, False, str(exc) or type(exc).__name__) if exc
+                           else ("ur", uid, done.result(), None))
         self._kick()
 
     def _log(self, level: int, text: str) -> None:

@@ -9,7 +9,9 @@ own; Node-RED's links are in-process only.
   arrival); a msg holding ``req``/``res`` or a value JSON cannot hold is a NodeError on the
   ``link out``. Msgs wait in a bounded buffer (``linkBuffer`` msgs) and are published with up
   to PUBLISH_WINDOW acknowledgements outstanding; the ``link out`` completes a msg (``done``)
-  once JetStream has stored it. While NATS is unreachable msgs wait in the buffer; one that
+  once JetStream has stored it. A publish not answered within PUBLISH_TIMEOUT s is sent again
+  with the same ``Nats-Msg-Id``, so JetStream stores it once (within its 2-minute duplicate
+  window). While NATS is unreachable msgs wait in the buffer; one that
   waited ``linkSendTimeout`` s, or that finds the buffer full, is an error on the ``link out``.
 * Receiving: every worker running a durable link's ``link in`` pulls from one durable consumer
   per ``link in`` (``link_<id>``, explicit ack, ``max_ack_pending`` = ``linkMaxInFlight``), at
@@ -29,6 +31,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
+import secrets
 import time
 import weakref
 from collections import deque
@@ -44,6 +48,8 @@ from ..node import PENDING, NodeError
 __all__ = ["DurableLinks", "decode_msg", "durable_links", "encode_msg"]
 
 PUBLISH_WINDOW = 512  # publishes awaiting JetStream's acknowledgement at once, per worker
+PUBLISH_TIMEOUT = 5.0  # seconds to wait for JetStream's answer to a publish before trying again
+PULL_EXPIRES = 5.0  # seconds a pull request for msgs waits on the server
 _BYTES = "__flowred_bytes__"
 _LINKS: "weakref.WeakKeyDictionary[Any, DurableLinks]" = weakref.WeakKeyDictionary()
 
@@ -116,6 +122,8 @@ class _Consumer:
         self.target = target
         self.users = 0
         self.inflight = 0
+        self.asked = 0  # msgs asked for by pull requests and not arrived yet
+        self.heard = 0.0
         self.room = asyncio.Event()
         self.task: asyncio.Task | None = None
 
@@ -141,14 +149,21 @@ class DurableLinks:
         self._ready: asyncio.Task | None = None
         self._queue: deque = deque()
         self._more = asyncio.Event()
-        self._publishing = 0
         self._pump: asyncio.Task | None = None
         self._consumers: dict[str, _Consumer] = {}
-        self._pending: dict[str, list] = {}  # _msgid -> [deliveries not yet completed, [(JetStream msg, consumer)], started]
+        # _msgid -> [deliveries not completed yet, [(JetStream msg, consumer)], taken at]
+        self._pending: dict[str, list] = {}
         self._instrumented: weakref.WeakSet = weakref.WeakSet()
         self._tracker = _Tracker(self)
         self._bus_deliver = engine.bus.deliver
         self._keeper: asyncio.Task | None = None
+        self._stored: dict[str, tuple] = {}  # reply token -> (queued item, sent at)
+        self._tokens = itertools.count(1)
+        self._ids = itertools.count(1)  # with _id_prefix: each msg's Nats-Msg-Id, so a retry is stored once
+        self._id_prefix = secrets.token_hex(8) + "-"
+        self._reply_prefix = ""
+        self._answers: list[tuple[str, bytes]] = []
+        self._answering: asyncio.Task | None = None
 
     # -- set-up ------------------------------------------------------------------------------
     def subject(self, target: str) -> str:
@@ -211,111 +226,146 @@ class DurableLinks:
         if not targets:
             return None
         data = encode_msg(msg)
-        if len(self._queue) + self._publishing + len(targets) > self.buffer:
+        if len(self._queue) + len(self._stored) + len(targets) > self.buffer:
             raise NodeError(f"durable link buffer full ({self.buffer} msgs wait for NATS)")
         waiting = [len(targets)]
         now = time.monotonic()
         for target in targets:
-            self._queue.append((node, self.subject(target), data, msg, waiting, now))
+            self._queue.append((node, self.subject(target), data, msg, waiting, now,
+                                {"Nats-Msg-Id": self._id_prefix + str(next(self._ids))}))
         self._more.set()
         return PENDING
 
     async def _publish_loop(self) -> None:
-        window = asyncio.Semaphore(PUBLISH_WINDOW)
+        """Publish the buffered msgs, at most PUBLISH_WINDOW awaiting JetStream's answer (which
+        comes to one subscription, ``_on_stored``); msgs go out only while connected."""
         nc = self.cluster.nc
+        self._reply_prefix = nc.new_inbox()
+        await nc.subscribe(self._reply_prefix + ".*", cb=self._on_stored)
+        sweep = time.monotonic() + 1
         while True:
-            if not self._queue:
+            now = time.monotonic()
+            if now > sweep:
+                self._sweep(now)
+                sweep = now + 1
+            if not self._queue or len(self._stored) >= PUBLISH_WINDOW:
                 self._more.clear()
-                await self._more.wait()
+                try:
+                    await asyncio.wait_for(self._more.wait(), 1)
+                except asyncio.TimeoutError:
+                    pass
                 continue
             if not nc.is_connected or not self._stream_ready():
                 self._expire()
                 await asyncio.sleep(0.05)
                 continue
-            await window.acquire()
-            if not self._queue:
-                window.release()
-                continue
-            item = self._queue.popleft()
-            self._publishing += 1
-            task = asyncio.get_running_loop().create_task(self._publish(item))
-            task.add_done_callback(lambda _t: window.release())
+            queue, stored, prefix = self._queue, self._stored, self._reply_prefix
+            while queue and len(stored) < PUBLISH_WINDOW:
+                item = queue.popleft()
+                token = str(next(self._tokens))
+                stored[token] = (item, now)
+                await nc.publish(item[1], item[2], reply=prefix + "." + token, headers=item[6])
+
+    async def _on_stored(self, reply: Any) -> None:
+        """JetStream's answer to one publish: the msg is stored (its ``link out`` completes it
+        once every target has it) or refused (tried again until ``linkSendTimeout``)."""
+        waiting = self._stored.pop(reply.subject.rpartition(".")[2], None)
+        if waiting is None:
+            return
+        item = waiting[0]
+        self._more.set()
+        if b'"error"' in reply.data or not reply.data:
+            self._failed(item, reply.data.decode(errors="replace") or "no answer")
+            return
+        node, _, _, msg, pending, _, _ = item
+        pending[0] -= 1
+        if pending[0] == 0:
+            node.done(msg)
+
+    def _failed(self, item: tuple, why: str) -> None:
+        if time.monotonic() - item[5] < self.send_timeout:
+            self._queue.appendleft(item)
+        elif item[4][0] > 0:
+            item[4][0] = 0
+            item[0].error(f"durable link: msg not stored within {self.send_timeout:g} s: {why}", item[3])
+
+    def _sweep(self, now: float) -> None:
+        """Publishes JetStream did not answer within PUBLISH_TIMEOUT s are tried again."""
+        late = [t for t, (_, sent) in self._stored.items() if now - sent > PUBLISH_TIMEOUT]
+        for token in late:
+            self._failed(self._stored.pop(token)[0], "no answer from JetStream")
 
     def _stream_ready(self) -> bool:
         ready = self._ensure_stream()
         return ready.done() and ready.exception() is None
 
-    async def _publish(self, item: tuple) -> None:
-        node, subject, data, msg, waiting, queued = item
-        try:
-            await self.js.publish(subject, data, timeout=min(5.0, self.send_timeout))
-        except Exception as exc:
-            if time.monotonic() - queued < self.send_timeout:
-                self._queue.appendleft(item)
-                self._more.set()
-                await asyncio.sleep(0.05)
-            else:
-                node.error(f"durable link: msg not stored within {self.send_timeout:g} s: "
-                           f"{exc or type(exc).__name__}", msg)
-            return
-        finally:
-            self._publishing -= 1
-        waiting[0] -= 1
-        if waiting[0] == 0:
-            node.done(msg)
-
     def _expire(self) -> None:
         """While NATS is away: fail the msgs that waited longer than ``linkSendTimeout``."""
         limit = time.monotonic() - self.send_timeout
         while self._queue and self._queue[0][5] < limit:
-            node, _, _, msg, waiting, _ = self._queue.popleft()
+            node, _, _, msg, waiting, _, _ = self._queue.popleft()
             if waiting[0] > 0:
                 waiting[0] = 0
                 node.error(f"durable link: NATS unreachable for {self.send_timeout:g} s, msg not sent", msg)
 
     # -- receiving ---------------------------------------------------------------------------
     async def _consume(self, consumer: _Consumer) -> None:
-        import nats.errors
+        """Bind to the ``link in``'s durable consumer (made when missing) and keep up to
+        ``linkWindow`` msgs asked for or in flight: pull requests (``batch`` msgs, expiring after
+        PULL_EXPIRES s) whose msgs arrive on one subscription."""
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
         name = "link_" + encode_token(consumer.target).replace("=", "_")
         config = ConsumerConfig(durable_name=name, filter_subject=self.subject(consumer.target),
                                 ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
                                 ack_wait=self.ack_wait, max_ack_pending=self.max_in_flight, max_deliver=-1)
-        sub = None
-        while sub is None:
+        nc = self.cluster.nc
+        while True:
             try:
                 await self._ensure_stream()
                 try:
                     await self.js.add_consumer(self.stream, config)
                 except Exception:
                     await self.js.consumer_info(self.stream, name)  # another worker's config stands
-                sub = await self.js.pull_subscribe_bind(durable=name, stream=self.stream)
+                break
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 logger.warning(f"Durable link {consumer.target}: cannot consume yet: {exc or type(exc).__name__}")
                 self._ready = None
                 await asyncio.sleep(1)
+        inbox = nc.new_inbox()
+        next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{name}"
+
+        async def arrived(m: Any) -> None:
+            consumer.heard = time.monotonic()
+            headers = m.headers
+            if headers and not m.data and "Status" in headers:  # 408: a pull request expired ...
+                if headers["Status"] != "100":
+                    left = headers.get("Nats-Pending-Messages")
+                    consumer.asked = max(0, consumer.asked - int(left)) if left else 0
+                consumer.room.set()
+                return
+            consumer.asked = max(0, consumer.asked - 1)
+            self._take(consumer, m)
+
+        sub = await nc.subscribe(inbox, cb=arrived)
+        expires = int(PULL_EXPIRES * 1e9)
         try:
             while True:
-                room = self.window - consumer.inflight
-                if room <= 0:
-                    consumer.room.clear()
-                    await consumer.room.wait()
-                    continue
+                now = time.monotonic()
+                if consumer.asked and now - consumer.heard > PULL_EXPIRES + 3:
+                    consumer.asked = 0  # the answers of lost pull requests never come
+                want = self.window - consumer.inflight - consumer.asked
+                if want >= max(1, self.window // 4) and nc.is_connected:
+                    consumer.asked += want
+                    consumer.heard = now
+                    await nc.publish(next_subject, b'{"batch":%d,"expires":%d}' % (want, expires), reply=inbox)
+                consumer.room.clear()
                 try:
-                    msgs = await sub.fetch(min(room, 128), timeout=1)
-                except nats.errors.TimeoutError:
-                    continue
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    logger.debug(f"Durable link {consumer.target}: fetch failed: {exc}")
-                    await asyncio.sleep(0.2)
-                    continue
-                for m in msgs:
-                    self._take(consumer, m)
+                    await asyncio.wait_for(consumer.room.wait(), 1)
+                except asyncio.TimeoutError:
+                    pass
         finally:
             try:
                 await sub.unsubscribe()
@@ -325,19 +375,19 @@ class DurableLinks:
     def _take(self, consumer: _Consumer, m: Any) -> None:
         node = self.engine.get_node(consumer.target)
         if node is None or node.closed or node.type != "link in":
-            self._later(m.nak(delay=1))
+            self._answer(m.reply, b'-NAK {"delay":1000000000}')
             return
         try:
             msg = decode_msg(m.data)
         except ValueError as exc:
             node.warn(f"durable link: dropped a msg that does not decode: {exc}")
-            self._later(m.term())
+            self._answer(m.reply, b"+TERM")
             return
         delivered = m.metadata.num_delivered
         if self.max_deliver > 0 and delivered > self.max_deliver:
             node.warn(f"durable link: msg {msg.get('_msgid')} dropped after {self.max_deliver} deliveries "
                       f"whose path did not complete")
-            self._later(m.term())
+            self._answer(m.reply, b"+TERM")
             return
         msgid = msg.get("_msgid")
         if not isinstance(msgid, str):
@@ -383,9 +433,10 @@ class DurableLinks:
             return
         del self._pending[msgid]
         for m, consumer in entry[1]:
-            self._later(m.ack())
+            self._answer(m.reply, b"+ACK")
             consumer.inflight -= 1
-            consumer.room.set()
+            if consumer.inflight <= self.window * 3 // 4:
+                consumer.room.set()
 
     def _hand_back(self, consumer: _Consumer) -> None:
         """Nak this consumer's msgs in flight (its ``link in`` stopped here): another worker,
@@ -394,7 +445,7 @@ class DurableLinks:
             kept = [(m, c) for m, c in entry[1] if c is not consumer]
             for m, c in entry[1]:
                 if c is consumer:
-                    self._later(m.nak())
+                    self._answer(m.reply, b"-NAK")
             if kept:
                 entry[1] = kept
             else:
@@ -409,14 +460,23 @@ class DurableLinks:
             for entry in list(self._pending.values()):
                 if entry[2] < old:
                     for m, _ in entry[1]:
-                        self._later(m.in_progress())
+                        self._answer(m.reply, b"+WPI")
 
-    @staticmethod
-    def _later(coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        task.add_done_callback(_quiet)
+    def _answer(self, reply: str, what: bytes) -> None:
+        """Acknowledge (``+ACK``, ``-NAK``, ``+WPI``, ``+TERM``) a JetStream msg; answers are
+        sent in batches by one task."""
+        self._answers.append((reply, what))
+        if self._answering is None:
+            self._answering = asyncio.get_running_loop().create_task(self._send_answers())
 
-
-def _quiet(task: asyncio.Task) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        logger.debug(f"Durable link acknowledgement failed: {task.exception()}")
+    async def _send_answers(self) -> None:
+        nc = self.cluster.nc
+        try:
+            while self._answers:
+                answers, self._answers = self._answers, []
+                for reply, what in answers:
+                    await nc.publish(reply, what)
+        except Exception as exc:  # lost answers: JetStream redelivers after linkAckWait
+            logger.debug(f"Durable link acknowledgements not sent: {exc}")
+        finally:
+            self._answering = None

@@ -12,9 +12,9 @@ from flowred.cluster.durable import decode_msg, encode_msg
 from flowred.context import ContextManager
 from flowred.node import NodeError
 
-from conftest import TEST_TAB, feeder, full_debug, make_node
 from .conftest import wait_until
 from .workers import start_workers, stop_workers
+from conftest import TEST_TAB, feeder, full_debug, make_node
 
 N = 10_000
 SETTINGS = """
@@ -93,3 +93,79 @@ async def test_durable_link_loses_nothing_when_a_worker_is_killed(nats_server, t
         await seen.close()
         await cluster.close()
         await stop_workers(workers)
+
+
+async def test_a_durable_link_running_alone_is_a_plain_link(start_runtime):
+    flows = [TEST_TAB, feeder("f1", "lo"), make_node("lo", "link out", [], mode="link", links=["li"], durable=True),
+             make_node("li", "link in", [["d1"]], links=["lo"]), full_debug()]
+    rt = await start_runtime(flows)
+    comms = await rt.comms()
+    await rt.inject("f1", {"payload": "alone"})
+    [got] = await comms.debug(1)
+    assert json.loads(got["msg"])["payload"] == "alone"
+
+
+class _Sidebar:
+    """The debug sidebar of a worker process, over its /comms websocket."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
+        self.http, self.url, self.seen = http, url, []
+
+    async def open(self) -> "_Sidebar":
+        self.ws = await self.http.ws_connect(self.url + "/comms")
+        await self.ws.send_json({"subscribe": "debug"})
+        self.task = asyncio.get_running_loop().create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        async for frame in self.ws:
+            body = json.loads(frame.data)
+            self.seen += [m["data"] for m in (body if isinstance(body, list) else [body]) if m["topic"] == "debug"]
+
+    async def wait(self, check, timeout: float = 30) -> dict:
+        found = await wait_until(lambda: next((d for d in self.seen if check(d)), None), timeout=timeout)
+        return found
+
+
+async def test_durable_sends_wait_for_nats_then_resume_or_fail(nats_server, tmp_path):
+    """NATS stops: a durable send waits and goes out once NATS is back; one that waits longer
+    than linkSendTimeout is an error on the link out; a msg that cannot travel is one at once."""
+    flows = [TEST_TAB, feeder("go", "lo"),
+             make_node("web", "http in", [["lo"]], url="/travel", method="get", upload=False, swaggerDoc=""),
+             make_node("lo", "link out", [], mode="link", links=["li"], durable=True),
+             make_node("li", "link in", [["d1"]], links=["lo"]), full_debug()]
+    settings = "[cluster]\nlinkSendTimeout = 3\nlinkAckWait = 5\n"
+    [worker] = await start_workers(tmp_path, flows, nats_server.url, 1, settings, name="lost")
+    try:
+        async with aiohttp.ClientSession() as http:
+            sidebar = await _Sidebar(http, worker.url).open()
+
+            def payload(value):
+                return lambda d: d.get("id") == "d1" and json.loads(d["msg"]).get("payload") == value
+
+            await http.post(worker.url + "/inject/go", json={"payload": "first"})
+            await sidebar.wait(payload("first"))
+            try:
+                await http.get(worker.url + "/travel", timeout=aiohttp.ClientTimeout(total=0.5))
+            except asyncio.TimeoutError:
+                pass  # nothing answers the request: it stopped at the link out
+            error = await sidebar.wait(lambda d: d.get("id") == "lo" and "cannot travel" in d.get("msg", ""))
+            assert "msg.req/msg.res" in error["msg"]
+
+            nats_server.stop()
+            await http.post(worker.url + "/inject/go", json={"payload": "while away"})
+            await asyncio.sleep(1)
+            nats_server.start()
+            await sidebar.wait(payload("while away"), timeout=60)
+
+            nats_server.stop()
+            await http.post(worker.url + "/inject/go", json={"payload": "too late"})
+            error = await sidebar.wait(lambda d: d.get("id") == "lo" and "NATS unreachable" in d.get("msg", ""))
+            assert "3 s" in error["msg"]
+            nats_server.start()
+            await asyncio.sleep(0.5)
+            assert not any(payload("too late")(d) for d in sidebar.seen)
+            sidebar.task.cancel()
+            await sidebar.ws.close()
+    finally:
+        await stop_workers([worker])

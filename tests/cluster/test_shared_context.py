@@ -5,8 +5,6 @@ import asyncio
 import json
 import time
 
-import pytest
-
 from flowred.cluster.connection import ClusterOptions, connect
 from flowred.context import ContextManager
 from flowred.context_nats import decode_token, encode_token
@@ -169,8 +167,8 @@ async def test_three_workers_count_exactly_with_update_and_may_lose_with_get_set
     plain get/set is last-writer-wins (at most 3,000, lost increments possible)."""
     import aiohttp
 
-    from conftest import TEST_TAB, feeder, make_node
     from .workers import start_workers, stop_workers
+    from conftest import TEST_TAB, feeder, make_node
 
     count = make_node("count", "function", [[]], outputs=0, func=(
         "for (let i = 0; i < 1000; i++) {\n"

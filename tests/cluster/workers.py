@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from conftest import start_flowred, free_port
+from conftest import free_port, start_flowred
 
 
 class Worker:
