@@ -169,3 +169,37 @@ async def test_durable_sends_wait_for_nats_then_resume_or_fail(nats_server, tmp_
             await sidebar.ws.close()
     finally:
         await stop_workers([worker])
+
+
+def test_running_alone_imports_no_nats(tmp_path):
+    """Without a cluster and a nats context store, a flow with a durable link and context
+    updates runs with neither nats-py nor the cluster modules imported."""
+    import subprocess
+    import sys
+
+    flows = [TEST_TAB, make_node("lo", "link out", [], mode="link", links=["li"], durable=True),
+             make_node("li", "link in", [["fn"]], links=["lo"]),
+             make_node("fn", "function", [[]], outputs=1, func="await global.update('n', (v) => (v || 0) + 1);")]
+    script = f"""
+import asyncio, json, sys
+from flowred.engine import Engine
+from flowred.settings import Settings
+
+async def main():
+    engine = Engine(Settings(userDir={str(tmp_path)!r}))
+    await engine.load()
+    await engine.deploy(json.loads({json.dumps(json.dumps(flows))}))
+    engine.get_node("lo").receive({{"payload": 1}})
+    for _ in range(200):
+        await asyncio.sleep(0.05)
+        if engine.context.global_context().get("n") == 1:
+            break
+    await engine.stop()
+    print(engine.context.global_context().get("n"),
+          sorted(m for m in sys.modules if m == "nats" or m.startswith(("nats.", "flowred.cluster", "flowred.context_nats"))))
+
+asyncio.run(main())
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[-2] == "1 []"
