@@ -518,11 +518,23 @@ var __flowred = (function () {
     let nextUpdate = 1;
     const UPDATE_ATTEMPTS = 10000;
 
-    async function update(scope, key, fn, store) {
+    const updateChains = new Map();  // one update at a time per key in this node: no conflicts among its msgs
+
+    function update(scope, key, fn, store) {
         if (typeof fn !== "function") {
-            throw new TypeError("context update needs a function of the old value");
+            return Promise.reject(new TypeError("context update needs a function of the old value"));
         }
         store = store === undefined ? null : store;
+        const chain = JSON.stringify([scope, store, key]);
+        const before = updateChains.get(chain) || Promise.resolve();
+        const result = before.then(() => attemptUpdate(scope, key, fn, store));
+        const settled = result.then(() => undefined, () => undefined);
+        updateChains.set(chain, settled);
+        settled.then(() => { if (updateChains.get(chain) === settled) updateChains.delete(chain); });
+        return result;
+    }
+
+    async function attemptUpdate(scope, key, fn, store) {
         for (let i = 0; i < UPDATE_ATTEMPTS; i++) {
             const peeked = call(["peek", scope, key, store]);
             let value = fn(peeked.length > 1 ? peeked[1] : undefined);

@@ -130,16 +130,28 @@ class Context:
         result of UNDEFINED deletes the key) and return the new value. FlowRed's own, as the
         function nodes' ``context.update``: compare-and-set with retry (``fn`` may run more than
         once) on the ``nats`` store, plainly atomic on ``memory`` and ``localfilesystem``.
+        Updates of one key from this process run one at a time (no conflicts among them).
         Raises RuntimeError after ``attempts`` conflicts in a row."""
-        for _ in range(attempts):
-            token, old = self.peek(key, store)
-            new = fn(old)
-            done = self.cas(key, token, new, store)
-            if isinstance(done, concurrent.futures.Future):
-                done = await asyncio.wrap_future(done)
-            if done:
-                return new
-        raise RuntimeError(f"context update of {key!r} gave up after {attempts} conflicts")
+        name, path = parse_context_key(key)
+        turn = (store or name, self._scope, path)
+        locks = self._manager.update_locks
+        lock = locks.get(turn)
+        if lock is None:
+            lock = locks[turn] = asyncio.Lock()
+        try:
+            async with lock:
+                for _ in range(attempts):
+                    token, old = self.peek(key, store)
+                    new = fn(old)
+                    done = self.cas(key, token, new, store)
+                    if isinstance(done, concurrent.futures.Future):
+                        done = await asyncio.wrap_future(done)
+                    if done:
+                        return new
+                raise RuntimeError(f"context update of {key!r} gave up after {attempts} conflicts")
+        finally:
+            if not lock.locked() and locks.get(turn) is lock:
+                del locks[turn]
 
 
 class ContextManager:
@@ -149,6 +161,7 @@ class ContextManager:
         self.stores = stores or {"default": MemoryStore()}
         self.default = default if default in self.stores else next(iter(self.stores))
         self.aliases: dict[str, str] = {}
+        self.update_locks: dict[tuple, asyncio.Lock] = {}  # (store, scope, key) -> Context.update's turn
 
     def store(self, name: str | None) -> ContextStore:
         """The named store, or the default one for None or an unknown name."""

@@ -85,6 +85,7 @@ class NatsStore:
         self._kv: Any = None
         self._watch_task: asyncio.Task | None = None
         self._writes: set[asyncio.Task] = set()
+        self._cas_tail: dict[str, asyncio.Future] = {}  # KV key -> the last compare-and-set queued on it
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def connect(self, cluster: Any = None) -> None:
@@ -286,21 +287,37 @@ class NatsStore:
     def cas(self, scope: str, key: str, token: Any, value: Any) -> concurrent.futures.Future:
         """Set ``key`` to ``value`` (UNDEFINED: delete) only if its entry is still at revision
         ``token`` (from ``peek``), in the bucket as a JetStream expected-last-subject-sequence
-        publish. Returns a future of True (done) or False (changed meanwhile: the local copy
-        is refreshed first, so a new ``peek`` sees the newer value)."""
-        return asyncio.run_coroutine_threadsafe(self._cas(scope, parse_path(key), token, value), self._loop)
+        publish. Returns a future of True (done) or False (changed meanwhile: a new ``peek``
+        sees the newer value). This worker's attempts on one entry go to NATS one at a time,
+        so those that lost to a local winner fail without a round trip."""
+        return asyncio.run_coroutine_threadsafe(self._cas_in_turn(scope, parse_path(key), token, value), self._loop)
 
-    async def _cas(self, scope: str, path: tuple, token: Any, value: Any) -> bool:
+    async def _cas_in_turn(self, scope: str, path: tuple, token: Any, value: Any) -> bool:
+        kvkey = self._kvkey(scope, path[0])
+        before = self._cas_tail.get(kvkey)
+        mine = self._cas_tail[kvkey] = self._loop.create_future()
+        try:
+            if before is not None:
+                await before
+            return await self._cas(kvkey, scope, path, token, value)
+        finally:
+            mine.set_result(None)
+            if self._cas_tail.get(kvkey) is mine:
+                del self._cas_tail[kvkey]
+
+    async def _cas(self, kvkey: str, scope: str, path: tuple, token: Any, value: Any) -> bool:
         from nats.js.errors import APIError
 
-        kvkey = self._kvkey(scope, path[0])
         with self._lock:
-            current = -1 if self._inflight.get(kvkey) else self._revs.get(kvkey, 0)
-            if current == token:
+            busy = bool(self._inflight.get(kvkey))
+            current = self._revs.get(kvkey, 0)
+            if not busy and current == token:
                 data, _ = self._changed(scope, path, value)
-        if current != token:
-            await self._refresh(kvkey)
+        if busy or token < 0:
+            await self._refresh(kvkey)  # own plain sets first
             return False
+        if current != token:
+            return False  # the local copy already holds a newer value
         try:
             rev = await asyncio.wait_for(self._publish(kvkey, data, last=token), WRITE_TIMEOUT)
         except APIError as exc:

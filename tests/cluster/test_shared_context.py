@@ -171,10 +171,10 @@ async def test_three_workers_count_exactly_with_update_and_may_lose_with_get_set
     from conftest import TEST_TAB, feeder, make_node
 
     count = make_node("count", "function", [[]], outputs=0, func=(
-        "for (let i = 0; i < 1000; i++) {\n"
-        "  await global.update('n', (v) => (v || 0) + 1);\n"
-        "  global.set('plain', (global.get('plain') || 0) + 1);\n"
-        "  if (i % 50 === 0) await new Promise((r) => setTimeout(r, 1));\n"
+        "for (let i = 0; i < 20; i++) {\n"
+        "  await Promise.all(Array.from({length: 50}, () => global.update('n', (v) => (v || 0) + 1)));\n"
+        "  for (let j = 0; j < 50; j++) global.set('plain', (global.get('plain') || 0) + 1);\n"
+        "  await new Promise((r) => setTimeout(r, 1));\n"
         "}\n"
         "await global.update('finished', (v) => (v || 0) + 1);\n"
         "return null;"), timeout=120)
