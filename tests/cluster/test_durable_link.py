@@ -196,7 +196,8 @@ async def main():
             break
     await engine.stop()
     print(engine.context.global_context().get("n"),
-          sorted(m for m in sys.modules if m == "nats" or m.startswith(("nats.", "flowred.cluster", "flowred.context_nats"))))
+          sorted(m for m in sys.modules
+                 if m == "nats" or m.startswith(("nats.", "flowred.cluster", "flowred.context_nats"))))
 
 asyncio.run(main())
 """
