@@ -17,15 +17,19 @@ own; Node-RED's links are in-process only.
   per ``link in`` (``link_<id>``, explicit ack, ``max_ack_pending`` = ``linkMaxInFlight``), at
   most ``linkWindow`` msgs at a time. A msg is acknowledged when its path on this worker
   completes: every node it (or a msg with its ``_msgid``) reached has completed it, as a
-  ``complete`` node would see (``done()``). Until then the worker tells JetStream it is still
-  in progress every ``linkAckWait``/3 s, so a slow path is not redelivered; a worker that dies
-  stops doing so, and its unacknowledged msgs go to another worker after ``linkAckWait`` s. A
-  msg whose path errors (never completes) is redelivered after ``linkAckWait`` s, and dropped
-  with a warning after ``linkMaxDeliver`` deliveries.
+  ``complete`` node would see (``done()``), or reported an error with it (the msg was handled:
+  catch nodes have it; it is not redelivered). Until then the worker tells JetStream it is
+  still in progress every ``linkAckWait``/3 s, so a slow path is not redelivered; a worker that
+  dies stops doing so, and its unacknowledged msgs go to another worker after ``linkAckWait``
+  s. A msg whose path has not completed after ``linkPathTimeout`` s (a node holds it without
+  completing it) is let go and redelivered after ``linkAckWait`` s; after ``linkMaxDeliver``
+  deliveries it is dropped with a warning. Delivery is at least once: msgs a dead worker held
+  (at most ``linkMaxInFlight``) may run twice; order is not kept.
 
 Settings: the ``[cluster]`` table's ``linkAckWait`` (s, default 30), ``linkMaxInFlight``
 (default 1000), ``linkWindow`` (default 256), ``linkBuffer`` (default 20000),
-``linkSendTimeout`` (s, default 30), ``linkMaxDeliver`` (default 5).
+``linkSendTimeout`` (s, default 30), ``linkMaxDeliver`` (default 5), ``linkPathTimeout`` (s,
+default 300). A consumer keeps the settings of the worker that made it.
 """
 from __future__ import annotations
 
@@ -112,7 +116,7 @@ class _Tracker:
         self.links = links
 
     def receive(self, msg: dict) -> None:
-        self.links.completed(msg.get("_msgid"))
+        self.links.completed(msg.get("_msgid"), msg["complete"]["source"]["id"])
 
 
 class _Consumer:
@@ -146,12 +150,13 @@ class DurableLinks:
         self.buffer = int(conf.get("linkBuffer", 20000))
         self.send_timeout = float(conf.get("linkSendTimeout", 30))
         self.max_deliver = int(conf.get("linkMaxDeliver", 5))
+        self.path_timeout = float(conf.get("linkPathTimeout", 300))
         self._ready: asyncio.Task | None = None
         self._queue: deque = deque()
         self._more = asyncio.Event()
         self._pump: asyncio.Task | None = None
         self._consumers: dict[str, _Consumer] = {}
-        # _msgid -> [deliveries not completed yet, [(JetStream msg, consumer)], taken at]
+        # _msgid -> [deliveries not completed yet, [(JetStream msg, consumer)], taken at, nodes that erred]
         self._pending: dict[str, list] = {}
         self._instrumented: weakref.WeakSet = weakref.WeakSet()
         self._tracker = _Tracker(self)
@@ -394,7 +399,7 @@ class DurableLinks:
             msgid = msg["_msgid"] = generate_id()
         entry = self._pending.get(msgid)
         if entry is None:
-            entry = self._pending[msgid] = [0, [], time.monotonic()]
+            entry = self._pending[msgid] = [0, [], time.monotonic(), set()]
         entry[1].append((m, consumer))
         consumer.inflight += 1
         self._instrument(node)
@@ -408,6 +413,7 @@ class DurableLinks:
         self._instrumented.add(node)
         node._deliver = self._deliver
         node._add_completer(self._tracker)
+        node.error = self._error_of(node, node.error)
         if node.type == "link out" and getattr(node.config, "mode", "link") == "link":
             for target in node.config.links:
                 other = self.engine.get_node(target)
@@ -422,11 +428,31 @@ class DurableLinks:
                 self._instrument(target)
         self._bus_deliver(target, msg)
 
-    def completed(self, msgid: Any) -> None:
-        """A node completed a msg with ``msgid``: when that was the path's last delivery, the
-        JetStream msgs that started it are acknowledged."""
+    def _error_of(self, node: Any, report: Any) -> Any:
+        """``node.error`` that also ends a tracked msg's branch at this node: the msg was
+        handled (catch nodes have it), so the path may complete and be acknowledged rather
+        than redelivered. Once per node and msg: a node that completes the msg after reporting
+        an error about it is not counted twice."""
+        def error(err: Any, msg: dict | None = None) -> None:
+            report(err, msg)
+            if isinstance(msg, dict):
+                self.completed(msg.get("_msgid"), node.id, erred=True)
+        return error
+
+    def completed(self, msgid: Any, node_id: str, erred: bool = False) -> None:
+        """Node ``node_id`` completed (or reported an error about) a msg with ``msgid``: when
+        that was the path's last delivery, the JetStream msgs that started it are
+        acknowledged. An error and a later completion by the same node count once."""
         entry = self._pending.get(msgid)
         if entry is None:
+            return
+        erring = entry[3]
+        if erred:
+            if node_id in erring:
+                return
+            erring.add(node_id)
+        elif node_id in erring:
+            erring.discard(node_id)
             return
         entry[0] -= 1
         if entry[0] > 0:
@@ -456,9 +482,16 @@ class DurableLinks:
         period = max(self.ack_wait / 3, 0.05)
         while True:
             await asyncio.sleep(period)
-            old = time.monotonic() - period
-            for entry in list(self._pending.values()):
-                if entry[2] < old:
+            now = time.monotonic()
+            for msgid, entry in list(self._pending.items()):
+                if entry[2] < now - self.path_timeout:  # held somewhere for good: let it go back
+                    del self._pending[msgid]
+                    logger.warning(f"Durable link: msg {msgid} did not complete within "
+                                   f"{self.path_timeout:g} s; JetStream redelivers it")
+                    for _, consumer in entry[1]:
+                        consumer.inflight -= 1
+                        consumer.room.set()
+                elif entry[2] < now - period:
                     for m, _ in entry[1]:
                         self._answer(m.reply, b"+WPI")
 

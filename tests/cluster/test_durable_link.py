@@ -204,3 +204,32 @@ asyncio.run(main())
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split("\n")[-2] == "1 []"
+
+
+async def test_a_msg_whose_path_errors_is_acknowledged_not_redelivered(nats_server, tmp_path):
+    """An error reported with the msg ends its branch: the msgs are acknowledged (nothing left
+    pending in the consumer) and each ran once."""
+    sink = ("await global.update('m_' + msg._msgid, (v) => (v || 0) + 1);\n"
+            "if (msg.payload % 2) throw new Error('odd');\nreturn null;")
+    settings = SETTINGS.replace("linkAckWait = 3", "linkAckWait = 1")
+    [worker] = await start_workers(tmp_path, durable_flow(sink), nats_server.url, 1, settings, name="erring")
+    cluster = await connect(ClusterOptions(nats_server.url, name="erring", worker_id="probe"))
+    seen = ContextManager.from_settings({"default": {"module": "nats"}}, None)
+    await seen.start(cluster)
+    ctx = seen.global_context()
+    try:
+        async with aiohttp.ClientSession() as http:
+            await http.post(worker.url + "/inject/go", json={"payload": 20})
+        await wait_until(lambda: len([k for k in ctx.keys() if k.startswith("m_")]) == 20, timeout=60)
+
+        async def settled():
+            info = await cluster.js.consumer_info(cluster.bucket_name("links"), "link_li")
+            return info.num_ack_pending == 0 and info.num_pending == 0
+
+        await wait_until(settled, timeout=30)
+        await asyncio.sleep(2.5)  # past linkAckWait: a redelivery would count twice
+        assert sorted({ctx.get(k) for k in ctx.keys() if k.startswith("m_")}) == [1]
+    finally:
+        await seen.close()
+        await cluster.close()
+        await stop_workers([worker])
