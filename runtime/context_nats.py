@@ -66,8 +66,8 @@ class NatsStore:
     ``config`` table (``url``, ``bucket``). Call ``await connect(cluster)`` in the running loop
     before use (ContextManager.start does) and ``await close()`` at shutdown.
 
-    Thread-safe: function nodes call it from their V8 threads. Raises RuntimeError from
-    ``get``/``set`` before ``connect``."""
+    Thread-safe: function nodes call it from their V8 threads. Before ``connect`` it reads as
+    empty and ``set`` raises RuntimeError."""
 
     def __init__(self, config: dict | None = None) -> None:
         config = config or {}
@@ -199,6 +199,8 @@ class NatsStore:
         """Set (UNDEFINED: delete) ``key`` locally at once and write its entry to the bucket in
         the background; a write that fails is logged. Raises PropertyError for a bad key,
         TypeError for a value orjson cannot encode."""
+        if self._loop is None:
+            raise RuntimeError("the nats context store is not connected yet")
         path = parse_path(key)
         top = path[0]
         kvkey = self._kvkey(scope, top)
