@@ -135,11 +135,12 @@ class Context:
         name, path = parse_context_key(key)
         turn = (store or name, self._scope, path)
         locks = self._manager.update_locks
-        lock = locks.get(turn)
-        if lock is None:
-            lock = locks[turn] = asyncio.Lock()
+        held = locks.get(turn)
+        if held is None:
+            held = locks[turn] = [asyncio.Lock(), 0]
+        held[1] += 1
         try:
-            async with lock:
+            async with held[0]:
                 for _ in range(attempts):
                     token, old = self.peek(key, store)
                     new = fn(old)
@@ -150,7 +151,8 @@ class Context:
                         return new
                 raise RuntimeError(f"context update of {key!r} gave up after {attempts} conflicts")
         finally:
-            if not lock.locked() and locks.get(turn) is lock:
+            held[1] -= 1
+            if not held[1] and locks.get(turn) is held:
                 del locks[turn]
 
 
@@ -161,7 +163,7 @@ class ContextManager:
         self.stores = stores or {"default": MemoryStore()}
         self.default = default if default in self.stores else next(iter(self.stores))
         self.aliases: dict[str, str] = {}
-        self.update_locks: dict[tuple, asyncio.Lock] = {}  # (store, scope, key) -> Context.update's turn
+        self.update_locks: dict[tuple, list] = {}  # (store, scope, key) -> [Context.update's lock, users]
 
     def store(self, name: str | None) -> ContextStore:
         """The named store, or the default one for None or an unknown name."""
