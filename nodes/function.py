@@ -86,6 +86,15 @@ class FunctionNode(Node):
     5000), ``Buffer`` (a subset of Node.js': see function_sandbox.js). ``await`` may be used. On
     Start code runs once before the first msg, On Stop code when the node stops.
 
+    ``context.update(key, fn[, store])`` (also on ``flow`` and ``global``; FlowRed's own, not in
+    Node-RED) atomically replaces the value by ``fn(old)`` (``old`` undefined when missing; a
+    result of undefined deletes the key) and returns a Promise of the new value:
+    ``await global.update("count", (n) => (n || 0) + 1)``. On the ``nats`` context store it is
+    a compare-and-set on the key's revision, retried (so ``fn`` may run more than once and
+    should only compute); on ``memory`` and ``localfilesystem`` it is atomic in the process.
+    Plain ``get`` then ``set`` is last-writer-wins: across cluster workers two such increments
+    can count once.
+
     A thrown error is reported with its msg (catch nodes get it) as Node-RED's 10-function.js
     does: ``"TypeError: ..."`` as the Error's ``toString()``, except that a ReferenceError
     thrown in the body reads ``"ReferenceError: ReferenceError: x is not defined (line 2, col
@@ -128,6 +137,7 @@ class FunctionNode(Node):
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         if self.config.libs:
             self.error("Function node not allowed to load external modules")
             return
@@ -412,6 +422,15 @@ class FunctionNode(Node):
         self._other.append(("lr", call, msg, error))
         self._kick()
 
+    def _update_answer(self, uid: int, done: Any) -> None:
+        """A ``context.update`` compare-and-set that had to ask its store (``nats``) is done."""
+        if self._v8 is None:
+            return
+        exc = done.exception()
+        self._other.append(("ur", uid, False, str(exc) or type(exc).__name__) if exc
+                           else ("ur", uid, done.result(), None))
+        self._kick()
+
     def _log(self, level: int, text: str) -> None:
         if level == 30:
             self.warn(text)
@@ -449,6 +468,16 @@ class FunctionNode(Node):
             return self.get_env(request[1])
         ctx = self.context()
         ctx = {"node": ctx, "flow": ctx.flow, "global": ctx.global_}[request[1]]
+        if op == "peek":
+            token, value = ctx.peek(request[2], request[3])
+            return [token] if value is UNDEFINED else [token, value]
+        if op == "cas":
+            done = ctx.cas(request[2], request[4], request[5] if len(request) > 5 else UNDEFINED, request[3])
+            if isinstance(done, bool):
+                return done
+            uid = next(self._seq)
+            done.add_done_callback(lambda f: self._loop.call_soon_threadsafe(self._update_answer, uid, f))
+            return {"w": uid}
         store = request[-1]
         if op == "keys":
             return ctx.keys(store)

@@ -506,8 +506,59 @@ var __flowred = (function () {
                 if (typeof cb !== "function") return v;
                 cb(null, v);
             },
+            update: (key, fn, store) => update(scope, key, fn, store),
         };
         return api;
+    }
+
+    // context.update(key, fn[, store]), FlowRed's own: atomically replaces the value by
+    // fn(old) and resolves with it. Python answers "peek" with [token, value?] and "cas" with
+    // true/false, or {w: id} when the store must ask NATS; the answer then comes as a "ur" job.
+    const updates = new Map();
+    let nextUpdate = 1;
+    const UPDATE_ATTEMPTS = 10000;
+
+    const updateChains = new Map();  // one update at a time per key in this node: no conflicts among its msgs
+
+    function update(scope, key, fn, store) {
+        if (typeof fn !== "function") {
+            return Promise.reject(new TypeError("context update needs a function of the old value"));
+        }
+        store = store === undefined ? null : store;
+        const chain = JSON.stringify([scope, store, key]);
+        const before = updateChains.get(chain) || Promise.resolve();
+        const result = before.then(() => attemptUpdate(scope, key, fn, store));
+        const settled = result.then(() => undefined, () => undefined);
+        updateChains.set(chain, settled);
+        settled.then(() => { if (updateChains.get(chain) === settled) updateChains.delete(chain); });
+        return result;
+    }
+
+    async function attemptUpdate(scope, key, fn, store) {
+        for (let i = 0; i < UPDATE_ATTEMPTS; i++) {
+            const peeked = call(["peek", scope, key, store]);
+            let value = fn(peeked.length > 1 ? peeked[1] : undefined);
+            if (value && typeof value.then === "function") {
+                value = await value;
+            }
+            const request = ["cas", scope, key, store, peeked[0]];
+            if (value !== undefined) request.push(value);
+            let done = call(request);
+            if (done !== true && done !== false) {
+                const id = done.w;
+                done = await new Promise((resolve, reject) => updates.set(id, { resolve, reject }));
+            }
+            if (done) return value;
+        }
+        throw new Error("context update of " + JSON.stringify(key) + " gave up after " + UPDATE_ATTEMPTS + " conflicts");
+    }
+
+    function updateAnswer(id, done, error) {
+        const waiting = updates.get(id);
+        if (waiting) {
+            updates.delete(id);
+            error === null ? waiting.resolve(done) : waiting.reject(new Error(error));
+        }
     }
 
     function addTimer(fn, delay, args, repeat) {
@@ -631,6 +682,7 @@ var __flowred = (function () {
             case "i": runInit(); break;
             case "c": runClose(); break;
             case "lr": linkReturn(job[1], job[2], job[3]); break;
+            case "ur": updateAnswer(job[1], job[2], job[3]); break;
         }
     }
 

@@ -19,6 +19,8 @@ import asyncio
 import secrets
 from typing import Any
 
+from pydantic import Field
+
 from flowred import Node, NodeConfig, NodeError, clone_message, register
 from flowred.fields import EmptyDefault
 
@@ -30,9 +32,13 @@ class LinkConfig(NodeConfig):
 
 
 class LinkOutConfig(LinkConfig):
-    """``mode``: ``link`` (send to ``links``) or ``return`` (back to the calling link call)."""
+    """``mode``: ``link`` (send to ``links``) or ``return`` (back to the calling link call).
+    ``durable`` (FlowRed's own, ``link`` mode only): in a cluster, msgs travel to the ``link
+    in`` nodes through a JetStream work queue, taken by one worker each and redelivered if
+    that worker dies before the msg's path completes; running alone it is a plain link."""
 
     mode: str = "link"
+    durable: bool = Field(False, description="Durable: in a cluster, through a JetStream work queue (at least once)")
 
 
 class LinkCallConfig(LinkConfig):
@@ -57,7 +63,15 @@ class LinkInNode(Node):
 class LinkOutNode(Node):
     """``link`` mode: each msg goes to the listed ``link in`` nodes (any tab). ``return`` mode:
     the msg goes back to the ``link call`` that sent it; without ``msg._linkSource`` the node
-    warns ``No link-call node to return to``."""
+    warns ``No link-call node to return to``.
+
+    ``durable`` (link mode, in a cluster: ``flowred run --cluster``): each msg is stored in the
+    cluster's JetStream work queue, one copy per ``link in``, and handled by exactly one worker
+    running that ``link in`` (at least once: a worker that dies before the msg's path completes
+    has it redelivered to another after ``linkAckWait`` s). The msg travels as JSON (bytes kept);
+    one holding ``msg.req``/``msg.res`` or a value JSON cannot hold is an error here, and so is
+    a msg NATS did not store within ``linkSendTimeout`` s. The msg completes here once stored.
+    Running alone, a durable link is a plain link."""
 
     Config = LinkOutConfig
 
@@ -67,6 +81,15 @@ class LinkOutNode(Node):
         self._returns = config.mode == "return"
         self._links: tuple[Node, ...] = ()
         self._missing = True  # some target was not running when last looked up
+        self._durable = self.durable_links() if config.durable and not self._returns else None
+
+    def start(self) -> None:
+        if self._durable is not None:
+            self._durable.attach(self)
+
+    async def close(self, removed: bool) -> None:
+        if self._durable is not None:
+            await self._durable.detach(self)
 
     def _find_links(self) -> tuple[Node, ...]:
         """The running ``link in`` nodes of ``links`` (looked up as flow.getNode does)."""
@@ -75,10 +98,12 @@ class LinkOutNode(Node):
         self._links = found
         return found
 
-    def on_input(self, msg: dict) -> None:
+    def on_input(self, msg: dict) -> Any:
         if self._returns:
             self._return(msg)
-            return
+            return None
+        if self._durable is not None:
+            return self._durable.send(self, msg)
         links = self._links
         # looked up again while a target is missing or was stopped (a redeploy replaced it)
         if self._missing:

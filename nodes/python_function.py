@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import concurrent.futures
 import datetime
 import decimal
 import io
@@ -235,9 +236,23 @@ class _Worker:
     def _answer(self, frame: tuple) -> None:
         try:
             value = self._node.serve(frame)
+            if isinstance(value, concurrent.futures.Future):  # a nats context compare-and-set
+                loop = asyncio.get_running_loop()
+                value.add_done_callback(lambda f: loop.call_soon_threadsafe(self._answer_later, frame[1], f))
+                return
             reply = ("reply", frame[1], True, value)
         except Exception as exc:  # noqa: BLE001 - reported to the code as a RuntimeError
             reply = ("reply", frame[1], False, str(exc) or type(exc).__name__)
+        self._reply(frame, reply)
+
+    def _answer_later(self, rid: int, done: concurrent.futures.Future) -> None:
+        if self.dead or self._proc is None:
+            return
+        exc = done.exception()
+        self._reply((None, rid), ("reply", rid, False, str(exc) or type(exc).__name__) if exc
+                    else ("reply", rid, True, done.result()))
+
+    def _reply(self, frame: tuple, reply: tuple) -> None:
         try:
             self._write(reply)
         except (pickle.PicklingError, TypeError) as exc:
@@ -278,8 +293,10 @@ class PythonFunctionNode(Node):
     * In scope: ``msg``; ``node`` (``send(msgs, clone=True)`` to send at once, ``done()``,
       ``error(err, msg=None)``, ``warn``, ``log``, ``status({fill, shape, text})``, ``id``,
       ``name``); ``context``, ``flow``, ``global_`` (``get(key)``, ``set(key, value)``,
-      ``keys()``; ``global`` is a Python keyword); ``env.get("NAME")``. Anything can be
-      imported.
+      ``keys()``, ``update(key, fn)``; ``global`` is a Python keyword); ``env.get("NAME")``.
+      Anything can be imported. ``update(key, fn)`` (FlowRed's own) atomically replaces the
+      value by ``fn(old)`` (None when missing) and returns the new value; ``fn`` may run more
+      than once (compare-and-set with retry on the ``nats`` store).
     * Code that calls ``node.done()`` finishes each msg itself; otherwise a msg is finished when
       the code returns.
     * *On Start* (``initialize``) runs once before the first msg, in the namespace shared with
@@ -445,6 +462,11 @@ class PythonFunctionNode(Node):
         if op == "set":
             ctx.set(key, value, store)
             return None
+        if op == "peek":
+            token, value = ctx.peek(key, store)
+            return [token] if value is UNDEFINED else [token, value]
+        if op == "cas":
+            return ctx.cas(key, value[0], value[1], store)
         return ctx.keys(store)
 
     # -- values by reference ---------------------------------------------------------------

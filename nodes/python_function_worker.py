@@ -154,7 +154,8 @@ class _Watchdog:
 
 class ContextApi:
     """``context``, ``flow`` and ``global_``: ``get(key, store=None)`` (None when missing),
-    ``set(key, value, store=None)``, ``keys(store=None)``; each asks the runtime and waits."""
+    ``set(key, value, store=None)``, ``keys(store=None)``, ``update(key, fn, store=None)``;
+    each asks the runtime and waits."""
 
     __slots__ = ("_scope", "_chan", "flow", "global_")
 
@@ -169,6 +170,16 @@ class ContextApi:
 
     def keys(self, store=None):
         return self._chan.request("ctx", self._scope, "keys", None, None, store)
+
+    def update(self, key, fn, store=None):
+        """Atomically replace the value by ``fn(old)`` (old None when missing) and return the
+        new value; ``fn`` may run more than once (compare-and-set with retry)."""
+        for _ in range(10000):
+            token, *old = self._chan.request("ctx", self._scope, "peek", key, None, store)
+            new = fn(old[0] if old else None)
+            if self._chan.request("ctx", self._scope, "cas", key, (token, new), store):
+                return new
+        raise RuntimeError(f"context update of {key!r} gave up after 10000 conflicts")
 
 
 class EnvApi:

@@ -6,7 +6,10 @@ Persistent stores (``localfilesystem``) plug in behind the same ``ContextStore``
 """
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +42,30 @@ class ContextStore:
     def delete_scope(self, scope: str) -> None:
         raise NotImplementedError
 
+    def peek(self, scope: str, key: str) -> tuple[Any, Any]:
+        """``(token, value)`` for ``cas``: the store's version of ``key`` and its value
+        (UNDEFINED when missing)."""
+        raise NotImplementedError
+
+    def cas(self, scope: str, key: str, token: Any, value: Any) -> "bool | concurrent.futures.Future":
+        """Set ``key`` to ``value`` (UNDEFINED: delete) only if it is unchanged since ``peek``
+        gave ``token``: True/False, or a future of it for a remote store."""
+        raise NotImplementedError
+
 
 class MemoryStore(ContextStore):
     """Node-RED's ``memory`` store: a dict per scope, values kept by reference."""
 
     def __init__(self) -> None:
         self._data: dict[str, dict] = {}
+        self._writes = 0  # bumped by every set: the token of peek/cas
+        self._cas_lock = threading.Lock()
 
     def get(self, scope: str, key: str) -> Any:
         return get_property(self._data.get(scope, {}), key)
 
     def set(self, scope: str, key: str, value: Any) -> None:
+        self._writes += 1
         data = self._data.setdefault(scope, {})
         if value is UNDEFINED:
             delete_property(data, key)
@@ -61,6 +77,18 @@ class MemoryStore(ContextStore):
 
     def delete_scope(self, scope: str) -> None:
         self._data.pop(scope, None)
+
+    def peek(self, scope: str, key: str) -> tuple[Any, Any]:
+        return self._writes, self.get(scope, key)
+
+    def cas(self, scope: str, key: str, token: Any, value: Any) -> bool:
+        """Atomic in the process: no other ``cas`` runs between the check and the set (function
+        nodes call from their own threads), and any ``set`` since ``peek`` fails it."""
+        with self._cas_lock:
+            if self._writes != token:
+                return False
+            self.set(scope, key, value)
+            return True
 
 
 class Context:
@@ -87,6 +115,46 @@ class Context:
     def keys(self, store: str | None = None) -> list[str]:
         return self._manager.store(store).keys(self._scope)
 
+    def peek(self, key: str, store: str | None = None) -> tuple[Any, Any]:
+        """``(token, value)`` of ``key`` for ``cas`` (ContextStore.peek)."""
+        name, key = parse_context_key(key)
+        return self._manager.store(store or name).peek(self._scope, key)
+
+    def cas(self, key: str, token: Any, value: Any, store: str | None = None) -> "bool | concurrent.futures.Future":
+        """Compare-and-set (ContextStore.cas): True/False, or a future of it (``nats`` store)."""
+        name, key = parse_context_key(key)
+        return self._manager.store(store or name).cas(self._scope, key, token, value)
+
+    async def update(self, key: str, fn: Any, store: str | None = None, attempts: int = 10000) -> Any:
+        """Atomically replace ``key``'s value by ``fn(old)`` (old UNDEFINED when missing; a
+        result of UNDEFINED deletes the key) and return the new value. FlowRed's own, as the
+        function nodes' ``context.update``: compare-and-set with retry (``fn`` may run more than
+        once) on the ``nats`` store, plainly atomic on ``memory`` and ``localfilesystem``.
+        Updates of one key from this process run one at a time (no conflicts among them).
+        Raises RuntimeError after ``attempts`` conflicts in a row."""
+        name, path = parse_context_key(key)
+        turn = (store or name, self._scope, path)
+        locks = self._manager.update_locks
+        held = locks.get(turn)
+        if held is None:
+            held = locks[turn] = [asyncio.Lock(), 0]
+        held[1] += 1
+        try:
+            async with held[0]:
+                for _ in range(attempts):
+                    token, old = self.peek(key, store)
+                    new = fn(old)
+                    done = self.cas(key, token, new, store)
+                    if isinstance(done, concurrent.futures.Future):
+                        done = await asyncio.wrap_future(done)
+                    if done:
+                        return new
+                raise RuntimeError(f"context update of {key!r} gave up after {attempts} conflicts")
+        finally:
+            held[1] -= 1
+            if not held[1] and locks.get(turn) is held:
+                del locks[turn]
+
 
 class ContextManager:
     """Owns the context stores and hands out Context objects for nodes, flows and global."""
@@ -95,6 +163,7 @@ class ContextManager:
         self.stores = stores or {"default": MemoryStore()}
         self.default = default if default in self.stores else next(iter(self.stores))
         self.aliases: dict[str, str] = {}
+        self.update_locks: dict[tuple, list] = {}  # (store, scope, key) -> [Context.update's lock, users]
 
     def store(self, name: str | None) -> ContextStore:
         """The named store, or the default one for None or an unknown name."""
@@ -142,8 +211,12 @@ class ContextManager:
             elif module == "localfilesystem":
                 folder = Path(config.get("dir") or user_dir) / (config.get("base") or "context")
                 stores[name] = LocalFileSystemStore(folder, float(config.get("flushInterval", 30)))
+            elif module == "nats":
+                from .context_nats import NatsStore
+
+                stores[name] = NatsStore(config)
             else:
-                raise ValueError(f"context store {name!r}: unknown module {module!r} (memory, localfilesystem)")
+                raise ValueError(f"context store {name!r}: unknown module {module!r} (memory, localfilesystem, nats)")
         for name, target in aliases.items():
             if target in stores:
                 stores[name] = stores[target]
@@ -161,6 +234,15 @@ class ContextManager:
         for store in set(self.stores.values()):
             if hasattr(store, "open"):
                 store.open()
+
+    async def start(self, cluster: Any = None) -> None:
+        """``open()``, then connect the stores that live elsewhere (``nats``: on ``cluster``'s
+        connection, flowred.cluster.connection.Cluster, when given). Raises what they raise
+        (ClusterError)."""
+        self.open()
+        for store in set(self.stores.values()):
+            if hasattr(store, "connect"):
+                await store.connect(cluster)
 
     async def close(self) -> None:
         """Write persistent stores back (shutdown)."""

@@ -90,7 +90,7 @@ class Engine:
     async def load(self) -> None:
         """Load the flows from storage and start them. A malformed file is reported (log and
         ``notification/runtime-state``) and the runtime keeps serving with no flows."""
-        self.context.open()
+        await self.context.start(self.cluster)
         if self.storage is None:
             return
         if self.settings.watchFlowFile and self._watcher is None:

@@ -117,6 +117,14 @@ class Flow:
             return self.parent.get_node(node_id)
         return self.engine.get_node(node_id)
 
+    def durable_links(self) -> Any:
+        """The worker's durable links (flowred.cluster.durable.DurableLinks), or None alone."""
+        if self.engine.cluster is None:
+            return None
+        from .cluster.durable import durable_links
+
+        return durable_links(self.engine)
+
     def find_nodes(self, type_name: str, name: str) -> "list[Node]":
         """The running nodes of ``type_name`` named ``name``, in every flow."""
         return [n for n in self.engine.nodes.values() if n.type == type_name and n.name == name]

@@ -335,6 +335,11 @@ class Node:
         link call finds a ``link in`` by name, ``RED.nodes.linkcallTargets``)."""
         return self.flow.find_nodes(type_name, name)
 
+    def durable_links(self) -> Any:
+        """This worker's durable links (flowred.cluster.durable.DurableLinks: ``attach``,
+        ``detach``, ``send``), or None when the runtime runs alone. Used by ``link out``."""
+        return self.flow.durable_links()
+
     @property
     def path(self) -> str:
         return self.flow.path
