@@ -150,7 +150,18 @@ async def _run(args: argparse.Namespace) -> None:
         raise SystemExit(1) from None
     port = site._server.sockets[0].getsockname()[1] if site._server else settings.uiPort
     logger.info(f"Server now running at http://{settings.uiHost}:{port}/")
-    await engine.load()
+    try:
+        await engine.load()
+    except Exception as exc:  # a context store that cannot open (e.g. the nats store's server is away)
+        from .cluster.connection import ClusterError
+
+        if not isinstance(exc, ClusterError):
+            raise
+        logger.error(f"Cannot open the context store: {exc}")
+        await runner.cleanup()
+        if emulator:
+            await emulator.stop()
+        raise SystemExit(1) from None
     if worker is not None:
         worker.started(f"http://{settings.uiHost}:{port}{settings.httpAdminRoot.rstrip('/')}/")
     print(f"\nFlowRed is running: open http://{settings.uiHost}:{port}/ in your browser (Ctrl-C stops it)\n",
