@@ -51,3 +51,22 @@ async def test_flowred_run_joins_and_refuses_an_unreachable_cluster(nats_server,
     text = (await asyncio.wait_for(bad.communicate(), 60))[0].decode()
     assert bad.returncode == 1
     assert f"Cannot join the cluster: cannot reach NATS at {dead}" in text
+
+
+async def test_a_nats_context_store_that_cannot_connect_is_a_clear_error(tmp_path):
+    import asyncio
+    import os
+
+    from conftest import FLOWRED
+
+    dead = f"nats://127.0.0.1:{free_port()}"
+    settings = tmp_path / "settings.toml"
+    settings.write_text(f'[contextStorage.default]\nmodule = "nats"\nconfig = {{ url = "{dead}" }}\n')
+    proc = await asyncio.create_subprocess_exec(
+        FLOWRED, "run", str(tmp_path / "flows.json"), "-u", str(tmp_path), "-s", str(settings),
+        "-p", str(free_port()), "--no-watch", env={**os.environ},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    text = (await asyncio.wait_for(proc.communicate(), 60))[0].decode()
+    assert proc.returncode == 1, text
+    assert "Cannot open the context store" in text and dead in text
+    assert "Traceback" not in text
