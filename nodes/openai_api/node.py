@@ -220,6 +220,9 @@ class OpenAIApiNode(Node):
         except (ValueError, TypeError) as exc:  # the SDK's own argument checks
             self.status(ERROR)
             raise local_error(str(exc), "invalid_request") from None
+        except Exception:  # any other failure ends the request too: the red ring, as the package's .catch
+            self.status(ERROR)
+            raise
         self.status({})
 
     def _api_key(self, service: ServiceHostNode, msg: dict, msg_key: Any) -> str | None:
