@@ -80,7 +80,7 @@ async def _run(flows: list[tuple[str, Path]], args: argparse.Namespace) -> list[
                 a, b = await asyncio.gather(run_flow(fr, nodes, p), run_flow(nr, nodes, p))
             if args.dump:
                 _dump(args.dump, name, a, b)
-            diffs = apply(name, compare(a, b, p))
+            diffs = apply(name, compare(a, b, p), a, b)
             verdict = DIFFERENT if any(d.allowance is None for d in diffs) else IDENTICAL
             results.append(Result(name, verdict, diffs))
             print_result(results[-1], args.max_diffs)

@@ -10,11 +10,7 @@ from typing import Any, Callable, Literal
 from flowred import UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register, set_msg_property
 from flowred.fields import OrDefault, TruthyFlag
 from flowred.nodes.common import parse_json, to_json
-
-try:
-    import jsonschema
-except ImportError:  # validation is optional, as the package is
-    jsonschema = None
+from flowred.nodes.json_schema import SchemaCompileError, compile_schema, errors_text
 
 __all__ = ["JsonConfig", "JsonNode"]
 
@@ -43,10 +39,12 @@ class JsonNode(Node):
     is, with "always string" a string passes as it is. A msg without the property passes
     unchanged.
 
-    When ``msg.schema`` holds a JSON Schema, the value (parsed) is validated against it (needs
-    the Python package ``jsonschema``): a valid msg is sent without ``msg.schema``; an invalid
-    one is not sent, it gets ``msg.schemaError`` (the list of errors) and the node reports
-    ``JSON Schema error: ...``, which catch nodes receive.
+    When ``msg.schema`` holds a JSON Schema (draft-07), the value (parsed) is validated against
+    it as Node-RED's ajv does: a valid msg is sent without ``msg.schema``; an invalid one is not
+    sent, it gets ``msg.schemaError`` (ajv's error objects: ``instancePath``, ``schemaPath``,
+    ``keyword``, ``params``, ``message``) and the node reports ``JSON Schema error:
+    data/price must be number``, which catch nodes receive. A schema ajv cannot compile is
+    ``JSON Schema error: failed to compile schema``.
 
     Errors: a string that is not JSON (``Invalid JSON: ... at line 1 column 5 (position 4)``);
     a value that cannot be written as JSON (``Failed to convert payload``). Other types are
@@ -103,33 +101,20 @@ class JsonNode(Node):
         self.send(msg)
 
     def _compile(self, schema: Any) -> Callable[[dict, Any], None]:
-        """The validator for ``msg.schema``, compiled once per distinct schema."""
+        """The validator for ``msg.schema``, compiled once per distinct schema (as ajv 8,
+        flowred.nodes.json_schema)."""
         if schema != self._schema or self._validator is None:
-            if jsonschema is None:
-                raise NodeError("JSON Schema validation needs the Python package jsonschema, "
-                                "which is not installed")
             try:
-                cls = jsonschema.validators.validator_for(schema)
-                cls.check_schema(schema)
-                self._validator = cls(schema)
-            except Exception:
+                self._validator = compile_schema(schema)
+            except SchemaCompileError:
                 self._schema = self._validator = None
                 raise NodeError("JSON Schema error: failed to compile schema") from None
             self._schema = schema
         return self._validate
 
     def _validate(self, msg: dict, value: Any) -> None:
-        errors = list(self._validator.iter_errors(value))
+        errors = self._validator(value)
         if not errors:
             return
-        msg["schemaError"] = [_schema_error(e) for e in errors]
-        text = ", ".join(f"data{e['dataPath']} {e['message']}" for e in msg["schemaError"])
-        raise NodeError(f"JSON Schema error: {text}")
-
-
-def _schema_error(err: Any) -> dict:
-    """One validation error in ajv's shape: ``{keyword, dataPath, schemaPath, message}``."""
-    path = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in err.absolute_path)
-    return {"keyword": err.validator, "dataPath": path,
-            "schemaPath": "#/" + "/".join(str(k) for k in err.absolute_schema_path),
-            "message": err.message}
+        msg["schemaError"] = errors
+        raise NodeError(f"JSON Schema error: {errors_text(errors)}")

@@ -10,6 +10,8 @@ import asyncio
 import base64
 import codecs
 import collections
+import errno
+import socket
 import ssl
 from typing import Any, Literal
 
@@ -110,6 +112,35 @@ def _tls_for(node: Node, tls_id: str) -> Any:
     return tls
 
 
+def _listening_socket(port: Any) -> socket.socket:
+    """A bound TCP socket on every interface, as Node's ``server.listen(port)``: one dual-stack
+    ``::`` socket, so an IPv4 peer shows as ``::ffff:127.0.0.1`` (Node-RED's msg.ip and its
+    "connection from" lines), or ``0.0.0.0`` when the machine has no IPv6. OSError when the
+    port cannot be bound."""
+    try:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    except OSError:
+        sock = None
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            sock.bind(("::", int(port)))
+            return sock
+        except OSError as exc:
+            sock.close()
+            if exc.errno not in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                raise
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("0.0.0.0", int(port)))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 async def _start_server(node: Node, serve: Any) -> asyncio.AbstractServer | None:
     """Listen on ``node.config.port`` on every interface (TLS when the node names a tls-config),
     connections handled by ``serve``; None after reporting Node-RED's "unable to listen" error."""
@@ -119,7 +150,7 @@ async def _start_server(node: Node, serve: Any) -> asyncio.AbstractServer | None
             raise NodeError("port not set")
         tls = _tls_for(node, cfg.tls)
         ctx = tls.server_ssl_context() if tls is not None else None
-        server = await asyncio.start_server(serve, None, cfg.port, ssl=ctx, reuse_address=True)
+        server = await asyncio.start_server(serve, sock=_listening_socket(cfg.port), ssl=ctx)
     except (OSError, NodeError) as exc:
         node.error(CANNOT_LISTEN.format(port=cfg.port, error=_reason(exc)))
         return None

@@ -15,6 +15,7 @@ from pydantic import Field
 from flowred import Node, NodeConfig, register
 from flowred.fields import OrDefault, Text, TruthyFlag
 from flowred.nodes.common import LeaderGate, RunOn
+from flowred.nodes.function import JSError
 
 __all__ = ["WatchConfig", "WatchNode"]
 
@@ -77,7 +78,8 @@ class WatchNode(Node):
     delay); a file deleted and created again within that time gives one ``update``.
 
     Errors (no msg is sent; catch nodes get ``{payload: ""}``): a name that does not exist,
-    ``Error: <name> does not exist.``; a failing watcher, its error text.
+    the Error ``<name> does not exist.`` (logged as ``Error: <name> does not exist.``, shown in
+    the debug sidebar as an Error object); a failing watcher, its error text.
     """
 
     Config = WatchConfig
@@ -110,7 +112,7 @@ class WatchNode(Node):
             path = os.path.abspath(shown)
             if not name or not os.path.exists(path):
                 # reported once the flows have started, as node-watch reports it
-                loop.call_soon(self.error, f"Error: {name} does not exist.", {"payload": ""})
+                loop.call_soon(self.error, _missing(name), {"payload": ""})
                 continue
             if os.path.isdir(path):
                 self._dirs[path] = shown
@@ -187,3 +189,11 @@ class WatchNode(Node):
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=2)
+
+
+def _missing(name: str) -> JSError:
+    """node-watch's error for a name that does not exist: an Error object, so the debug sidebar
+    shows it as an Error and catch nodes get its ``stack``, as on Node-RED; its text (the log
+    line, ``msg.error.message``) is ``Error: <name> does not exist.``."""
+    text = f"Error: {name} does not exist."
+    return JSError(text, {"name": "Error", "message": f"{name} does not exist.", "stack": text})

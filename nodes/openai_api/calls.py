@@ -25,7 +25,7 @@ import inspect
 import json
 from typing import Any, AsyncIterator
 
-from .arguments import request_object, sdk_arguments, sdk_function
+from .arguments import SDK_OPTIONS, request_object, sdk_arguments, sdk_function
 from .errors import local_error
 from .jsonable import to_json
 from .output_text import add_output_text
@@ -52,6 +52,9 @@ async def run(client: AsyncOpenAI, method: Method, request: Any, *, raw: bool = 
     if method.result is Result.LIST and all_pages:
         yield "result", [to_json(item) async for item in sdk_function(client, method)(**kwargs)]
         return
+    if _references_only(method, kwargs):
+        yield "result", await _shape(method, await _post_multipart(client, method, request, kwargs), request, raw)
+        return
     if method.single_request:
         response = await sdk_function(client, method, raw=True)(**kwargs)
         yield "result", await _shape(method, response.http_response, request, raw)
@@ -74,6 +77,31 @@ async def _post_as_is(client: AsyncOpenAI, method: Method, request: Any) -> Any:
     except ImportError:  # SDK releases built on httpx
         from httpx import Response
     return await client.post(method.path, body=request_object(method, request), cast_to=Response)
+
+
+def _references_only(method: Method, kwargs: dict) -> bool:
+    """True when a file field of a POST holds a reference (an object such as ``{"id": ...}``,
+    not an upload) and no field holds an upload: the SDK's multipart helper only takes files
+    in file fields (``videos.edit``/``extend`` raise on ``video: {"id": ...}``), so the request
+    goes through :func:`_post_multipart`."""
+    present = [kwargs[f] for f in method.files if f in kwargs]
+    return method.verb == "POST" and any(isinstance(v, dict) for v in present) \
+        and all(isinstance(v, dict) for v in present)
+
+
+async def _post_multipart(client: AsyncOpenAI, method: Method, request: dict, kwargs: dict) -> Any:
+    """POST the arguments as multipart/form-data through the SDK's generic ``post`` (its auth,
+    retries and errors), nested objects as ``video[id]`` fields, as openai-node's multipart
+    encoding sends them; the SDK's HTTP response."""
+    try:
+        from httpx2 import Response
+    except ImportError:  # SDK releases built on httpx
+        from httpx import Response
+    body = {k: v for k, v in kwargs.items() if k not in SDK_OPTIONS and k not in method.path_params}
+    body.update(kwargs.get("extra_body") or {})
+    path = method.path.format(**{p: request[p] for p in method.path_params})
+    return await client.post(path, body=body, cast_to=Response,
+                             options={"headers": {"Content-Type": "multipart/form-data"}})
 
 
 async def _shape(method: Method, response: Any, request: dict, raw: bool) -> Any:

@@ -1,10 +1,16 @@
 """File fields of a request (``file``, ``image``, ``files``...) as the SDK uploads them.
 
-The package only takes a filesystem path (``fs.createReadStream(payload.file)``); here a file
-may also be bytes, base64 text (or a ``data:`` URL), or ``{filename, data | path, contentType}``
-to name the upload (OpenAI tells audio formats apart by the file name's extension). A list is
-a list of files. A dict without ``data``/``path`` (``{"id": ...}``, ``{"file_id": ...}``,
-``{"image_url": ...}``) is a reference, not an upload, and is passed on unchanged.
+The package only takes a filesystem path (``fs.createReadStream(payload.file)``), so a path
+that names no file fails with Node's text, ``ENOENT: no such file or directory, open
+'<path>'``, and so it does here. A file may also be bytes, base64 text (or a ``data:`` URL), or
+``{filename, data | path, contentType}`` to name the upload (OpenAI tells audio formats apart
+by the file name's extension). A string that is no existing file is read as base64 only when
+it cannot be taken for a path: a string starting with ``/``, ``./``, ``../`` or ``~`` and
+shorter than 256 characters is a path even when its characters happen to be base64 (as
+``/path/to/my/file``), so a mistyped path is the package's error, not a garbage upload; longer
+base64 may start with ``/`` (a JPEG's is ``/9j/...``). A list is a list of files. A dict
+without ``data``/``path`` (``{"id": ...}``, ``{"file_id": ...}``, ``{"image_url": ...}``) is a
+reference, not an upload, and is passed on unchanged.
 """
 from __future__ import annotations
 
@@ -15,10 +21,15 @@ from typing import Any
 
 from flowred import NodeError
 
+PATH_PREFIXES = ("/", "./", "../", "~")
+PATH_LENGTH = 256  # shorter strings with a path prefix are paths, never base64
+
 
 def to_upload(method: str, field: str, value: Any) -> Any:
-    """``value`` as an SDK ``FileTypes`` (or a list of them). Raises NodeError naming the
-    field when a string is neither an existing file nor base64."""
+    """``value`` as an SDK ``FileTypes`` (or a list of them). Raises NodeError (code
+    ``invalid_file``, ``param`` the field) with Node's ``ENOENT: no such file or directory,
+    open '<path>'`` when a string is neither an existing file nor base64, or a ``path`` names
+    no file."""
     if isinstance(value, list):
         return [to_upload(method, f"{field}[{i}]", v) for i, v in enumerate(value)]
     if isinstance(value, dict) and ("data" in value or "path" in value):
@@ -43,19 +54,29 @@ def _content(method: str, field: str, value: Any) -> bytes | Path:
     path = Path(text).expanduser()
     if len(text) < 4096 and path.is_file():
         return path
-    return _base64(method, field, text)
+    if text.startswith(PATH_PREFIXES) and len(text) < PATH_LENGTH:
+        raise _missing(field, text)
+    try:
+        return _base64(method, field, text)
+    except NodeError:
+        raise _missing(field, text) from None
 
 
 def _existing(method: str, field: str, path: Path) -> Path:
     if not path.is_file():
-        raise NodeError(f"{method}: '{field}' names no readable file: {path}", type="invalid_request",
-                        code="invalid_file", param=field)
+        raise _missing(field, str(path))
     return path
+
+
+def _missing(field: str, path: str) -> NodeError:
+    """Node's fs error for a path that names no file, as the package reports it."""
+    return NodeError(f"ENOENT: no such file or directory, open '{path}'", type="invalid_request",
+                     code="invalid_file", param=field)
 
 
 def _base64(method: str, field: str, text: str) -> bytes:
     try:
         return base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError):
-        raise NodeError(f"{method}: '{field}' is neither an existing file path nor base64 data",
-                        type="invalid_request", code="invalid_file", param=field) from None
+        raise NodeError(f"{method}: '{field}' is not base64 data", type="invalid_request", code="invalid_file",
+                        param=field) from None

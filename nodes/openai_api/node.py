@@ -130,7 +130,9 @@ class OpenAIApiNode(Node):
     - *All pages* (``allPages``): list methods fetch every page instead of the first.
     - *File fields* (``file``, ``image``, ``mask``, ``files``, ``data``, ``video``,
       ``input_reference``): a file path, bytes, base64 (or a ``data:`` URL), or
-      ``{filename, data | path, contentType}``.
+      ``{filename, data | path, contentType}``; a reference such as ``{id: "video_..."}`` is
+      sent as it is. A path naming no file fails as in the package: ``ENOENT: no such file or
+      directory, open '<path>'``.
     - *Streaming*: with ``stream: true`` (chat completions, responses, transcriptions, images,
       runs) and always for ``streamModelResponse``, one msg per event is sent, as the package:
       a copy of the msg with the event in ``payload`` (for assistant runs the event's
@@ -220,6 +222,9 @@ class OpenAIApiNode(Node):
         except (ValueError, TypeError) as exc:  # the SDK's own argument checks
             self.status(ERROR)
             raise local_error(str(exc), "invalid_request") from None
+        except Exception:  # any other failure ends the request too: the red ring, as the package's .catch
+            self.status(ERROR)
+            raise
         self.status({})
 
     def _api_key(self, service: ServiceHostNode, msg: dict, msg_key: Any) -> str | None:

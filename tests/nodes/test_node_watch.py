@@ -127,3 +127,18 @@ async def test_redeploy_stops_the_watcher(start_runtime, tmp_path):
     await asyncio.sleep(0.8)
     assert len(comms.topic("debug")) == 1
     assert not [t for t in asyncio.all_tasks() if "WatchNode._watch" in repr(t.get_coro())]
+
+
+async def test_missing_name_uncaught_shows_an_error_object(start_runtime, tmp_path):
+    # Node-RED 5.0.7, example storage/watch/02: the sidebar shows node-watch's Error (format
+    # "error"), the console the line "Error: <name> does not exist."
+    missing = tmp_path / "gone"
+    rt = await start_runtime([TEST_TAB, debug()])
+    comms = await rt.comms()
+    await rt.deploy([TEST_TAB, watch_node(str(missing)), debug()])
+    [shown] = await comms.debug(1, node_id="w1", timeout=3)
+    assert shown["level"] == 20 and shown["format"] == "error"
+    error = json.loads(shown["msg"])
+    assert error["__enc__"] is True and error["type"] == "error"
+    assert error["data"]["name"] == "Error" and error["data"]["message"] == f"{missing} does not exist."
+    assert error["data"]["stack"].split("\n")[0] == f"Error: {missing} does not exist."
