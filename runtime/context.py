@@ -65,12 +65,12 @@ class MemoryStore(ContextStore):
         return get_property(self._data.get(scope, {}), key)
 
     def set(self, scope: str, key: str, value: Any) -> None:
-        self._writes += 1
         data = self._data.setdefault(scope, {})
         if value is UNDEFINED:
             delete_property(data, key)
         else:
             set_property(data, key, value)
+        self._writes += 1  # after the change: a peek that saw the new count sees the new value
 
     def keys(self, scope: str) -> list[str]:
         return list(self._data.get(scope, {}))
@@ -79,7 +79,8 @@ class MemoryStore(ContextStore):
         self._data.pop(scope, None)
 
     def peek(self, scope: str, key: str) -> tuple[Any, Any]:
-        return self._writes, self.get(scope, key)
+        with self._cas_lock:  # the count and the value of one moment, not of a cas half done
+            return self._writes, self.get(scope, key)
 
     def cas(self, scope: str, key: str, token: Any, value: Any) -> bool:
         """Atomic in the process: no other ``cas`` runs between the check and the set (function
