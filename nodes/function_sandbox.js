@@ -18,6 +18,7 @@ var __flowred = (function () {
     const sab = new SharedArrayBuffer(16 + CHUNK * 2);
     const ctl = new Int32Array(sab, 0, 4);   // [state 0 idle/1 request/2 reply, length, more, flush wanted]
     const buf = new Uint16Array(sab, 16, CHUNK);
+    let jobsBuf = new Uint16Array(new SharedArrayBuffer(2 * 65536));  // the text of a batch (UTF-16)
     const nodes = new Map();           // key -> the state of one function node
     let bell = null;
     let out = [];
@@ -359,7 +360,7 @@ var __flowred = (function () {
                 const lines = stack.split("\n");
                 const i = lines.findIndex((l) => l.indexOf("ReferenceError") === 0);
                 if (i >= 0) {
-                    const m = /:(\d+):(\d+)$/.exec(lines[i + 1] || "");
+                    const m = /:(\d+):(\d+)\)?$/.exec(lines[i + 1] || "");
                     message = lines[i] + (m ? " (line " + (Number(m[1]) - 1) + ", col " + m[2] + ")" : "");
                 }
             }
@@ -679,6 +680,24 @@ var __flowred = (function () {
             st.api = nodeApi(st);
             nodes.set(key, st);
         },
+        // Many new nodes at once: JSON text of [[key, info, [[part, source], ...]], ...], each
+        // source an expression giving the part's factory. Returns the keys whose code did not
+        // compile (those nodes are not added), as JSON text.
+        addAll(specsText) {
+            const failed = [];
+            for (const [key, info, sources] of JSON.parse(specsText)) {
+                this.add(key, JSON.stringify(info));
+                try {
+                    for (const [kind, source] of sources) {
+                        this.define(key, kind, (0, eval)(source));
+                    }
+                } catch (err) {
+                    nodes.delete(key);
+                    failed.push(key);
+                }
+            }
+            return JSON.stringify(failed);
+        },
         // One part (body, init, fin) of node key's code: factory(...API_NAMES) makes it.
         define(key, kind, factory) {
             const st = nodes.get(key);
@@ -688,10 +707,24 @@ var __flowred = (function () {
         remove(key) {
             nodes.delete(key);
         },
-        // Run a batch of jobs (JSON text of [key, kind, a, b, ...]); returns [jobs run,
-        // ...effects] as JSON text.
-        run(jobsText) {
+        // The buffer Python writes a batch's text into, made anew when it needs `units` UTF-16
+        // code units (a batch passed as source text would be a new script each time, which
+        // V8 keeps).
+        jobsBuffer(units) {
+            if (units > jobsBuf.length) {
+                jobsBuf = new Uint16Array(new SharedArrayBuffer(2 * units));
+            }
+            return jobsBuf.buffer;
+        },
+        // Run a batch of jobs: JSON text of [key, kind, a, b, ...] in the jobs buffer, after its
+        // length in code units (32 bits, little-endian). Returns [jobs run, ...effects] as JSON text.
+        run() {
             inRun = true;
+            const end = 2 + (jobsBuf[0] | (jobsBuf[1] << 16));
+            let jobsText = "";
+            for (let i = 2; i < end; i += 8192) {
+                jobsText += String.fromCharCode.apply(null, jobsBuf.subarray(i, Math.min(end, i + 8192)));
+            }
             const jobs = parse(jobsText);
             const t0 = Date.now();
             let i = 0;

@@ -97,6 +97,7 @@ class Isolate:
         self._keys = itertools.count(1)
         self._pending: dict[FunctionNode, None] = {}
         self._joining: deque = deque()
+        self._join_soon = False
         self._system: list = []
         self._worker: asyncio.Task | None = None
         self._drain_wanted = False
@@ -113,17 +114,52 @@ class Isolate:
         self._request: list[str] = []
         self._reply: bytes | None = None
         self._mr.eval("__flowred.configure")(bell_fn)
+        self._jobs = self._mr.eval("__flowred.jobsBuffer(0)")
         if self._heap_limit:
             self._oom_poll = self._loop.call_later(OOM_POLL, self._poll_memory)
 
     # -- nodes -----------------------------------------------------------------------------
     def attach(self, node: FunctionNode) -> None:
-        """Compile ``node``'s code here, now if the isolate is idle, else between two runs (a
-        call into a busy isolate would wait for it). A compile error is reported by the node."""
+        """Compile ``node``'s code here: at the next turn of the event loop with every other
+        node attached meanwhile, in one call (a deploy of many function nodes crosses into V8
+        once), or between two runs when the isolate is busy (a call into a busy isolate would
+        wait for it). A compile error is reported by the node; its msgs wait until then."""
+        self._joining.append(node)
+        if self._worker is None and not self._join_soon:
+            self._join_soon = True
+            self._loop.call_soon(self._join_now)
+
+    def _join_now(self) -> None:
+        self._join_soon = False
         if self._worker is None:
-            self._add(node)
-        else:
-            self._joining.append(node)
+            self._add_all()
+
+    def _add_all(self) -> None:
+        """Compile the code of every node waiting to join, in one call; a node whose code
+        fails is compiled again alone, for the error with its line."""
+        joining = [n for n in self._joining if n.js_iso is self]
+        self._joining.clear()
+        if self.closed or not joining:
+            return
+        specs = []
+        keys = {}
+        for node in joining:
+            key = next(self._keys)
+            keys[key] = node
+            info = {"id": node.id, "name": node.name, "outputCount": node.config.outputs,
+                    "userDone": node.user_done}
+            specs.append([key, info, [[part, self._source(part, code, is_async)]
+                                      for part, code, is_async in node.code_parts()]])
+        try:
+            text = orjson.dumps(orjson.dumps(specs).decode()).decode()
+            failed = set(orjson.loads(self._mr.eval(f"__flowred.addAll({text})")))
+        except JSEvalException:
+            failed = set(keys)
+        for key, node in keys.items():
+            if key in failed:
+                self._add(node)
+            else:
+                self._added(key, node)
 
     def _add(self, node: FunctionNode) -> None:
         if self.closed or node.js_iso is not self:
@@ -145,17 +181,26 @@ class Isolate:
             if not self.nodes:
                 self.close()
             return
+        self._added(key, node)
+
+    def _added(self, key: int, node: FunctionNode) -> None:
         self.nodes[key] = node
         node.js_key = key
         if self.bytes_seen:
             node.js_bytes_seen = True
         node.js_added()
 
-    def _define(self, key: int, part: str, code: str, is_async: bool) -> None:
+    @staticmethod
+    def _source(part: str, code: str, is_async: bool) -> str:
+        """An expression giving the factory of one part of the code: called with the node's
+        API (``_API``) it returns the function; the user's first line is line 2."""
         args = "msg, node" if part == "body" else "node"
-        source = (f"__flowred.define({key}, {part!r}, function ({_API}) {{ return "
-                  f"{'async ' if is_async else ''}function ({args}) {{\n{code}\n}}; }});\n"
-                  f"//# sourceURL=function-{_PARTS[part]}")
+        return (f"(function ({_API}) {{ return {'async ' if is_async else ''}function ({args}) {{\n"
+                f"{code}\n}}; }})\n//# sourceURL=function-{_PARTS[part]}")
+
+    def _define(self, key: int, part: str, code: str, is_async: bool) -> None:
+        factory, _, url = self._source(part, code, is_async).rpartition("\n//# sourceURL=")
+        source = f"__flowred.define({key}, {part!r}, {factory});\n//# sourceURL={url}"
         try:
             self._mr.eval(source)
         except JSEvalException as exc:
@@ -208,7 +253,7 @@ class Isolate:
             del per_loop[self.heap_mib]
         if self._worker is not None and self._worker is not asyncio.current_task():
             self._worker.cancel()
-        self._ctl = self._mem = None
+        self._ctl = self._mem = self._jobs = None
         self._bell.__exit__(None, None, None)
         self._mr.close()
 
@@ -226,8 +271,8 @@ class Isolate:
     async def _work(self) -> None:
         try:
             while not self.closed:
-                while self._joining:
-                    self._add(self._joining.popleft())
+                if self._joining:
+                    self._add_all()
                 if self._drain_wanted:
                     self._drain_wanted = False
                     await self._drain()
@@ -268,10 +313,14 @@ class Isolate:
 
     async def _run(self, jobs: list, limit: float) -> None:
         self._request, self._reply = [], None
-        text = orjson.dumps(jobs, default=self.json_default).decode()
+        data = orjson.dumps(jobs, default=self.json_default).decode().encode("utf-16-le", "surrogatepass")
+        size = len(data) + 4
+        if size > len(self._jobs):
+            self._jobs = self._mr.eval(f"__flowred.jobsBuffer({size // 2})")
+        self._jobs[:size] = (len(data) // 2).to_bytes(4, "little") + data
         try:
             async with asyncio.timeout(limit + BATCH_BUDGET):
-                result = orjson.loads(await self._mr.eval_cancelable(f"__flowred.run({orjson.dumps(text).decode()})"))
+                result = orjson.loads(await self._mr.eval_cancelable("__flowred.run()"))
         except TimeoutError:
             result = orjson.loads(await self._mr.eval_cancelable("__flowred.drain()"))
             self._apply(result)
