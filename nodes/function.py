@@ -103,7 +103,7 @@ class FunctionNode(Node):
         super().__init__(config, flow)
         self.js_limit = config.timeout if config.timeout > 0 else DEFAULT_LIMIT
         self._heap_mib = int(self.setting("functionHeapLimit", DEFAULT_HEAP_MIB))
-        self._private = runs_later(config.func, config.initialize, config.finalize)
+        self.js_private = runs_later(config.func, config.initialize, config.finalize)
         self.user_done = bool(_USER_DONE.search(config.func))
         self.js_iso: Isolate | None = None
         self.js_key = 0
@@ -127,7 +127,7 @@ class FunctionNode(Node):
         if self.config.libs:
             self.error("Function node not allowed to load external modules")
             return
-        self._join(self._private, "Function node could not start V8")
+        self._join(self.js_private, "Function node could not start V8")
 
     def _join(self, private: bool, failure: str) -> None:
         """Compile the code into the shared isolate (or, ``private``, a new one of its own)."""
@@ -281,7 +281,17 @@ class FunctionNode(Node):
     # -- what the code did -----------------------------------------------------------------
     def js_effect(self, kind: str, v: Any) -> None:
         """Apply one effect of the code (function_sandbox.js ``emit``)."""
-        if kind == "1":
+        if kind == "r":
+            # the code returned the msg it got: its new content goes into the msg object this
+            # node received (a new dict per msg and node would be garbage the collector pays for)
+            msg = self._inflight.get(v[0])
+            if msg is None:
+                msg = v[1]
+            else:
+                msg.clear()
+                msg.update(v[1])
+            self.send(self._restore(msg) if self._refs or self.js_bytes_seen else msg)
+        elif kind == "1":
             self.send(self._restore(v) if self._refs or self.js_bytes_seen else v)
         elif kind == "c":
             msg = self._inflight.pop(v, None)

@@ -575,16 +575,27 @@ var __flowred = (function () {
         }
         if (result && typeof result.then === "function") {
             result.then((results) => {
-                sendResults(st, results, msgid, false);
+                returned(st, seq, msg, results, msgid);
                 if (!st.info.userDone) {
                     emit(st.key, "c", seq);
                 }
             }, (err) => failed(st, seq, err));
             return;
         }
-        sendResults(st, result, msgid, false);
+        returned(st, seq, msg, result, msgid);
         if (!st.info.userDone) {
             emit(st.key, "c", seq);
+        }
+    }
+
+    // What the body returned: the msg it got (effect "r": Python sends its own msg object with
+    // this content), or anything sendResults takes.
+    function returned(st, seq, msg, result, msgid) {
+        if (result === msg) {
+            msg._msgid = msgid;
+            emit(st.key, "r", [seq, msg]);
+        } else {
+            sendResults(st, result, msgid, false);
         }
     }
 

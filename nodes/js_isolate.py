@@ -44,12 +44,13 @@ OOM_POLL = 0.25  # seconds between looks at whether code running outside a run (
 BATCH_BUDGET = 0.02   # seconds after which a batch starts no new job (function_sandbox.js)
 MAX_BATCH = 500       # jobs handed to V8 in one call
 CHUNK = 65536         # UTF-16 code units per channel chunk (function_sandbox.js)
+SHARED_ISOLATES = 2   # isolates the function nodes of a loop share (each runs on its own thread)
 _PARSE_LINE = re.compile(r":(\d+): (\w*Error: [^\n]*)")
 _PARTS = {"body": "body", "init": "setup", "fin": "cleanup"}
 _API = "context, flow, global, env, console, setTimeout, clearTimeout, setInterval, clearInterval"
 _RUNS_LATER = re.compile(r"\b(await|async|Promise|linkcall|queueMicrotask|eval|Function)\b|\.\s*(then|catch|finally)\b")
 
-_shared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # loop -> {heap MiB: Isolate}
+_shared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # loop -> {heap MiB: [Isolate]}
 
 
 def runs_later(*code: str) -> bool:
@@ -66,11 +67,11 @@ def isolate_for(heap_mib: int, private: bool, bell: Callable) -> "Isolate":
     if private:
         return Isolate(heap_mib, False, bell)
     loop = asyncio.get_running_loop()
-    per_loop = _shared.setdefault(loop, {})
-    iso = per_loop.get(heap_mib)
-    if iso is None or iso.closed:
-        iso = per_loop[heap_mib] = Isolate(heap_mib, True, bell)
-    return iso
+    isolates = _shared.setdefault(loop, {}).setdefault(heap_mib, [])
+    if len(isolates) < SHARED_ISOLATES:
+        isolates.append(Isolate(heap_mib, True, bell))
+        return isolates[-1]
+    return min(isolates, key=lambda iso: len(iso.nodes) + len(iso._joining))
 
 
 class CodeError(Exception):
@@ -248,9 +249,9 @@ class Isolate:
         self.closed = True
         if self._oom_poll is not None:
             self._oom_poll.cancel()
-        per_loop = _shared.get(self._loop)
-        if per_loop is not None and per_loop.get(self.heap_mib) is self:
-            del per_loop[self.heap_mib]
+        isolates = _shared.get(self._loop, {}).get(self.heap_mib, [])
+        if self in isolates:
+            isolates.remove(self)
         if self._worker is not None and self._worker is not asyncio.current_task():
             self._worker.cancel()
         self._ctl = self._mem = self._jobs = None
@@ -277,7 +278,7 @@ class Isolate:
                     self._drain_wanted = False
                     await self._drain()
                     continue
-                jobs, limit = self.js_take()
+                jobs, limit = self._take()
                 if not jobs:
                     break
                 await self._run(jobs, limit)
@@ -291,7 +292,7 @@ class Isolate:
         if self._joining and not self.closed:
             self._worker = self._loop.create_task(self._work())
 
-    def js_take(self) -> tuple[list, float]:
+    def _take(self) -> tuple[list, float]:
         """The next batch: flat ``[key, kind, a, b, ...]`` jobs of nodes with the same time limit."""
         jobs = self._system
         self._system = []
@@ -404,8 +405,11 @@ class Isolate:
             return
         if offenders and ran >= 0 and not self._still_full():
             return
-        for node in list(self.nodes.values()):  # the heap stays full: start everything over
-            node.js_restart(text)
+        isolates = _shared.get(self._loop, {}).get(self.heap_mib, [])
+        if self in isolates:  # the heap stays full: every node starts over elsewhere
+            isolates.remove(self)
+        for node in list(self.nodes.values()):
+            node.js_restart(text, node.js_private)
         self.close()
 
     def _still_full(self) -> bool:
