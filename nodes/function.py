@@ -89,12 +89,19 @@ class FunctionNode(Node):
     <ms>ms"``. msgs are copied into JavaScript as JSON (``msg.req``/``msg.res`` stay the same
     objects; bytes become Buffers, and Buffers leave as bytes).
 
-    Each node's V8 heap is capped at the ``functionHeapLimit`` setting (MiB, default 128). Code
-    that goes past it is stopped and its msg gets ``"Error: function node ran out of memory
-    (limit 128 MiB)"`` (Node-RED's whole process would abort); the node then starts over in a
-    new isolate: its On Start code runs again, its timers and ``node.on("close")`` handlers are
-    dropped (On Stop does not run for the old isolate), msgs still waiting for the code (a
-    pending ``await``) get the same error, and queued msgs run in the new isolate.
+    The code runs in a V8 isolate shared with other function nodes (Node-RED runs them all in
+    one), compiled into a scope of its own: ``context``, ``flow``, ``global``, ``env``,
+    ``console`` and the timers are the node's own; ``globalThis`` and the built-in prototypes
+    are the isolate's. Code that uses ``await``, promise callbacks or ``async`` gets an isolate
+    of its own (nodes/js_isolate.py). Each isolate's V8 heap is capped at the
+    ``functionHeapLimit`` setting (MiB, default 128). Code that goes past it is stopped and its
+    msg gets ``"Error: function node ran out of memory (limit 128 MiB)"`` (Node-RED's whole
+    process would abort); the node then starts over in a new isolate of its own: its On Start
+    code runs again, its timers and ``node.on("close")`` handlers are dropped (On Stop does not
+    run for the old isolate), msgs still waiting for the code (a pending ``await``) get the same
+    error, and queued msgs run in the new isolate. A node whose run is stopped for time in a
+    shared isolate starts over in an isolate of its own the same way, so that the nodes it
+    shared with are stalled at most once.
     """
 
     Config = FunctionConfig

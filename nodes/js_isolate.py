@@ -71,7 +71,7 @@ def isolate_for(heap_mib: int, private: bool, bell: Callable) -> "Isolate":
     if len(isolates) < SHARED_ISOLATES:
         isolates.append(Isolate(heap_mib, True, bell))
         return isolates[-1]
-    return min(isolates, key=lambda iso: len(iso.nodes) + len(iso._joining))
+    return min(isolates, key=Isolate.size)
 
 
 class CodeError(Exception):
@@ -120,6 +120,10 @@ class Isolate:
             self._oom_poll = self._loop.call_later(OOM_POLL, self._poll_memory)
 
     # -- nodes -----------------------------------------------------------------------------
+    def size(self) -> int:
+        """How many function nodes are in the isolate or about to join it."""
+        return len(self.nodes) + len(self._joining)
+
     def attach(self, node: FunctionNode) -> None:
         """Compile ``node``'s code here: at the next turn of the event loop with every other
         node attached meanwhile, in one call (a deploy of many function nodes crosses into V8
