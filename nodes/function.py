@@ -128,6 +128,7 @@ class FunctionNode(Node):
         self._failed = False
         self._status_set = False
         self.js_closing: asyncio.Future | None = None
+        self._returned = 0
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -288,16 +289,19 @@ class FunctionNode(Node):
     # -- what the code did -----------------------------------------------------------------
     def js_effect(self, kind: str, v: Any) -> None:
         """Apply one effect of the code (function_sandbox.js ``emit``)."""
-        if kind == "r":
-            # the code returned the msg it got: its new content goes into the msg object this
-            # node received (a new dict per msg and node would be garbage the collector pays for)
-            msg = self._inflight.get(v[0])
+        if kind == "R":
+            # the code returned the msg it got ("r" said which): its new content goes into the
+            # msg object this node received (a new dict per msg and node would be garbage the
+            # collector pays for)
+            msg = self._inflight.get(self._returned)
             if msg is None:
-                msg = v[1]
+                msg = v
             else:
                 msg.clear()
-                msg.update(v[1])
+                msg.update(v)
             self.send(self._restore(msg) if self._refs or self.js_bytes_seen else msg)
+        elif kind == "r":
+            self._returned = v
         elif kind == "1":
             self.send(self._restore(v) if self._refs or self.js_bytes_seen else v)
         elif kind == "c":

@@ -588,12 +588,13 @@ var __flowred = (function () {
         }
     }
 
-    // What the body returned: the msg it got (effect "r": Python sends its own msg object with
-    // this content), or anything sendResults takes.
+    // What the body returned: the msg it got (effects "r" with the msg's number, then "R" with
+    // the msg: Python sends its own msg object with this content), or anything sendResults takes.
     function returned(st, seq, msg, result, msgid) {
         if (result === msg) {
             msg._msgid = msgid;
-            emit(st.key, "r", [seq, msg]);
+            emit(st.key, "r", seq);
+            emit(st.key, "R", msg);
         } else {
             sendResults(st, result, msgid, false);
         }
@@ -728,13 +729,16 @@ var __flowred = (function () {
             return jobsBuf.buffer;
         },
         // Run a batch of jobs: JSON text of [key, kind, a, b, ...] in the jobs buffer, after its
-        // length in code units (32 bits, little-endian). Returns [jobs run, ...effects] as JSON text.
+        // length in characters (32 bits, little-endian) and its form (1: ASCII bytes, 2: UTF-16).
+        // Returns [jobs run, ...effects] as JSON text.
         run() {
             inRun = true;
-            const end = 2 + (jobsBuf[0] | (jobsBuf[1] << 16));
+            const units = jobsBuf[0] | (jobsBuf[1] << 16);
+            // ASCII text comes one byte a character (the third code unit says which)
+            const chars = jobsBuf[2] === 1 ? new Uint8Array(jobsBuf.buffer, 6, units) : jobsBuf.subarray(3, 3 + units);
             let jobsText = "";
-            for (let i = 2; i < end; i += 8192) {
-                jobsText += String.fromCharCode.apply(null, jobsBuf.subarray(i, Math.min(end, i + 8192)));
+            for (let i = 0; i < units; i += 8192) {
+                jobsText += String.fromCharCode.apply(null, chars.subarray(i, Math.min(units, i + 8192)));
             }
             const jobs = parse(jobsText);
             const t0 = Date.now();

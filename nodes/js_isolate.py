@@ -318,11 +318,18 @@ class Isolate:
 
     async def _run(self, jobs: list, limit: float) -> None:
         self._request, self._reply = [], None
-        data = orjson.dumps(jobs, default=self.json_default).decode().encode("utf-16-le", "surrogatepass")
-        size = len(data) + 4
+        data = orjson.dumps(jobs, default=self.json_default)
+        if data.isascii():
+            head = len(data).to_bytes(4, "little") + b"\x01\x00"
+        else:
+            data = data.decode().encode("utf-16-le", "surrogatepass")
+            head = (len(data) // 2).to_bytes(4, "little") + b"\x02\x00"
+        size = len(data) + 6
         if size > len(self._jobs):
-            self._jobs = self._mr.eval(f"__flowred.jobsBuffer({size // 2})")
-        self._jobs[:size] = (len(data) // 2).to_bytes(4, "little") + data
+            self._jobs = self._mr.eval(f"__flowred.jobsBuffer({size // 2 + 1})")
+        jobs_buffer = self._jobs
+        jobs_buffer[:6] = head
+        jobs_buffer[6:size] = data
         try:
             async with asyncio.timeout(limit + BATCH_BUDGET):
                 result = orjson.loads(await self._mr.eval_cancelable("__flowred.run()"))
