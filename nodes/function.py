@@ -296,6 +296,8 @@ class FunctionNode(Node):
             msg = self._inflight.get(self._returned)
             if msg is None:
                 msg = v
+            elif msg.keys() == v.keys():
+                msg.update(v)
             else:
                 msg.clear()
                 msg.update(v)
