@@ -2,8 +2,10 @@
 
 Node-RED runs every function node in one V8 isolate, a ``vm`` context per node. FlowRed does the
 same where it is safe: the function nodes of an event loop whose code runs only inside a job
-(no ``await``, promise callbacks or ``async``: see ``runs_later``) share one isolate, each
-node's code compiled once into its own scope (function_sandbox.js ``define``). A node whose code
+(no ``await``, promise callbacks or ``async``: see ``runs_later``) share ``SHARED_ISOLATES``
+isolates (two: each runs on its own thread, so two nodes' batches run while Python applies a
+third's), each node's code compiled once into its own scope (function_sandbox.js ``define``),
+a deploy's new nodes all in one call. A node whose code
 may run after a job ended (a promise continuation cannot be told apart from another node's) gets
 an isolate of its own, as before, so that its memory bomb or endless loop is always its own.
 
