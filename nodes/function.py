@@ -1,8 +1,10 @@
 """The ``function`` node: runs a user's JavaScript against each msg, in an embedded V8.
 
-As Node-RED's function node (nodes/core/function/10-function.js, 10-function.html). Each node
-gets its own V8 isolate (``py_mini_racer``), whose thread runs the code while the event loop
-keeps serving; the JavaScript side of the API is nodes/function_sandbox.js.
+As Node-RED's function node (nodes/core/function/10-function.js, 10-function.html). The code
+runs in a V8 isolate (``py_mini_racer``) shared with the event loop's other function nodes, each
+node's code in its own scope (an isolate of its own when the code may run after its job ended:
+see nodes/js_isolate.py); the isolate's thread runs the code while the event loop keeps
+serving. The JavaScript side of the API is nodes/function_sandbox.js.
 """
 from __future__ import annotations
 
@@ -13,34 +15,26 @@ import re
 import secrets
 from collections import OrderedDict, deque
 from contextlib import AbstractContextManager
-from importlib import resources
-from typing import Any
+from typing import Any, Callable
 
-import orjson
 from py_mini_racer import JSEvalException, MiniRacer
 from pydantic import Field, field_validator
 
 from flowred import PENDING, UNDEFINED, Node, NodeConfig, NodeError, register
 from flowred.fields import EmptyDefault, Text
 
+from .js_isolate import Isolate, isolate_for, runs_later
+
 logger = logging.getLogger(__name__)
 
-SANDBOX_JS = resources.files(__package__).joinpath("function_sandbox.js").read_text(encoding="utf-8")
 DEFAULT_LIMIT = 10.0  # seconds any one run may take when the node sets no timeout
 DEFAULT_HEAP_MIB = 128  # MiB of V8 heap per isolate when the settings name none (functionHeapLimit)
-OOM_DRAIN_WAIT = 5.0  # seconds to ask an isolate that ran out of memory which job it was running
-OOM_POLL = 0.25  # seconds between looks at whether code running outside a run (after an await) hit the limit
-BATCH_BUDGET = 0.02   # seconds after which a batch starts no new msg (function_sandbox.js)
-MAX_BATCH = 500       # msgs handed to V8 in one call
 MAX_REFS = 10000      # msg.req/msg.res objects kept for msgs still inside the node
-CHUNK = 65536         # UTF-16 code units per channel chunk (function_sandbox.js)
 _REF = "__flowred_ref__"
 _USER_DONE = re.compile(r"node\.done\s*\(\s*\)")
 _AWAIT = re.compile(r"\bawait\b")
-_PARSE_LINE = re.compile(r":(\d+): (\w*Error: [^\n]*)")
 _REQ_FIELDS = ("method", "url", "originalUrl", "path", "hostname", "ip", "protocol",
                "headers", "query", "params", "cookies", "body")
-_PARTS = {"body": "body", "init": "setup", "fin": "cleanup"}
 
 
 class FunctionConfig(NodeConfig):
@@ -104,36 +98,46 @@ class FunctionNode(Node):
     <ms>ms"``. msgs are copied into JavaScript as JSON (``msg.req``/``msg.res`` stay the same
     objects; bytes become Buffers, and Buffers leave as bytes).
 
-    Each node's V8 heap is capped at the ``functionHeapLimit`` setting (MiB, default 128). Code
-    that goes past it is stopped and its msg gets ``"Error: function node ran out of memory
-    (limit 128 MiB)"`` (Node-RED's whole process would abort); the node then starts over in a
-    new isolate: its On Start code runs again, its timers and ``node.on("close")`` handlers are
-    dropped (On Stop does not run for the old isolate), msgs still waiting for the code (a
-    pending ``await``) get the same error, and queued msgs run in the new isolate.
+    The code runs in a V8 isolate shared with other function nodes (Node-RED runs them all in
+    one), compiled into a scope of its own: ``context``, ``flow``, ``global``, ``env``,
+    ``console`` and the timers are the node's own; ``globalThis`` and the built-in prototypes
+    are the isolate's. Code that uses ``await``, promise callbacks or ``async`` gets an isolate
+    of its own (nodes/js_isolate.py). Each isolate's V8 heap is capped at the
+    ``functionHeapLimit`` setting (MiB, default 128). Code that goes past it is stopped and its
+    msg gets ``"Error: function node ran out of memory (limit 128 MiB)"`` (Node-RED's whole
+    process would abort); the node then starts over in a new isolate of its own: its On Start
+    code runs again, its timers and ``node.on("close")`` handlers are dropped (On Stop does not
+    run for the old isolate), msgs still waiting for the code (a pending ``await``) get the same
+    error, and queued msgs run in the new isolate. A node whose run is stopped for time in a
+    shared isolate starts over in an isolate of its own the same way, so that the nodes it
+    shared with are stalled at most once.
     """
 
     Config = FunctionConfig
 
     def __init__(self, config: FunctionConfig, flow) -> None:
         super().__init__(config, flow)
-        self._limit = config.timeout if config.timeout > 0 else DEFAULT_LIMIT
+        self.js_limit = config.timeout if config.timeout > 0 else DEFAULT_LIMIT
         self._heap_mib = int(self.setting("functionHeapLimit", DEFAULT_HEAP_MIB))
-        self._oom_poll: asyncio.TimerHandle | None = None
-        self._v8: _Sandbox | None = None
-        self._msgs: deque = deque()
+        self.js_private = runs_later(config.func, config.initialize, config.finalize)
+        self.user_done = bool(_USER_DONE.search(config.func))
+        self.js_iso: Isolate | None = None
+        self.js_key = 0
+        self._msgs: deque[int] = deque()
         self._other: deque = deque()
-        self._drain_wanted = False
-        self._worker: asyncio.Task | None = None
         self._inflight: dict[int, dict] = {}
+        self._views: dict[int, dict] = {}
         self._seq = itertools.count(1)
         self._refs: OrderedDict[int, Any] = OrderedDict()
         self._ref_ids = itertools.count(1)
-        self._bytes_seen = False
+        self.js_bytes_seen = False
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._calls: dict[str, tuple[int, asyncio.TimerHandle]] = {}
-        self._ready = not config.initialize.strip()
+        self._ready = False
         self._failed = False
         self._status_set = False
+        self.js_closing: asyncio.Future | None = None
+        self._returned = 0
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -141,228 +145,218 @@ class FunctionNode(Node):
         if self.config.libs:
             self.error("Function node not allowed to load external modules")
             return
+        self._join(self.js_private, "Function node could not start V8")
+
+    def _join(self, private: bool, failure: str) -> None:
+        """Compile the code into the shared isolate (or, ``private``, a new one of its own)."""
         try:
-            self._v8 = self._sandbox()
+            self.js_iso = isolate_for(self._heap_mib, private, _bell)
         except JSEvalException as exc:
-            self.error(f"Function node could not start V8: {exc}")
+            self._init_failed(f"{failure}: {exc}")
             return
-        except _CodeError as exc:
-            self.error(str(exc))
-            return
+        self.js_iso.attach(self)
+
+    def code_parts(self) -> list[tuple[str, str, bool]]:
+        """``(part, code, is_async)`` of the code to compile: body, and On Start/On Stop if set."""
+        return [(part, code, part == "init" or bool(_AWAIT.search(code)))
+                for part, code in (("body", self.config.func), ("init", self.config.initialize),
+                                   ("fin", self.config.finalize))
+                if code.strip() or part == "body"]
+
+    def js_added(self) -> None:
+        """The isolate compiled the code: On Start runs first, then the queued msgs."""
+        self._ready = not self.config.initialize.strip()
         if not self._ready:
-            self._other.append(("i",))
-            self._kick()
-        if self._heap_mib:
-            self._oom_poll = asyncio.get_running_loop().call_later(OOM_POLL, self._poll_memory)
-
-    def _poll_memory(self) -> None:
-        """Code that runs after an ``await`` runs outside any run: look whether it went over the
-        heap limit (V8 stopped it), and if so let the worker start over."""
-        if self._v8 is None:
-            return
-        if self._worker is None and self._v8.out_of_memory():
-            self._drain_wanted = True
-            self._kick()
-        self._oom_poll = asyncio.get_running_loop().call_later(OOM_POLL, self._poll_memory)
-
-    def _sandbox(self) -> "_Sandbox":
-        """A new isolate with the node's code defined in it (raises _CodeError, JSEvalException)."""
-        v8 = _Sandbox(self, self._heap_mib)
-        try:
-            for part, code in (("body", self.config.func), ("init", self.config.initialize),
-                               ("fin", self.config.finalize)):
-                if code.strip() or part == "body":
-                    v8.define(part, code, is_async=part == "init" or bool(_AWAIT.search(code)))
-        except BaseException:
-            v8.close()
-            raise
-        return v8
+            self._other.append(("i", None, None))
+        if self.js_has_work():
+            self.js_iso.kick(self)
 
     async def close(self, removed: bool) -> None:
-        if self._oom_poll is not None:
-            self._oom_poll.cancel()
         for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
         for _, handle in self._calls.values():
             handle.cancel()
         self._calls.clear()
-        v8, self._v8 = self._v8, None
-        if v8 is None:
+        iso = self.js_iso
+        if iso is None:
             return
-        if self._worker is not None:
-            self._worker.cancel()
-            await asyncio.gather(self._worker, return_exceptions=True)
         self._msgs.clear()
         self._other.clear()
-        try:
-            _, effects = await v8.run([("c",)], self._limit)
-            self._apply(effects)
-        except TimeoutError:
-            self.error(_timeout_text(self._limit))
-        except JSEvalException as exc:
-            self.error(str(exc))
-        finally:
-            v8.close()
+        await iso.close_node(self, self.js_limit)
+        self.js_iso = None
         self._inflight.clear()
+        self._views.clear()
         self._refs.clear()
         if self._status_set:
             self.status({})
 
     # -- input -----------------------------------------------------------------------------
     def on_input(self, msg: dict) -> Any:
-        if self._v8 is None or self._failed:
+        if self.js_iso is None or self._failed:
             return None
         seq = next(self._seq)
         self._inflight[seq] = msg
         if "req" in msg or "res" in msg:
-            msg = {**msg, **{k: self._ref_view(msg[k]) for k in ("req", "res") if k in msg}}
-        self._msgs.append(("m", seq, msg))
-        self._kick()
+            self._views[seq] = {**msg, **{k: self._ref_view(msg[k]) for k in ("req", "res") if k in msg}}
+        self._msgs.append(seq)
+        if self.js_key:
+            self.js_iso.kick(self)
         return PENDING
 
-    def _kick(self) -> None:
-        if self._worker is None and self._v8 is not None:
-            self._worker = asyncio.get_running_loop().create_task(self._work())
-
-    async def _work(self) -> None:
-        try:
-            while self._v8 is not None:
-                if self._drain_wanted:
-                    self._drain_wanted = False
-                    if self._v8.out_of_memory():
-                        await self._out_of_memory([], self._other)
-                        continue
-                    try:
-                        self._apply((await self._v8.drain())[1])
-                    except JSEvalException:
-                        if not self._v8.out_of_memory():
-                            raise
-                        await self._out_of_memory([], self._other)
-                elif self._other:
-                    await self._run_batch(self._other)
-                elif self._msgs and self._ready:
-                    await self._run_batch(self._msgs)
-                else:
-                    break
-        finally:
-            self._worker = None
-
-    async def _run_batch(self, queue: deque) -> None:
-        batch = [queue.popleft() for _ in range(min(len(queue), MAX_BATCH))]
-        try:
-            ran, effects = await self._v8.run(batch, self._limit + BATCH_BUDGET, self.json_default)
-        except TimeoutError:
-            ran, effects = await self._v8.drain()
-            self._apply(effects)
-            if 0 <= ran < len(batch):
-                self._fail(batch[ran], _timeout_text(self._limit))
-                queue.extendleft(reversed(batch[ran + 1:]))
-            return
-        except JSEvalException as exc:
-            if self._v8.out_of_memory():
-                await self._out_of_memory(batch, queue)
-                return
-            for job in batch:
-                self._fail(job, str(exc))
-            return
-        self._apply(effects)
-        queue.extendleft(reversed(batch[ran:]))
-
-    async def _out_of_memory(self, batch: list, queue: deque) -> None:
-        """The isolate went over its heap limit running ``batch``: fail the job that was running,
-        keep the later ones queued, and start over in a new isolate."""
-        text = f"Error: function node ran out of memory (limit {self._heap_mib} MiB)"
-        ran = -1
-        try:
-            async with asyncio.timeout(OOM_DRAIN_WAIT):
-                ran, effects = await self._v8.drain_after_oom()
-            self._apply(effects)
-        except (JSEvalException, TimeoutError):
-            pass
-        if 0 <= ran < len(batch):
-            self._fail(batch[ran], text)
-            queue.extendleft(reversed(batch[ran + 1:]))
-        else:
-            for job in batch:
-                self._fail(job, text)
-        old, self._v8 = self._v8, None
-        old.close()
-        for handle in self._timers.values():
-            handle.cancel()
-        self._timers.clear()
-        self._other.clear()
-        queued = {job[1] for job in self._msgs}
-        for seq in [seq for seq in self._inflight if seq not in queued]:
-            self.error(text, self._inflight.pop(seq))
-        if self._failed:
-            return
-        try:
-            self._v8 = self._sandbox()
-        except (JSEvalException, _CodeError) as exc:
-            self._init_failed(f"Function node could not restart V8: {exc}")
-            return
-        self._ready = not self.config.initialize.strip()
-        if not self._ready:
-            self._other.append(("i",))
-
-    def _fail(self, job: tuple, text: str) -> None:
-        kind = job[0]
+    def js_requeue(self, kind: str, a: Any, b: Any) -> None:
+        """Put a job that did not run back in front of the queue."""
         if kind == "m":
-            self.error(text, self._inflight.pop(job[1], None))
+            self._msgs.appendleft(a)
+        elif kind != "x":
+            self._other.appendleft((kind, a, b))
+
+    def js_close_job(self) -> asyncio.Future:
+        """Queue the close handlers and On Stop code; the future is done once they ran."""
+        self.js_closing = asyncio.get_running_loop().create_future()
+        self._other.append(("c", None, None))
+        return self.js_closing
+
+    def js_has_work(self) -> bool:
+        return bool(self._other) or (self._ready and bool(self._msgs))
+
+    def js_take(self, jobs: list, room: int) -> int:
+        """Move up to ``room`` queued jobs onto ``jobs`` (flat ``key, kind, a, b``): timers, On
+        Start and link call answers first, msgs once On Start is done. Returns how many."""
+        key = self.js_key
+        n = 0
+        other = self._other
+        while other and n < room:
+            kind, a, b = other.popleft()
+            jobs += (key, kind, a, b)
+            n += 1
+        if other or not self._ready:
+            return n
+        msgs = self._msgs
+        inflight = self._inflight
+        views = self._views
+        popleft = msgs.popleft
+        for _ in range(min(len(msgs), room - n)):
+            seq = popleft()
+            msg = views.get(seq) if views else None
+            if msg is None:
+                msg = inflight.get(seq)
+                if msg is None:
+                    continue
+            jobs += (key, "m", seq, msg)
+            n += 1
+        return n
+
+    def js_fail(self, kind: str, a: Any, text: str) -> None:
+        """Job ``kind`` (with its first value ``a``) could not finish: report ``text``."""
+        if kind == "m":
+            self._views.pop(a, None)
+            self.error(text, self._inflight.pop(a, None))
         elif kind == "t":
             self.error(text, {})
         elif kind == "i":
             self._init_failed(text)
-        else:
+        elif kind == "c":
             self.error(text)
+            if self.js_closing is not None and not self.js_closing.done():
+                self.js_closing.set_result(None)
+        elif kind != "x":
+            self.error(text)
+
+    def js_restart(self, text: str | None, private: bool = True) -> None:
+        """Start over in a new isolate (an isolate of its own unless ``private`` is False),
+        after the code ran out of memory or time: timers and close handlers are dropped, msgs
+        still waiting for the code (a pending ``await``) get ``text``, queued msgs stay queued
+        and On Start runs again."""
+        iso, self.js_iso = self.js_iso, None
+        if iso is not None:
+            iso.detach(self)
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        self._other.clear()
+        if text is not None:
+            queued = set(self._msgs)
+            for seq in [seq for seq in self._inflight if seq not in queued]:
+                self._views.pop(seq, None)
+                self.error(text, self._inflight.pop(seq))
+        if self.js_closing is not None:
+            if not self.js_closing.done():
+                self.js_closing.set_result(None)
+            return
+        if self._failed:
+            return
+        self._ready = False
+        self._join(private, "Function node could not restart V8")
 
     def _init_failed(self, text: str) -> None:
         self.error(text)
         self._failed = True
         self._msgs.clear()
         self._inflight.clear()
+        self._views.clear()
 
     # -- what the code did -----------------------------------------------------------------
-    def _apply(self, effects: list) -> None:
-        for effect in effects:
-            kind = effect[0]
-            if kind == "s":
-                self.send([self._restore_all(out) if out else out for out in effect[1]])
-            elif kind == "c":
-                msg = self._inflight.pop(effect[1], None)
-                if msg is not None:
-                    self.done(msg)
-            elif kind == "f":
-                self._failed_msg(effect[1], effect[2], effect[3] if len(effect) > 3 else None)
-            elif kind == "b":
-                self._bytes_seen = True
-            elif kind == "lc":
-                self._link_call(effect[1], effect[2], self._restore(effect[3]), effect[4] / 1000)
-            elif kind == "e":
-                msg = effect[2]
-                self.error(effect[1], self._restore(msg) if isinstance(msg, dict) else None)
-            elif kind == "l":
-                self._log(effect[1], effect[2])
-            elif kind == "st":
-                self._status_set = True
-                self.status(effect[1])
-            elif kind == "ts":
-                self._start_timer(effect[1], effect[2] / 1000, effect[3])
-            elif kind == "tc":
-                handle = self._timers.pop(effect[1], None)
-                if handle is not None:
-                    handle.cancel()
-            elif kind == "ready":
-                self._ready = True
-                self._kick()
-            elif kind == "initfail":
-                self._init_failed(effect[1])
+    def js_effect(self, kind: str, v: Any) -> None:
+        """Apply one effect of the code (function_sandbox.js ``emit``)."""
+        if kind == "R":
+            # the code returned the msg it got ("r" said which): its new content goes into the
+            # msg object this node received (a new dict per msg and node would be garbage the
+            # collector pays for)
+            msg = self._inflight.get(self._returned)
+            if msg is None:
+                msg = v
+            elif msg.keys() == v.keys():
+                msg.update(v)
+            else:
+                msg.clear()
+                msg.update(v)
+            self.send(self._restore(msg) if self._refs or self.js_bytes_seen else msg)
+        elif kind == "r":
+            self._returned = v
+        elif kind == "1":
+            self.send(self._restore(v) if self._refs or self.js_bytes_seen else v)
+        elif kind == "c":
+            msg = self._inflight.pop(v, None)
+            if self._views:
+                self._views.pop(v, None)
+            if msg is not None:
+                self.done(msg)
+        elif kind == "s":
+            self.send([self._restore_all(out) if out else out for out in v])
+        elif kind == "f":
+            self._failed_msg(v[0], v[1], v[2] if len(v) > 2 else None)
+        elif kind == "lc":
+            self._link_call(v[0], v[1], self._restore(v[2]), v[3] / 1000)
+        elif kind == "e":
+            msg = v[1]
+            self.error(v[0], self._restore(msg) if isinstance(msg, dict) else None)
+        elif kind == "l":
+            self._log(v[0], v[1])
+        elif kind == "st":
+            self._status_set = True
+            self.status(v)
+        elif kind == "ts":
+            self._start_timer(v[0], v[1] / 1000, v[2])
+        elif kind == "tc":
+            handle = self._timers.pop(v, None)
+            if handle is not None:
+                handle.cancel()
+        elif kind == "ready":
+            self._ready = True
+            if self.js_has_work():
+                self.js_iso.kick(self)
+        elif kind == "initfail":
+            self._init_failed(v)
+        elif kind == "closed":
+            if self.js_closing is not None and not self.js_closing.done():
+                self.js_closing.set_result(None)
 
     def _failed_msg(self, seq: int, text: str, js_error: dict | None) -> None:
         """The code threw (or called ``node.done(err)``) for msg ``seq``. As Node-RED, a thrown
         Error is also put on the msg as ``msg.error`` (catch nodes then see it as ``msg._error``)
         and its stack reaches catch nodes as ``msg.error.stack``."""
+        self._views.pop(seq, None)
         msg = self._inflight.pop(seq, None)
         if js_error is None:
             self.error(text, msg)
@@ -415,21 +409,22 @@ class FunctionNode(Node):
             self._link_answer(waiting[0], None, "timeout")
 
     def _link_answer(self, call: int, msg: dict | None, error: str | None) -> None:
-        if self._v8 is None:
+        if self.js_iso is None:
             return
         if msg is not None and ("req" in msg or "res" in msg):
             msg = {**msg, **{k: self._ref_view(msg[k]) for k in ("req", "res") if k in msg}}
-        self._other.append(("lr", call, msg, error))
-        self._kick()
+        self._other.append(("lr", call, [msg, error]))
+        if self.js_key:
+            self.js_iso.kick(self)
 
     def _update_answer(self, uid: int, done: Any) -> None:
         """A ``context.update`` compare-and-set that had to ask its store (``nats``) is done."""
-        if self._v8 is None:
+        if self.js_iso is None:
             return
         exc = done.exception()
-        self._other.append(("ur", uid, False, str(exc) or type(exc).__name__) if exc
-                           else ("ur", uid, done.result(), None))
-        self._kick()
+        self._other.append(("ur", uid, [False, str(exc) or type(exc).__name__] if exc else [done.result(), None]))
+        if self.js_key:
+            self.js_iso.kick(self)
 
     def _log(self, level: int, text: str) -> None:
         if level == 30:
@@ -440,7 +435,7 @@ class FunctionNode(Node):
             logger.debug("[function:%s] %s", self.name or self.id, text)
 
     def _start_timer(self, tid: int, delay: float, repeat: bool) -> None:
-        if self._v8 is None:
+        if self.js_iso is None:
             return
         delay = max(delay, 0.001)
         self._timers[tid] = asyncio.get_running_loop().call_later(delay, self._fire, tid, delay, repeat)
@@ -450,13 +445,9 @@ class FunctionNode(Node):
             self._start_timer(tid, delay, True)
         else:
             self._timers.pop(tid, None)
-        self._other.append(("t", tid))
-        self._kick()
-
-    def wake(self) -> None:
-        """The code queued effects outside a run (a promise settled): fetch them."""
-        self._drain_wanted = True
-        self._kick()
+        self._other.append(("t", tid, None))
+        if self.js_key and self.js_iso is not None:
+            self.js_iso.kick(self)
 
     def serve(self, request: list) -> Any:
         """Answer a synchronous request of the code: ``["env", name]``, or on context scope
@@ -496,18 +487,6 @@ class FunctionNode(Node):
         return UNDEFINED
 
     # -- values between Python and JavaScript ----------------------------------------------
-    def json_default(self, obj: Any) -> Any:
-        """JSON for values orjson does not know: bytes as Node.js Buffer JSON, sets and tuples
-        as arrays, anything else as its text."""
-        if isinstance(obj, (bytes, bytearray, memoryview)):
-            self._bytes_seen = True
-            return {"type": "Buffer", "data": list(bytes(obj))}
-        if isinstance(obj, (set, frozenset, tuple)):
-            return list(obj)
-        if obj is UNDEFINED:
-            return None
-        return str(obj)
-
     def _ref_view(self, value: Any) -> dict:
         ref = next(self._ref_ids)
         self._refs[ref] = value
@@ -532,7 +511,7 @@ class FunctionNode(Node):
             v = msg.get(k)
             if type(v) is dict and _REF in v and v[_REF] in self._refs:
                 msg[k] = self._refs[v[_REF]]
-        if self._bytes_seen:
+        if self.js_bytes_seen:
             for k, v in msg.items():
                 msg[k] = _buffers(v)
         return msg
@@ -554,10 +533,6 @@ def _buffers(value: Any) -> Any:
     return value
 
 
-def _timeout_text(limit: float) -> str:
-    return f"Error: Script execution timed out after {round(limit * 1000)}ms"
-
-
 class JSError(NodeError):
     """An Error the user's code threw: ``str()`` is its text (``"TypeError: ..."``), ``js_error``
     its ``{name, message, stack}`` (the debug sidebar shows it as Node-RED shows an Error), and
@@ -574,109 +549,8 @@ class JSError(NodeError):
         return (JSError, (str(self), self.js_error))
 
 
-class _CodeError(Exception):
-    """The user's code does not compile: ``SyntaxError: ... (body:line 3)``."""
-
-
-class _Sandbox:
-    """One V8 isolate with function_sandbox.js loaded, and its request channel.
-
-    JavaScript asks for context and env values synchronously: it writes a request into a
-    shared buffer, rings a bell (a JS→Python notification) and waits for the answer that
-    ``_on_bell`` writes into the same buffer. Everything else the code does comes back as the
-    effects a ``run`` returns.
-    """
-
-    def __init__(self, node: FunctionNode, heap_mib: int = 0) -> None:
-        self._node = node
-        self._mr = MiniRacer()
-        self._heap_limit = heap_mib * 1024 * 1024
-        if self._heap_limit:
-            self._mr.set_hard_memory_limit(self._heap_limit)
-        self._mr.eval(SANDBOX_JS)
-        self._bell: AbstractContextManager = self._mr._ctx._register_js_notification(self._on_bell)
-        bell_fn = self._bell.__enter__()
-        mem = self._mr.eval("__flowred.buffer")
-        self._mem = mem
-        self._ctl = mem[:16].cast("i")
-        self._request: list[str] = []
-        self._reply: bytes | None = None
-        info = {"id": node.id, "name": node.name, "outputCount": node.config.outputs,
-                "userDone": bool(_USER_DONE.search(node.config.func))}
-        self._mr.eval("__flowred.configure")(bell_fn, orjson.dumps(info).decode())
-
-    def define(self, part: str, code: str, is_async: bool) -> None:
-        """Compile one part of the user's code (body, init or fin)."""
-        args = "msg, node" if part == "body" else "node"
-        source = (f"__flowred.define({part!r}, {'async ' if is_async else ''}function ({args}) {{\n"
-                  f"{code}\n}});\n//# sourceURL=function-{_PARTS[part]}")
-        try:
-            self._mr.eval(source)
-        except JSEvalException as exc:
-            m = _PARSE_LINE.search(str(exc))
-            text = f"{m.group(2)} ({_PARTS[part]}:line {int(m.group(1)) - 1})" if m else str(exc)
-            raise _CodeError(text) from None
-
-    async def run(self, jobs: list, limit: float, default: Any = None) -> tuple[int, list]:
-        """Run jobs; returns how many ran and the effects. TimeoutError after ``limit`` s."""
-        self._request, self._reply = [], None
-        text = orjson.dumps(jobs, default=default).decode()
-        source = f"__flowred.run({orjson.dumps(text).decode()})"
-        async with asyncio.timeout(limit):
-            return orjson.loads(await self._mr.eval_cancelable(source))
-
-    async def drain(self) -> tuple[int, list]:
-        """Effects queued since the last run; after a stopped run, the index of that job."""
-        self._request, self._reply = [], None
-        return orjson.loads(await self._mr.eval_cancelable("__flowred.drain()"))
-
-    def out_of_memory(self) -> bool:
-        """Whether the isolate went over its heap limit (V8 then stops the running code)."""
-        return self._mr.was_hard_memory_limit_reached()
-
-    async def drain_after_oom(self) -> tuple[int, list]:
-        """``drain`` once the code was stopped for memory: re-arms the limit first (V8 stops
-        any code while it is marked reached), so that the isolate can answer."""
-        self._mr.set_hard_memory_limit(self._heap_limit)
-        return await self.drain()
-
-    def close(self) -> None:
-        self._ctl = self._mem = None
-        self._bell.__exit__(None, None, None)
-        self._mr.close()
-
-    # -- the channel -----------------------------------------------------------------------
-    def _on_bell(self, _handle: Any) -> None:
-        ctl = self._ctl
-        if ctl is None:
-            return
-        if ctl[0] == 1:
-            self._answer(ctl)
-        if ctl[3] == 1:
-            self._node.wake()
-
-    def _answer(self, ctl: memoryview) -> None:
-        if self._reply is not None:
-            self._write(ctl, self._reply)
-            return
-        size = ctl[1] * 2
-        self._request.append(self._mem[16:16 + size].tobytes().decode("utf-16-le", "surrogatepass"))
-        if ctl[2]:
-            self._write(ctl, b"")
-            return
-        text, self._request = "".join(self._request), []
-        try:
-            value = self._node.serve(orjson.loads(text))
-            answer = {} if value is UNDEFINED else {"v": value}
-            data = orjson.dumps(answer, default=self._node.json_default)
-        except Exception as exc:  # reported to the code as a thrown Error
-            data = orjson.dumps({"e": str(exc) or type(exc).__name__})
-        self._write(ctl, data.decode().encode("utf-16-le", "surrogatepass"))
-
-    def _write(self, ctl: memoryview, data: bytes) -> None:
-        part, rest = data[:CHUNK * 2], data[CHUNK * 2:]
-        self._mem[16:16 + len(part)] = part
-        self._reply = rest or None
-        ctl[1] = len(part) // 2
-        ctl[2] = 1 if rest else 0
-        ctl[0] = 2
+def _bell(mr: MiniRacer, callback: Callable[[Any], None]) -> AbstractContextManager:
+    """A JS→Python notification of ``mr``: entering it gives the JS function that calls
+    ``callback`` on the event loop (py-mini-racer has no public way for JavaScript to call
+    Python synchronously)."""
+    return mr._ctx._register_js_notification(callback)

@@ -1,12 +1,15 @@
-// The sandbox of FlowRed's function node: the API a Node-RED function sees (msg, node, context,
-// flow, global, env, RED.util, timers, console), evaluated once in each function node's own V8
-// isolate by nodes/function.py.
+// The sandbox of FlowRed's function nodes: the API a Node-RED function sees (msg, node, context,
+// flow, global, env, RED.util, timers, console), evaluated once in each V8 isolate by
+// nodes/js_isolate.py. One isolate holds many function nodes: each node's code is compiled once
+// into its own scope (__flowred.define) and its state (timers, close handlers, link calls) lives
+// in its own entry of `nodes`, under the number ("key") Python gave it.
 //
-// Python drives it with batches of jobs (__flowred.run) and gets back what the user code did as
-// a list of effects ([kind, ...]: sends, status, logs, errors, completions, timer changes), which
-// Python applies in order. Reads that need an answer at once (context, env) go through a
-// SharedArrayBuffer channel: the request is written into the buffer, a "bell" function tells
-// Python, and JS waits until Python has written the reply into the same buffer.
+// Python drives it with batches of jobs (__flowred.run: a flat JSON array of [key, kind, a, b]
+// records) and gets back what the user code did as a flat array of effects (key, kind, value
+// triples: sends, status, logs, errors, completions, timer changes), which Python applies in
+// order. Reads that need an answer at once (context, env) go through a SharedArrayBuffer channel:
+// the request is written into the buffer, a "bell" function tells Python, and JS waits until
+// Python has written the reply into the same buffer.
 var __flowred = (function () {
     "use strict";
     const CHUNK = 65536;               // UTF-16 code units per channel chunk
@@ -15,18 +18,16 @@ var __flowred = (function () {
     const sab = new SharedArrayBuffer(16 + CHUNK * 2);
     const ctl = new Int32Array(sab, 0, 4);   // [state 0 idle/1 request/2 reply, length, more, flush wanted]
     const buf = new Uint16Array(sab, 16, CHUNK);
-    const timers = new Map();
-    const closeHandlers = [];
-    const parts = {};
-    let info = { id: "", name: "", outputCount: 1 };
+    let jobsBuf = new Uint16Array(new SharedArrayBuffer(2 * 65536));  // the text of a batch (UTF-16)
+    const nodes = new Map();           // key -> the state of one function node
     let bell = null;
     let out = [];
     let inRun = false;
     let current = -1;
-    let nextTimer = 1;
 
-    function emit(effect) {
-        out.push(effect);
+    // One effect of node `key` (0: the isolate itself): kind and one value.
+    function emit(key, kind, value) {
+        out.push(key, kind, value);
         if (!inRun && Atomics.load(ctl, 3) === 0) {
             Atomics.store(ctl, 3, 1);
             bell();
@@ -200,7 +201,7 @@ var __flowred = (function () {
             super(...args);
             if (!buffersMade) {
                 buffersMade = true;
-                emit(["b"]);
+                emit(0, "b", null);
             }
         }
         static from(value, encoding) {
@@ -359,7 +360,7 @@ var __flowred = (function () {
                 const lines = stack.split("\n");
                 const i = lines.findIndex((l) => l.indexOf("ReferenceError") === 0);
                 if (i >= 0) {
-                    const m = /:(\d+):(\d+)$/.exec(lines[i + 1] || "");
+                    const m = /:(\d+):(\d+)\)?$/.exec(lines[i + 1] || "");
                     message = lines[i] + (m ? " (line " + (Number(m[1]) - 1) + ", col " + m[2] + ")" : "");
                 }
             }
@@ -374,16 +375,24 @@ var __flowred = (function () {
         return errorInfo(err, part)[0];
     }
 
-    function failed(seq, err, part) {
-        emit(["f", seq].concat(errorInfo(err, part || "body")));
+    function failed(st, seq, err, part) {
+        emit(st.key, "f", [seq].concat(errorInfo(err, part || "body")));
     }
 
     // -- the API ---------------------------------------------------------------------------
-    function sendResults(msgs, msgid, cloneFirst) {
+    // What node `st` sends: a msg, or an array with one entry per output (a msg, an array of
+    // msgs, or null). One msg alone leaves as effect "1" (the common case), anything else as "s".
+    function sendResults(st, msgs, msgid, cloneFirst) {
         if (msgs === null || msgs === undefined) {
             return;
         }
         if (!Array.isArray(msgs)) {
+            if (typeof msgs === "object" && !(msgs instanceof Date)) {
+                const msg = cloneFirst ? cloneMessage(msgs) : msgs;
+                msg._msgid = msgid;
+                emit(st.key, "1", msg);
+                return;
+            }
             msgs = [msgs];
         }
         let count = 0;
@@ -407,13 +416,13 @@ var __flowred = (function () {
                     list.push(msg);
                 } else {
                     const type = Array.isArray(msg) ? "Array" : (msg instanceof Date ? "Date" : typeof msg);
-                    emit(["e", "Function tried to send a message of type " + type, null]);
+                    emit(st.key, "e", ["Function tried to send a message of type " + type, null]);
                 }
             }
             outputs.push(list);
         }
         if (count > 0) {
-            emit(["s", outputs]);
+            emit(st.key, "s", outputs);
         }
     }
 
@@ -422,91 +431,93 @@ var __flowred = (function () {
     // the msg a "link out" in return mode gives back; rejects with Error("timeout") after
     // options.timeout ms (default 5000), or when the target is not found. Python delivers the
     // msg and answers with an "lr" job.
-    const calls = new Map();
-    let nextCall = 1;
-
-    async function linkcall(target, msg, options) {
-        if (typeof target !== "string" || target.trim() === "") {
-            throw new Error("Error link call target parameter is not valid, expected a string");
-        }
-        if (typeof msg !== "object" || msg === null) {
-            throw new Error("Error link call msg parameter is not valid, expected an object");
-        }
-        options = options || {};
-        const timeout = Number(options.timeout) || 5000;
-        const m = options.clone === false ? msg : cloneMessage(msg);
-        const id = nextCall++;
-        return new Promise((resolve, reject) => {
-            calls.set(id, { resolve, reject });
-            emit(["lc", id, target, m, timeout]);
-        });
+    function linkcaller(st) {
+        return async function linkcall(target, msg, options) {
+            if (typeof target !== "string" || target.trim() === "") {
+                throw new Error("Error link call target parameter is not valid, expected a string");
+            }
+            if (typeof msg !== "object" || msg === null) {
+                throw new Error("Error link call msg parameter is not valid, expected an object");
+            }
+            options = options || {};
+            const timeout = Number(options.timeout) || 5000;
+            const m = options.clone === false ? msg : cloneMessage(msg);
+            const id = st.nextCall++;
+            return new Promise((resolve, reject) => {
+                st.calls.set(id, { resolve, reject });
+                emit(st.key, "lc", [id, target, m, timeout]);
+            });
+        };
     }
 
-    function linkReturn(id, msg, error) {
-        const call = calls.get(id);
+    function linkReturn(st, id, answer) {
+        const call = st.calls.get(id);
         if (call) {
-            calls.delete(id);
-            if (error === null) {
-                call.resolve(attachRefs(msg));
+            st.calls.delete(id);
+            if (answer[1] === null) {
+                call.resolve(attachRefs(answer[0]));
             } else {
-                call.reject(new Error(error));
+                call.reject(new Error(answer[1]));
             }
         }
     }
 
-    function makeNode(kind, seq, msgid) {
+    // The `node` a part of the code gets. For the body, one per msg: send/done know the msg.
+    function makeNode(st, kind, seq, msgid) {
+        const key = st.key;
         const node = {
-            id: info.id,
-            name: info.name,
-            outputCount: info.outputCount,
-            log: (m) => emit(["l", 40, text(m)]),
-            warn: (m) => emit(["l", 30, text(m)]),
-            error: (e, msg) => emit(["e", text(e), msg === undefined ? null : msg]),
-            debug: (m) => emit(["l", 50, text(m)]),
-            trace: (m) => emit(["l", 60, text(m)]),
-            status: (s) => emit(["st", s === undefined ? {} : s]),
-            linkcall,
+            id: st.info.id,
+            name: st.info.name,
+            outputCount: st.info.outputCount,
+            log: (m) => emit(key, "l", [40, text(m)]),
+            warn: (m) => emit(key, "l", [30, text(m)]),
+            error: (e, msg) => emit(key, "e", [text(e), msg === undefined ? null : msg]),
+            debug: (m) => emit(key, "l", [50, text(m)]),
+            trace: (m) => emit(key, "l", [60, text(m)]),
+            status: (s) => emit(key, "st", s === undefined ? {} : s),
+            linkcall: st.linkcall,
         };
         if (kind === "body") {
-            node.send = (msgs, cloneMsg) => sendResults(msgs, msgid, cloneMsg !== false);
-            node.done = (err) => (err ? failed(seq, err, "done") : emit(["c", seq]));
+            node.send = (msgs, cloneMsg) => sendResults(st, msgs, msgid, cloneMsg !== false);
+            node.done = (err) => (err ? failed(st, seq, err, "done") : emit(key, "c", seq));
             node.on = (event, fn) => {
                 if (event === "input") {
                     throw new Error("Cannot add listener to 'input' event within Function");
                 }
                 if (event === "close" && typeof fn === "function") {
-                    closeHandlers.push(fn);
+                    st.closeHandlers.push(fn);
                 }
             };
         } else if (kind === "init") {
-            node.send = (msgs, cloneMsg) => sendResults(msgs, generateId(), cloneMsg !== false);
+            node.send = (msgs, cloneMsg) => sendResults(st, msgs, generateId(), cloneMsg !== false);
         } else {
-            node.send = () => emit(["e", "Cannot send from close function", null]);
+            node.send = () => emit(key, "e", ["Cannot send from close function", null]);
         }
         return node;
     }
 
-    function contextApi(scope) {
+    function contextApi(st, scope) {
+        const key = st.key;
         const api = {
-            get(key, store, cb) {
+            get(k, store, cb) {
                 if (typeof store === "function") { cb = store; store = undefined; }
-                const v = call(["get", scope, key, store === undefined ? null : store]);
+                const v = call([key, "get", scope, k, store === undefined ? null : store]);
                 if (typeof cb !== "function") return v;
-                Array.isArray(key) ? cb(null, ...v) : cb(null, v);
+                Array.isArray(k) ? cb(null, ...v) : cb(null, v);
             },
-            set(key, value, store, cb) {
+            set(k, value, store, cb) {
                 if (typeof store === "function") { cb = store; store = undefined; }
                 store = store === undefined ? null : store;
-                call(value === undefined ? ["del", scope, key, store] : ["set", scope, key, value, store]);
+                call(value === undefined ? [key, "del", scope, k, store] : [key, "set", scope, k, value, store]);
                 if (typeof cb === "function") cb(null);
             },
             keys(store, cb) {
                 if (typeof store === "function") { cb = store; store = undefined; }
-                const v = call(["keys", scope, store === undefined ? null : store]);
+                const v = call([key, "keys", scope, store === undefined ? null : store]);
                 if (typeof cb !== "function") return v;
                 cb(null, v);
             },
-            update: (key, fn, store) => update(scope, key, fn, store),
+            update: (k, fn, store) => update(st, scope, k, fn, store),
         };
         return api;
     }
@@ -514,175 +525,195 @@ var __flowred = (function () {
     // context.update(key, fn[, store]), FlowRed's own: atomically replaces the value by
     // fn(old) and resolves with it. Python answers "peek" with [token, value?] and "cas" with
     // true/false, or {w: id} when the store must ask NATS; the answer then comes as a "ur" job.
-    const updates = new Map();
-    let nextUpdate = 1;
+    // One update of a key at a time per node: its own msgs never conflict with each other.
     const UPDATE_ATTEMPTS = 10000;
 
-    const updateChains = new Map();  // one update at a time per key in this node: no conflicts among its msgs
-
-    function update(scope, key, fn, store) {
+    function update(st, scope, k, fn, store) {
         if (typeof fn !== "function") {
             return Promise.reject(new TypeError("context update needs a function of the old value"));
         }
         store = store === undefined ? null : store;
-        const chain = JSON.stringify([scope, store, key]);
-        const before = updateChains.get(chain) || Promise.resolve();
-        const result = before.then(() => attemptUpdate(scope, key, fn, store));
+        const chains = st.updateChains || (st.updateChains = new Map());
+        const chain = JSON.stringify([scope, store, k]);
+        const before = chains.get(chain) || Promise.resolve();
+        const result = before.then(() => attemptUpdate(st, scope, k, fn, store));
         const settled = result.then(() => undefined, () => undefined);
-        updateChains.set(chain, settled);
-        settled.then(() => { if (updateChains.get(chain) === settled) updateChains.delete(chain); });
+        chains.set(chain, settled);
+        settled.then(() => { if (chains.get(chain) === settled) chains.delete(chain); });
         return result;
     }
 
-    async function attemptUpdate(scope, key, fn, store) {
+    async function attemptUpdate(st, scope, k, fn, store) {
         for (let i = 0; i < UPDATE_ATTEMPTS; i++) {
-            const peeked = call(["peek", scope, key, store]);
+            const peeked = call([st.key, "peek", scope, k, store]);
             let value = fn(peeked.length > 1 ? peeked[1] : undefined);
             if (value && typeof value.then === "function") {
                 value = await value;
             }
-            const request = ["cas", scope, key, store, peeked[0]];
+            const request = [st.key, "cas", scope, k, store, peeked[0]];
             if (value !== undefined) request.push(value);
             let done = call(request);
             if (done !== true && done !== false) {
                 const id = done.w;
-                done = await new Promise((resolve, reject) => updates.set(id, { resolve, reject }));
+                const waiting = st.updates || (st.updates = new Map());
+                done = await new Promise((resolve, reject) => waiting.set(id, { resolve, reject }));
             }
             if (done) return value;
         }
-        throw new Error("context update of " + JSON.stringify(key) + " gave up after " + UPDATE_ATTEMPTS + " conflicts");
+        throw new Error("context update of " + JSON.stringify(k) + " gave up after " + UPDATE_ATTEMPTS + " conflicts");
     }
 
-    function updateAnswer(id, done, error) {
-        const waiting = updates.get(id);
+    function updateAnswer(st, id, answer) {
+        const waiting = st.updates && st.updates.get(id);
         if (waiting) {
-            updates.delete(id);
-            error === null ? waiting.resolve(done) : waiting.reject(new Error(error));
+            st.updates.delete(id);
+            answer[1] === null ? waiting.resolve(answer[0]) : waiting.reject(new Error(answer[1]));
         }
     }
 
-    function addTimer(fn, delay, args, repeat) {
-        if (typeof fn !== "function") {
-            throw new TypeError("The \"callback\" argument must be of type function");
-        }
-        const id = nextTimer++;
-        timers.set(id, { fn, args, repeat });
-        emit(["ts", id, Math.max(0, Number(delay) || 0), repeat]);
-        return id;
+    // The names a node's code sees besides msg and node, made for each node: its own context,
+    // timers and console; RED and Buffer are the isolate's.
+    function nodeApi(st) {
+        const key = st.key;
+        const addTimer = (fn, delay, args, repeat) => {
+            if (typeof fn !== "function") {
+                throw new TypeError("The \"callback\" argument must be of type function");
+            }
+            const id = st.nextTimer++;
+            st.timers.set(id, { fn, args, repeat });
+            emit(key, "ts", [id, Math.max(0, Number(delay) || 0), repeat]);
+            return id;
+        };
+        const removeTimer = (id) => {
+            if (st.timers.delete(id)) {
+                emit(key, "tc", id);
+            }
+        };
+        const log = (level) => (...a) => emit(key, "l", [level, a.map(text).join(" ")]);
+        const context = contextApi(st, "node");
+        const flow = contextApi(st, "flow");
+        const global = contextApi(st, "global");
+        context.flow = flow;
+        context.global = global;
+        return [
+            context, flow, global,
+            { get: (name) => call([key, "env", String(name)]) },
+            { log: log(40), info: log(40), warn: log(30), error: log(30), debug: log(50) },
+            (fn, delay, ...args) => addTimer(fn, delay, args, false),
+            removeTimer,
+            (fn, delay, ...args) => addTimer(fn, delay, args, true),
+            removeTimer,
+        ];
     }
 
-    function removeTimer(id) {
-        if (timers.delete(id)) {
-            emit(["tc", id]);
-        }
-    }
+    // The parameters of the factory nodes/js_isolate.py wraps each part of the code in.
+    const API_NAMES = "context, flow, global, env, console, setTimeout, clearTimeout, setInterval, clearInterval";
 
-    const nodeContext = contextApi("node");
-    const sandbox = {
-        context: nodeContext,
-        flow: contextApi("flow"),
-        global: contextApi("global"),
-        env: { get: (name) => call(["env", String(name)]) },
-        RED: { util: { cloneMessage, generateId } },
-        console: {
-            log: (...a) => emit(["l", 40, a.map(text).join(" ")]),
-            info: (...a) => emit(["l", 40, a.map(text).join(" ")]),
-            warn: (...a) => emit(["l", 30, a.map(text).join(" ")]),
-            error: (...a) => emit(["l", 30, a.map(text).join(" ")]),
-            debug: (...a) => emit(["l", 50, a.map(text).join(" ")]),
-        },
-        setTimeout: (fn, delay, ...args) => addTimer(fn, delay, args, false),
-        clearTimeout: removeTimer,
-        setInterval: (fn, delay, ...args) => addTimer(fn, delay, args, true),
-        Buffer,
-        clearInterval: removeTimer,
-    };
-    nodeContext.flow = sandbox.flow;
-    nodeContext.global = sandbox.global;
-    Object.assign(globalThis, sandbox);
+    globalThis.RED = { util: { cloneMessage, generateId } };
+    globalThis.Buffer = Buffer;
 
     // -- jobs ------------------------------------------------------------------------------
-    function runMessage(seq, msg) {
+    function runMessage(st, seq, msg) {
         attachRefs(msg);
         const msgid = msg._msgid;
         let result;
         try {
-            const body = parts.body;  // called unbound, so its stack frames read "at function-body:2:7"
-            result = body(msg, makeNode("body", seq, msgid));
+            const body = st.parts.body;  // called unbound, so its stack frames read "at function-body:2:7"
+            result = body(msg, makeNode(st, "body", seq, msgid));
         } catch (err) {
-            failed(seq, err);
+            failed(st, seq, err);
             return;
         }
-        const finish = (results) => {
-            sendResults(results, msgid, false);
-            if (!info.userDone) {
-                emit(["c", seq]);
-            }
-        };
         if (result && typeof result.then === "function") {
-            result.then(finish, (err) => failed(seq, err));
-        } else {
-            finish(result);
+            result.then((results) => {
+                returned(st, seq, msg, results, msgid);
+                if (!st.info.userDone) {
+                    emit(st.key, "c", seq);
+                }
+            }, (err) => failed(st, seq, err));
+            return;
+        }
+        returned(st, seq, msg, result, msgid);
+        if (!st.info.userDone) {
+            emit(st.key, "c", seq);
         }
     }
 
-    function runTimer(id) {
-        const timer = timers.get(id);
+    // What the body returned: the msg it got (effects "r" with the msg's number, then "R" with
+    // the msg: Python sends its own msg object with this content), or anything sendResults takes.
+    function returned(st, seq, msg, result, msgid) {
+        if (result === msg) {
+            msg._msgid = msgid;
+            emit(st.key, "r", seq);
+            emit(st.key, "R", msg);
+        } else {
+            sendResults(st, result, msgid, false);
+        }
+    }
+
+    function runTimer(st, id) {
+        const timer = st.timers.get(id);
         if (!timer) {
             return;
         }
         if (!timer.repeat) {
-            timers.delete(id);
+            st.timers.delete(id);
         }
         try {
             timer.fn(...timer.args);
         } catch (err) {
-            emit(["e", errorText(err, "timer"), {}]);
+            emit(st.key, "e", [errorText(err, "timer"), {}]);
         }
     }
 
-    function runInit() {
-        if (!parts.init) {
-            emit(["ready"]);
+    function runInit(st) {
+        if (!st.parts.init) {
+            emit(st.key, "ready", null);
             return;
         }
         let result;
         try {
-            result = parts.init(makeNode("init"));
+            result = st.parts.init(makeNode(st, "init"));
         } catch (err) {
-            emit(["initfail", errorText(err, "setup")]);
+            emit(st.key, "initfail", errorText(err, "setup"));
             return;
         }
-        Promise.resolve(result).then(() => emit(["ready"]),
-                                      (err) => emit(["initfail", errorText(err, "setup")]));
+        Promise.resolve(result).then(() => emit(st.key, "ready", null),
+                                      (err) => emit(st.key, "initfail", errorText(err, "setup")));
     }
 
-    function runClose() {
-        const node = makeNode("close");
-        for (const fn of closeHandlers.splice(0)) {
+    function runClose(st) {
+        const node = makeNode(st, "close");
+        for (const fn of st.closeHandlers.splice(0)) {
             try {
                 fn();
             } catch (err) {
-                emit(["e", errorText(err, "close"), null]);
+                emit(st.key, "e", [errorText(err, "close"), null]);
             }
         }
-        if (parts.fin) {
+        if (st.parts.fin) {
             try {
-                parts.fin(node);
+                st.parts.fin(node);
             } catch (err) {
-                emit(["e", errorText(err, "cleanup"), null]);
+                emit(st.key, "e", [errorText(err, "cleanup"), null]);
             }
         }
+        st.timers.clear();
     }
 
-    function runJob(job) {
-        switch (job[0]) {
-            case "m": runMessage(job[1], job[2]); break;
-            case "t": runTimer(job[1]); break;
-            case "i": runInit(); break;
-            case "c": runClose(); break;
-            case "lr": linkReturn(job[1], job[2], job[3]); break;
-            case "ur": updateAnswer(job[1], job[2], job[3]); break;
+    function runJob(key, kind, a, b) {
+        const st = nodes.get(key);
+        if (st === undefined) {
+            return;
+        }
+        switch (kind) {
+            case "m": runMessage(st, a, b); break;
+            case "t": runTimer(st, a); break;
+            case "i": runInit(st); break;
+            case "c": runClose(st); nodes.delete(key); emit(key, "closed", null); break;
+            case "x": nodes.delete(key); break;
+            case "lr": linkReturn(st, a, b); break;
+            case "ur": updateAnswer(st, a, b); break;
         }
     }
 
@@ -693,32 +724,85 @@ var __flowred = (function () {
         inRun = false;
         current = -1;
         Atomics.store(ctl, 3, 0);
-        return JSON.stringify([done, effects]);
+        effects.unshift(done);
+        return JSON.stringify(effects);
     }
 
     return {
         buffer: sab,
-        configure(setBell, infoText) {
+        API_NAMES,
+        configure(setBell) {
             bell = setBell;
-            info = JSON.parse(infoText);
         },
-        define(kind, fn) {
-            parts[kind] = fn;
+        // A new node: key (a number), info {id, name, outputCount, userDone} as JSON text.
+        add(key, infoText) {
+            const st = {
+                key, info: JSON.parse(infoText), parts: {}, timers: new Map(), nextTimer: 1,
+                closeHandlers: [], calls: new Map(), nextCall: 1,
+            };
+            st.linkcall = linkcaller(st);
+            st.api = nodeApi(st);
+            nodes.set(key, st);
         },
-        // Run a batch of jobs (JSON text); returns [jobs run, effects] as JSON text.
-        run(jobsText) {
+        // Many new nodes at once: JSON text of [[key, info, [[part, source], ...]], ...], each
+        // source an expression giving the part's factory. Returns the keys whose code did not
+        // compile (those nodes are not added), as JSON text.
+        addAll(specsText) {
+            const failed = [];
+            for (const [key, info, sources] of JSON.parse(specsText)) {
+                this.add(key, JSON.stringify(info));
+                try {
+                    for (const [kind, source] of sources) {
+                        this.define(key, kind, (0, eval)(source));
+                    }
+                } catch (err) {
+                    nodes.delete(key);
+                    failed.push(key);
+                }
+            }
+            return JSON.stringify(failed);
+        },
+        // One part (body, init, fin) of node key's code: factory(...API_NAMES) makes it.
+        define(key, kind, factory) {
+            const st = nodes.get(key);
+            st.parts[kind] = factory(...st.api);
+        },
+        // Forget node key: its code, timers and handlers become garbage.
+        remove(key) {
+            nodes.delete(key);
+        },
+        // The buffer Python writes a batch's text into, made anew when it needs `units` UTF-16
+        // code units (a batch passed as source text would be a new script each time, which
+        // V8 keeps).
+        jobsBuffer(units) {
+            if (units > jobsBuf.length) {
+                jobsBuf = new Uint16Array(new SharedArrayBuffer(2 * units));
+            }
+            return jobsBuf.buffer;
+        },
+        // Run a batch of jobs: JSON text of [key, kind, a, b, ...] in the jobs buffer, after its
+        // length in characters (32 bits, little-endian) and its form (1: ASCII bytes, 2: UTF-16).
+        // Returns [jobs run, ...effects] as JSON text.
+        run() {
             inRun = true;
+            const units = jobsBuf[0] | (jobsBuf[1] << 16);
+            // ASCII text comes one byte a character (the third code unit says which)
+            const chars = jobsBuf[2] === 1 ? new Uint8Array(jobsBuf.buffer, 6, units) : jobsBuf.subarray(3, 3 + units);
+            let jobsText = "";
+            for (let i = 0; i < units; i += 8192) {
+                jobsText += String.fromCharCode.apply(null, chars.subarray(i, Math.min(units, i + 8192)));
+            }
             const jobs = parse(jobsText);
             const t0 = Date.now();
             let i = 0;
-            for (; i < jobs.length; i++) {
+            for (; i < jobs.length; i += 4) {
                 if (i > 0 && Date.now() - t0 > BUDGET_MS) {
                     break;
                 }
-                current = i;
-                runJob(jobs[i]);
+                current = i >> 2;
+                runJob(jobs[i], jobs[i + 1], jobs[i + 2], jobs[i + 3]);
             }
-            current = i;
+            current = i >> 2;
             return drain();
         },
         drain,
