@@ -23,7 +23,8 @@ from flowred import UNDEFINED, NodeError
 from flowred.jscompat import js_to_string
 
 __all__ = ["json_error_text", "parse_json", "to_json", "b64decode", "parse_int", "unescape", "unescape_controls",
-           "node_headers", "headers_hash", "REQUEST_MARKER", "mustache_text", "NodeScope", "RunOn", "LeaderGate"]
+           "node_headers", "headers_hash", "REQUEST_MARKER", "mustache_text", "NodeScope", "RunOn", "LeaderGate",
+           "JSError"]
 
 
 # -- JSON ----------------------------------------------------------------------------------
@@ -234,3 +235,21 @@ class LeaderGate:
 
 
 STANDBY = {"fill": "grey", "shape": "ring", "text": "standby (runs on the leader)"}
+
+
+# -- JavaScript errors ---------------------------------------------------------------------
+
+class JSError(NodeError):
+    """An Error the user's code threw: ``str()`` is its text (``"TypeError: ..."``), ``js_error``
+    its ``{name, message, stack}`` (the debug sidebar shows it as Node-RED shows an Error), and
+    catch nodes get ``stack`` in ``msg.error``. Copies of a msg holding it share it."""
+
+    def __init__(self, text: str, js_error: dict) -> None:
+        super().__init__(text, stack=js_error.get("stack", ""))
+        self.js_error = js_error
+
+    def __deepcopy__(self, memo: dict) -> JSError:
+        return self
+
+    def __reduce__(self) -> tuple:
+        return (JSError, (str(self), self.js_error))

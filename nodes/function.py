@@ -20,9 +20,10 @@ from typing import Any, Callable
 from py_mini_racer import JSEvalException, MiniRacer
 from pydantic import Field, field_validator
 
-from flowred import PENDING, UNDEFINED, Node, NodeConfig, NodeError, register
+from flowred import PENDING, UNDEFINED, Node, NodeConfig, register
 from flowred.fields import EmptyDefault, Text
 
+from .common import JSError
 from .js_isolate import Isolate, isolate_for, runs_later
 
 logger = logging.getLogger(__name__)
@@ -531,22 +532,6 @@ def _buffers(value: Any) -> Any:
         for i, v in enumerate(value):
             value[i] = _buffers(v)
     return value
-
-
-class JSError(NodeError):
-    """An Error the user's code threw: ``str()`` is its text (``"TypeError: ..."``), ``js_error``
-    its ``{name, message, stack}`` (the debug sidebar shows it as Node-RED shows an Error), and
-    catch nodes get ``stack`` in ``msg.error``. Copies of a msg holding it share it."""
-
-    def __init__(self, text: str, js_error: dict) -> None:
-        super().__init__(text, stack=js_error.get("stack", ""))
-        self.js_error = js_error
-
-    def __deepcopy__(self, memo: dict) -> JSError:
-        return self
-
-    def __reduce__(self) -> tuple:
-        return (JSError, (str(self), self.js_error))
 
 
 def _bell(mr: MiniRacer, callback: Callable[[Any], None]) -> AbstractContextManager:

@@ -14,8 +14,7 @@ from pydantic import Field
 
 from flowred import Node, NodeConfig, register
 from flowred.fields import OrDefault, Text, TruthyFlag
-from flowred.nodes.common import LeaderGate, RunOn
-from flowred.nodes.function import JSError
+from flowred.nodes.common import JSError, LeaderGate, RunOn
 
 __all__ = ["WatchConfig", "WatchNode"]
 
