@@ -8,10 +8,17 @@ from typing import Any
 
 from .paths import FLOWS
 
-__all__ = ["load", "throughput", "token_vending", "debug_flood", "startup", "STARTUP_CHAIN"]
+__all__ = ["load", "throughput", "chain", "token_vending", "debug_flood", "startup", "STARTUP_CHAIN",
+           "STARTUP_FUNCTION_CHAIN", "CHAINS"]
 
 STARTUP_CHAIN = ("inject", "change", "switch", "template", "json", "delay", "trigger", "rbe", "change", "debug")
 """The node types of one 10-node chain of the generated startup flow (core nodes of both runtimes)."""
+STARTUP_FUNCTION_CHAIN = ("inject", "change", "function", "switch", "template", "json", "function", "delay", "rbe",
+                          "debug")
+"""The same chain with two function nodes (200 of 1,000 nodes) in place of the second change and the trigger."""
+
+CHAINS = {"function-heavy": "fh", "python-function": "pf", "mixed": "mx"}
+"""Chain flow files (split → nodes → join) and the id prefix of their nodes."""
 
 
 def load(name: str) -> list[dict]:
@@ -28,6 +35,19 @@ def throughput(n: int) -> list[dict]:
     flow = load("throughput")
     _node(flow, "tp.inject")["payload"] = json.dumps(list(range(n)))
     _node(flow, "tp.join")["count"] = str(n)
+    return flow
+
+
+def chain(name: str, n: int) -> list[dict]:
+    """The chain flow ``name`` of CHAINS with an n-element array to split and a join of n:
+    ``function-heavy`` (10 × function ``msg.x = 1``), ``python-function`` (10 × python-function,
+    the same code in Python), ``mixed`` (switch, template, json, change with JSONata, function,
+    json, delay 0; its array holds objects ``{kind: a|b|c|d, value: i}``)."""
+    flow = load(name)
+    prefix = CHAINS[name]
+    items = [{"kind": "abcd"[i % 4], "value": i} for i in range(n)] if name == "mixed" else list(range(n))
+    _node(flow, f"{prefix}.inject")["payload"] = json.dumps(items)
+    _node(flow, f"{prefix}.join")["count"] = str(n)
     return flow
 
 
@@ -50,15 +70,16 @@ def debug_flood(batch: int) -> list[dict]:
     return flow
 
 
-def startup(nodes: int) -> list[dict]:
-    """``nodes`` nodes (a multiple of 10) in chains of STARTUP_CHAIN, 100 nodes per tab."""
+def startup(nodes: int, chain: tuple[str, ...] = STARTUP_CHAIN) -> list[dict]:
+    """``nodes`` nodes (a multiple of 10) in chains of ``chain`` (STARTUP_CHAIN or
+    STARTUP_FUNCTION_CHAIN), 100 nodes per tab."""
     flow: list[dict] = []
-    for c in range(nodes // len(STARTUP_CHAIN)):
+    for c in range(nodes // len(chain)):
         tab = f"st.tab{c // 10}"
         if c % 10 == 0:
             flow.append({"id": tab, "type": "tab", "label": f"startup {c // 10}", "disabled": False, "info": ""})
-        ids = [f"st.{c}.{i}" for i in range(len(STARTUP_CHAIN))]
-        for i, type_ in enumerate(STARTUP_CHAIN):
+        ids = [f"st.{c}.{i}" for i in range(len(chain))]
+        for i, type_ in enumerate(chain):
             wires = [[ids[i + 1]]] if i + 1 < len(ids) else []
             node = {"id": ids[i], "type": type_, "z": tab, "name": "", "x": 100 + 120 * i,
                     "y": 60 + 60 * (c % 10), "wires": wires, **_startup_fields(type_, c)}
@@ -87,6 +108,8 @@ def _startup_fields(type_: str, c: int) -> dict[str, Any]:
                     "outputs": 1},
         "rbe": {"func": "rbe", "gap": "", "start": "", "inout": "out", "septopics": True, "property": "payload",
                 "topi": "topic"},
+        "function": {"func": f"msg.payload = (msg.payload || 0) + {c};\nreturn msg;", "outputs": 1, "timeout": 0,
+                     "noerr": 0, "initialize": "", "finalize": "", "libs": []},
         "debug": {"active": True, "tosidebar": True, "console": False, "tostatus": False, "complete": "false",
                   "targetType": "msg", "statusVal": "", "statusType": "auto"},
     }[type_]

@@ -3,7 +3,8 @@
     .venv/bin/pip install pyinstrument
     .venv/bin/python -m benchmarks.profile_flowred SCENARIO [--out DIR]
 
-(SCENARIO: throughput, startup, token-vending, token-vending-openai or debug-flood.)
+(SCENARIO: throughput, startup, startup-functions, token-vending, token-vending-openai,
+debug-flood, function-heavy, python-function or mixed; ``--n`` sets the chain scenarios' size.)
 
 FlowRed is started as ``python -m pyinstrument ... .venv/bin/flowred run ...``; the scenario runs
 once with the suite's sizes; SIGTERM ends FlowRed normally and pyinstrument saves the session
@@ -20,14 +21,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import debug_flood, flows, startup, throughput, token_vending
+from . import chains, debug_flood, flows, startup, throughput, token_vending
 from .options import Options
 from .paths import CACHE, ROOT, flowred_command, remove_session
 from .runtimes import Runtime
 
 __all__ = ["main"]
 
-SCENARIOS = ("throughput", "startup", "token-vending", "token-vending-openai", "debug-flood")
+SCENARIOS = ("throughput", "startup", "startup-functions", "token-vending", "token-vending-openai", "debug-flood",
+             *flows.CHAINS)
 
 
 def _profiled(session: Path) -> Runtime:
@@ -46,6 +48,12 @@ async def _scenario(name: str, runtime: Runtime, opts: Options) -> None:
         await throughput.once(runtime, opts)
     elif name == "startup":
         await startup.once(runtime, flows.startup(opts.startup_nodes), opts.startup_nodes)
+    elif name == "startup-functions":
+        await startup.once(runtime, flows.startup(opts.startup_nodes, flows.STARTUP_FUNCTION_CHAIN),
+                           opts.startup_nodes)
+    elif name in flows.CHAINS:
+        await throughput.measure(runtime, flows.chain(name, opts.n), flows.CHAINS[name], opts.n, chains.HOPS[name],
+                                 name, chains.SETTLE.get(name, 0.0))
     elif name == "debug-flood":
         await debug_flood.once(runtime, opts)
     else:
@@ -74,9 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.profile_flowred", description=__doc__.split("\n\n")[0])
     p.add_argument("scenario", choices=SCENARIOS)
     p.add_argument("--out", type=Path, default=CACHE / "profiles")
+    p.add_argument("--n", type=int, default=Options.n, help="msgs of the throughput and chain scenarios")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    opts = Options(runs=1)
+    opts = Options(runs=1, n=args.n)
     session = args.out / f"{args.scenario}.pyisession"
     asyncio.run(_scenario(args.scenario, _profiled(session), opts))
     remove_session()

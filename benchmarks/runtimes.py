@@ -19,7 +19,8 @@ from typing import Callable
 from .nodered import NodeRed, settings_js
 from .paths import ROOT, flowred_command
 
-__all__ = ["Runtime", "RuntimeProcess", "flowred", "node_red", "free_port", "proc_mib", "cpu_seconds"]
+__all__ = ["Runtime", "RuntimeProcess", "flowred", "node_red", "free_port", "proc_mib", "cpu_seconds",
+           "descendants"]
 
 STARTED = "Started flows"
 START_TIMEOUT = 120.0  # seconds
@@ -42,6 +43,27 @@ def proc_mib(pid: int, key: str = "VmRSS") -> float:
     except OSError:
         pass
     return 0.0
+
+
+def descendants(pid: int) -> list[int]:
+    """The process ids of ``pid``'s children, their children and so on (``/proc/<pid>/task/*/children``)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+            except OSError:
+                continue
+            found += kids
+            todo += kids
+    return found
 
 
 def cpu_seconds(pid: int) -> float:
@@ -188,6 +210,15 @@ class RuntimeProcess:
     def peak_rss_mib(self) -> float:
         """Peak resident memory since the start (VmHWM), MiB."""
         return proc_mib(self.pid, "VmHWM")
+
+    def tree_cpu_seconds(self) -> float:
+        """CPU time used so far by the process and its live descendants, seconds."""
+        return sum(cpu_seconds(pid) for pid in (self.pid, *descendants(self.pid)))
+
+    def tree_peak_rss_mib(self) -> float:
+        """The peak resident memory (VmHWM) of the process and of each of its descendants
+        (worker processes), summed, MiB: an upper bound of the tree's peak."""
+        return sum(proc_mib(pid, "VmHWM") for pid in (self.pid, *descendants(self.pid)))
 
     async def stop(self) -> None:
         """SIGTERM, then SIGKILL after 10 s."""

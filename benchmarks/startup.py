@@ -14,7 +14,7 @@ from .options import Options
 from .paths import run_dir
 from .runtimes import Runtime
 
-__all__ = ["run", "once"]
+__all__ = ["run", "run_functions", "once"]
 
 SCENARIO = "startup"
 
@@ -53,3 +53,21 @@ async def run(runtimes: list[Runtime], opts: Options) -> list[Figure]:
                 figures[name, 0].add(runtime.name, ms)
                 figures[name, 1].add(runtime.name, rss)
     return list(figures.values())
+
+
+async def run_functions(runtimes: list[Runtime], opts: Options) -> list[Figure]:
+    """``opts.startup_nodes`` nodes of which a fifth are function nodes (STARTUP_FUNCTION_CHAIN),
+    ``opts.runs`` starts after one unmeasured start: time to "Started flows" and RSS then."""
+    n = opts.startup_nodes
+    flow = flows.startup(n, flows.STARTUP_FUNCTION_CHAIN)
+    scenario = "startup-functions"
+    label = f"{n} nodes, {n // 5} of them function"
+    time_fig = Figure(scenario, f"{label}: start → Started flows", "ms", target=Target("<=", 0.5))
+    rss_fig = Figure(scenario, f"{label}: RSS after start", "MiB", digits=1, target=Target("<=", 0.5))
+    for runtime in runtimes:
+        await once(runtime, flow, n)  # warm-up, not counted
+        for _ in range(opts.runs):
+            ms, rss = await once(runtime, flow, n)
+            time_fig.add(runtime.name, ms)
+            rss_fig.add(runtime.name, rss)
+    return [time_fig, rss_fig]

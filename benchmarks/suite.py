@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Awaitable, Callable
 
-from . import debug_flood, startup, throughput, token_vending
+from . import chains, debug_flood, startup, throughput, token_vending
 from .figures import Figure
 from .machine import describe
 from .nodered import NodeRed, ensure_node_red
@@ -29,6 +29,10 @@ SCENARIOS: dict[str, Scenario] = {
     "startup": startup.run,
     "token-vending": token_vending.run,
     "debug-flood": debug_flood.run,
+    "function-heavy": chains.function_heavy,
+    "python-function": chains.python_function,
+    "mixed": chains.mixed,
+    "startup-functions": startup.run_functions,
 }
 
 

@@ -20,8 +20,12 @@ How the code runs, and why:
 * The worker's address space is capped at the ``pythonFunctionMemoryLimit`` setting (MiB,
   default 512; 0: no cap): past it allocations raise ``MemoryError`` in the user's code. A
   worker that dies (a crash, ``os._exit``) fails its msg and is started again for the next.
-* One msg costs one round trip: the msg is pickled to the worker, and what the code sent and
-  returned is pickled back (so ``node.send`` copies at the call). Context ``get``/``set``/
+* Msgs travel in batches: the msgs that arrived while the worker was busy go to it in one
+  write (up to MAX_BATCH), and the worker writes back what the code sent and returned for
+  several msgs at once (at the latest a few ms after it was produced, and whenever it waits
+  for more msgs). Each msg is still its own pickle, run and result: what the code sent and
+  returned is pickled back at the call (so ``node.send`` copies at the call), and the time
+  limit is per msg. Context ``get``/``set``/
   ``keys`` and ``env.get`` ask the runtime and wait for its answer. Values that are not plain
   data (``msg.req``, ``msg.res``, other objects) stay in the runtime: the code sees a dict of
   their items (``msg['req']['headers']``) and sending them on passes the original object.
@@ -40,7 +44,7 @@ import re
 import struct
 import sys
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from importlib import resources
 from typing import Any
 
@@ -61,10 +65,15 @@ EXIT_WAIT = 2.0
 """Seconds a worker may take to exit when its node stops, before it is killed."""
 MAX_REFS = 10000
 """Objects kept for reference (``msg.req`` ...) while msgs holding them may come back."""
+MAX_BATCH = 1000
+"""Msgs written to a worker at once; the next batch goes when the worker has answered them all."""
+DROPPED_MSG = "msg dropped: the flows were redeployed or stopped while it was in flight"
+"""The warning for each msg a stopping node had not run yet (as runtime/node.py's)."""
 WORKER_SOURCE = resources.files(__package__).joinpath("python_function_worker.py").read_text(encoding="utf-8")
 
 _USES_DONE = re.compile(r"node\.done\s*\(\s*\)")  # Node-RED's test for code that calls done itself
 _LEN = struct.Struct(">I")
+_TO_RUNTIME = b"_to_runtime"  # in the pickle of a frame that refers to a value kept here
 _PLAIN = frozenset({dict, list, str, int, float, bool, type(None), bytes, bytearray, tuple, set, frozenset,
                     datetime.datetime, datetime.date, datetime.time, datetime.timedelta, decimal.Decimal,
                     uuid.UUID})
@@ -127,15 +136,23 @@ class _WorkerDied(Exception):
 class _Worker:
     """One worker process of a node and the channel to it (the protocol is described in
     nodes/python_function_worker.py). ``call(frame, limit)`` sends a job and returns its
-    ``(ok, value, timed_out)``; events and requests of the code are handled as they arrive."""
+    ``(ok, value, timed_out)`` (On Start, On Stop); ``run(msgs, limit)`` runs a batch of msgs,
+    each result handled by the node as it arrives; events and requests of the code are
+    handled as they arrive."""
 
     def __init__(self, node: "PythonFunctionNode") -> None:
         self._node = node
         self._proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task | None = None
         self._pending: asyncio.Future | None = None
-        self.msg: dict | None = None  # the msg of the running job, for node.done()
+        self._progress: asyncio.Future | None = None
+        self.inflight: deque[dict] = deque()  # msgs sent to run, in order, whose result is not in yet
         self.dead = False  # killed, or its channel closed
+
+    @property
+    def msg(self) -> dict | None:
+        """The msg the code is running on (None between msgs), for node.done() and node.send()."""
+        return self.inflight[0] if self.inflight else None
 
     async def start(self, setup: dict) -> None:
         self._proc = await asyncio.create_subprocess_exec(
@@ -148,26 +165,41 @@ class _Worker:
     def alive(self) -> bool:
         return not self.dead and self._proc is not None and self._proc.returncode is None
 
-    async def call(self, frame: tuple | None, limit: float, msg: dict | None = None) -> tuple[bool, Any, bool]:
+    async def call(self, frame: tuple | None, limit: float) -> tuple[bool, Any, bool]:
         """Send ``frame`` (None: wait for the On Start answer) and wait at most ``limit`` s for
         its result. Raises TimeoutError (the worker is then killed) or _WorkerDied."""
         loop = asyncio.get_running_loop()
         self._pending = loop.create_future()
-        self.msg = msg
         if frame is not None:
             self._write(frame)
         try:
             async with asyncio.timeout(limit):
                 return await self._pending
-        except TimeoutError:
-            self.kill()
-            raise
-        except asyncio.CancelledError:
+        except (TimeoutError, asyncio.CancelledError):
             self.kill()
             raise
         finally:
             self._pending = None
-            self.msg = None
+
+    async def run(self, msgs: list[dict], limit: float) -> None:
+        """Run ``msgs`` in order, in one write; the node handles each result as it arrives
+        (``PythonFunctionNode.finish``). Returns once all are answered. Raises TimeoutError when
+        no result came for ``limit`` s (the worker is then killed) or _WorkerDied; the msgs not
+        answered are then still in ``inflight``, the first of them the one that was running."""
+        loop = asyncio.get_running_loop()
+        self._write_runs(msgs)
+        try:
+            while self.inflight:
+                if self.dead:
+                    raise _WorkerDied()
+                self._progress = loop.create_future()
+                async with asyncio.timeout(limit):
+                    await self._progress
+        except (TimeoutError, asyncio.CancelledError):
+            self.kill()
+            raise
+        finally:
+            self._progress = None
 
     def kill(self) -> None:
         self.dead = True
@@ -206,32 +238,93 @@ class _Worker:
         data[:4] = _LEN.pack(len(data) - 4)
         self._proc.stdin.write(data)
 
+    def _write_runs(self, msgs: list[dict]) -> None:
+        """One ``("runs", [pickled msg, ...])`` frame: each msg its own pickle, all in one
+        write; each msg goes to ``inflight``. A msg that cannot be pickled is reported with it
+        and not sent."""
+        buf = io.BytesIO()
+        pickler = self._node.pickler(buf)
+        inflight = self.inflight
+        blobs = []
+        for msg in msgs:
+            try:
+                pickler.dump(msg)
+            except Exception as exc:  # noqa: BLE001 - reported with the msg, the batch goes on
+                self._node.error(NodeError(f"Function could not be given the msg: {exc}"), msg)
+            else:
+                blobs.append(buf.getvalue())
+                inflight.append(msg)
+            buf.seek(0)
+            buf.truncate()
+            pickler.clear_memo()
+        if blobs:
+            self._write(("runs", blobs))
+
     async def _read(self) -> None:
+        """Read what the worker writes, as much as is there at a time, and handle each frame
+        in order: results (``finish``), events (``event``), requests (answered at once)."""
         stream = self._proc.stdout
-        node = self._node
+        evented = False  # events of the current msg were handled: its result waits a loop turn
         try:
+            data = b""
             while True:
-                head = await stream.readexactly(4)
-                body = await stream.readexactly(_LEN.unpack(head)[0])
-                try:
-                    frame = node.unpickler(body).load()
-                except Exception as exc:  # noqa: BLE001 - a value the runtime cannot rebuild
-                    node.error(f"Function sent a value the runtime cannot read: {exc}")
-                    continue
-                kind = frame[0]
-                if kind == "result":
-                    if self._pending is not None and not self._pending.done():
-                        self._pending.set_result(frame[1:])
-                elif kind in ("ctx", "env"):
-                    self._answer(frame)
-                else:
-                    node.event(frame, self.msg)
+                data += await stream.read(1 << 20)
+                if len(data) == 0 or stream.at_eof() and len(data) < 4:
+                    break
+                end = len(data)
+                file = io.BytesIO(data)
+                unpickler = self._node.unpickler(file)
+                plain = _TO_RUNTIME not in data  # no reference back: pickle.loads, the fast path
+                pos = 0
+                while pos + 4 <= end:
+                    nxt = pos + 4 + _LEN.unpack_from(data, pos)[0]
+                    if nxt > end:  # a frame not all there: read the rest of it
+                        data = data[pos:] + await stream.readexactly(nxt - end)
+                        end, pos, nxt = len(data), 0, nxt - pos
+                        file = io.BytesIO(data)
+                        unpickler = self._node.unpickler(file)
+                        plain = _TO_RUNTIME not in data
+                    start, pos = pos + 4, nxt
+                    try:
+                        if plain:
+                            frame = pickle.loads(memoryview(data)[start:pos])
+                        else:
+                            file.seek(start)
+                            frame = unpickler.load()
+                    except Exception as exc:  # noqa: BLE001 - a value the runtime cannot rebuild
+                        self._node.error(f"Function sent a value the runtime cannot read: {exc}")
+                        unpickler = self._node.unpickler(file)
+                        continue
+                    kind = frame[0]
+                    if kind == "result":
+                        if evented:  # what the events sent is delivered before the result is handled
+                            evented = False
+                            await asyncio.sleep(0)
+                        self._result(frame)
+                    elif kind in ("ctx", "env"):
+                        self._answer(frame)
+                    else:
+                        evented = True
+                        self._node.event(frame, self.msg)
+                data = data[pos:]
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             self.dead = True
             if self._pending is not None and not self._pending.done():
                 self._pending.set_exception(_WorkerDied())
+            if self._progress is not None and not self._progress.done():
+                self._progress.set_exception(_WorkerDied())
+
+    def _result(self, frame: tuple) -> None:
+        """``("result", ok, value, timed_out)``: of the first msg in flight, else of ``call``."""
+        if self.inflight:
+            self._node.finish(self.inflight.popleft(), frame[1], frame[2], frame[3], self)
+            progress = self._progress
+            if progress is not None and not progress.done():
+                progress.set_result(None)
+        elif self._pending is not None and not self._pending.done():
+            self._pending.set_result(frame[1:])
 
     def _answer(self, frame: tuple) -> None:
         try:
@@ -259,28 +352,40 @@ class _Worker:
             self._write(("reply", frame[1], False, f"cannot pass the value: {exc}"))
 
 
+def _runtime_object(ref: int, view: dict | None) -> Any:
+    """Never called here: the name under which a value kept in the runtime is pickled; the
+    worker's unpickler makes it a ``RuntimeObject(ref, view)``."""
+    raise TypeError("a runtime object reference is only read in a python-function worker")
+
+
 class _Pickler(pickle.Pickler):
-    """Pickles msgs for a worker: plain data by value, anything else by reference."""
+    """Pickles msgs for a worker: plain data by value, anything else by reference.
+
+    ``reducer_override`` is only called for values that are not an exact dict, list, str,
+    int, float, bytes, tuple, set, bool or None, so plain msgs pickle at C speed."""
 
     def __init__(self, file: Any, node: "PythonFunctionNode") -> None:
         super().__init__(file, pickle.HIGHEST_PROTOCOL)
         self._node = node
 
-    def persistent_id(self, obj: Any) -> Any:
-        if type(obj) in _PLAIN:
-            return None
-        return self._node.keep(obj)
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) in _PLAIN or isinstance(obj, type) or obj is _runtime_object:
+            return NotImplemented  # by value; classes and this function by name
+        return _runtime_object, self._node.keep(obj)
 
 
 class _Unpickler(pickle.Unpickler):
-    """Reads what a worker sent: references become the original objects again."""
+    """Reads what a worker sent: references (the worker's ``_to_runtime(ref)``) become the
+    original objects again."""
 
-    def __init__(self, data: bytes, node: "PythonFunctionNode") -> None:
-        super().__init__(io.BytesIO(data))
+    def __init__(self, file: Any, node: "PythonFunctionNode") -> None:
+        super().__init__(file)
         self._node = node
 
-    def persistent_load(self, pid: Any) -> Any:
-        return self._node.kept(pid)
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "__main__" and name == "_to_runtime":
+            return self._node.kept
+        return super().find_class(module, name)
 
 
 @register("python-function", category="function", color="#fdd0a2", inputs=1, outputs=1, icon="function.svg")
@@ -336,6 +441,8 @@ class PythonFunctionNode(Node):
         self._boot: asyncio.Task | None = None
         self._refs: OrderedDict[int, Any] = OrderedDict()
         self._ref_ids = itertools.count(1)
+        self._queue: deque[dict] = deque()  # msgs waiting for the worker, in arrival order
+        self._pump: asyncio.Task | None = None
 
     def start(self) -> None:
         self._boot = asyncio.get_running_loop().create_task(self._boot_worker())
@@ -370,22 +477,55 @@ class PythonFunctionNode(Node):
         self._worker = worker
         return worker
 
-    async def on_input(self, msg: dict) -> Any:
-        async with self._serial:
-            worker = await self._ensure_worker()
-            if worker is None:
-                return PENDING
-            try:
-                ok, value, timed_out = await worker.call(("run", msg), self.timeout + GRACE, msg)
-            except (TimeoutError, _WorkerDied) as exc:
-                raise NodeError(self._failure(None, isinstance(exc, TimeoutError), worker)) from None
-        if not ok:
-            raise NodeError(self._failure(value, timed_out, worker))
-        if value is not None:
-            out = self.results(value, msg.get("_msgid") or generate_id())
-            if out is not None:
-                self.send(out)
-        return PENDING if self._user_done else None
+    def on_input(self, msg: dict) -> Any:
+        """Queue ``msg`` for the worker; it is completed (or its error reported) when its
+        result comes back (``finish``)."""
+        self._queue.append(msg)
+        if self._pump is None:
+            self._pump = asyncio.get_running_loop().create_task(self._pump_queue())
+        return PENDING
+
+    async def _pump_queue(self) -> None:
+        """Hand the queued msgs to the worker, a batch at a time, until none are left. A msg
+        whose run timed out or whose worker died fails; the msgs after it go to a new worker.
+        Without a worker (On Start failed) the msgs are ignored."""
+        queue = self._queue
+        try:
+            while queue:
+                async with self._serial:
+                    worker = await self._ensure_worker()
+                    if worker is None:
+                        queue.clear()
+                        return
+                    batch = [queue.popleft() for _ in range(min(MAX_BATCH, len(queue)))]
+                    try:
+                        await worker.run(batch, self.timeout + GRACE)
+                    except (TimeoutError, _WorkerDied) as exc:
+                        if worker.inflight:
+                            msg = worker.inflight.popleft()
+                            queue.extendleft(reversed(worker.inflight))
+                            worker.inflight.clear()
+                            self.error(NodeError(self._failure(None, isinstance(exc, TimeoutError), worker)), msg)
+        finally:
+            self._pump = None
+
+    def finish(self, msg: dict, ok: bool, value: Any, timed_out: bool, worker: _Worker) -> None:
+        """The result of running the code on ``msg``: send what it returned and complete the
+        msg (unless the code calls node.done itself), or report its error with the msg."""
+        try:
+            if not ok:
+                raise NodeError(self._failure(value, timed_out, worker))
+            if type(value) is dict:  # ``return msg``: what results() and send() make of it
+                value["_msgid"] = msg.get("_msgid") or generate_id()
+                self.send(value)
+            elif value is not None:
+                out = self.results(value, msg.get("_msgid") or generate_id())
+                if out is not None:
+                    self.send(out)
+            if not self._user_done and self._completers:
+                self.done(msg)
+        except Exception as exc:  # noqa: BLE001 - as the bus reports a node's exception
+            self.error(exc, msg)
 
     def results(self, msgs: Any, msgid: str) -> list | None:
         """Node-RED's sendResults for what the code returned (a copy already): ``msgs`` as a
@@ -473,8 +613,8 @@ class PythonFunctionNode(Node):
     def pickler(self, file: Any) -> pickle.Pickler:
         return _Pickler(file, self)
 
-    def unpickler(self, data: bytes) -> pickle.Unpickler:
-        return _Unpickler(data, self)
+    def unpickler(self, file: Any) -> pickle.Unpickler:
+        return _Unpickler(file, self)
 
     def keep(self, obj: Any) -> tuple[int, dict | None]:
         """Keep ``obj`` in the runtime; the reference the worker gets (with a copy of its
@@ -494,6 +634,16 @@ class PythonFunctionNode(Node):
         if self._boot is not None and not self._boot.done():
             self._boot.cancel()
             await asyncio.gather(self._boot, return_exceptions=True)
+        dropped = list(self._queue)
+        self._queue.clear()
+        if self._pump is not None:
+            if self._worker is not None:
+                dropped[:0] = self._worker.inflight
+                self._worker.inflight.clear()
+            self._pump.cancel()
+            await asyncio.gather(self._pump, return_exceptions=True)
+        for _ in dropped:  # Node-RED drops such a msg silently; say it, once per msg
+            self.warn(DROPPED_MSG)
         async with self._serial:
             worker, self._worker = self._worker, None
             if worker is not None and worker.alive and self.config.finalize.strip():

@@ -9,6 +9,8 @@ big-endian length and a pickle. Runtime → worker:
   runs On Start and answers ``("result", ok, error_text, timed_out)``.
 * ``("run", msg)``: run the body on ``msg``; answers ``("result", True, returned_value, False)``
   or ``("result", False, error_text, timed_out)``.
+* ``("runs", [pickled msg, ...])``: a batch: each msg (its own pickle) is run in order, each
+  answered as ``run`` is.
 * ``("fin",)``: run On Stop, answers like ``run``. ``("exit",)`` (or EOF): end the process.
 * ``("reply", rid, ok, value)``: the answer to request ``rid``.
 
@@ -17,6 +19,12 @@ Worker → runtime: ``("send", msgs, msgid)``, ``("done", error)``, ``("error", 
 ``("ctx", rid, scope, op, key, value, store)`` and ``("env", rid, name)``; and the ``result``.
 Objects that the runtime sends by reference (``msg.req``, ``msg.res`` ...) arrive as
 ``RuntimeObject`` and go back as the same object.
+
+Frames are batched both ways (each is still its own length and pickle): the runtime writes
+the msgs of several runs in one ``runs`` frame, and the worker keeps what it writes in a buffer
+while more jobs are waiting, writing it out when it runs out of jobs, before waiting for a
+reply, when the buffer is large, and at the latest FLUSH_DELAY after the first frame went in
+(a flusher thread), so that a long run does not hold back what earlier runs answered.
 
 A run over its time limit is stopped by raising ``_Timeout`` (a BaseException) in the main
 thread; code that catches it or is stuck in C is killed from outside with the whole process.
@@ -34,6 +42,9 @@ import threading
 import time
 
 _LEN = struct.Struct(">I")
+FLUSH_DELAY = 0.002  # seconds a written frame may wait in the buffer
+FLUSH_SIZE = 1 << 18  # bytes of buffered frames that are written at once
+_RUNTIME_OBJECT = b"_runtime_object"  # in the pickle of a msg holding a value kept in the runtime
 _PLAIN = frozenset({dict, list, str, int, float, bool, type(None), bytes, bytearray, tuple, set, frozenset})
 
 
@@ -53,43 +64,104 @@ class RuntimeObject(dict):
         self._ref = ref
 
 
+def _to_runtime(ref):
+    """The name under which a RuntimeObject is pickled: the runtime's unpickler gives back
+    the object ``ref`` it kept."""
+    raise TypeError("a runtime object reference is only read in the runtime")
+
+
 class _Pickler(pickle.Pickler):
-    def persistent_id(self, obj):
+    """RuntimeObjects by reference; ``reducer_override`` is only called for values that are
+    not exact plain types, so plain data pickles at C speed."""
+
+    def reducer_override(self, obj):
         if type(obj) is RuntimeObject:
-            return obj._ref
-        return None
+            return _to_runtime, (obj._ref,)
+        return NotImplemented
 
 
 class _Unpickler(pickle.Unpickler):
-    def persistent_load(self, pid):
-        return RuntimeObject(pid[0], pid[1])
+    def find_class(self, module, name):
+        if module == "flowred.nodes.python_function" and name == "_runtime_object":
+            return RuntimeObject
+        return super().find_class(module, name)
 
 
 class _Channel:
-    """Framed pickles over two pipes; writes from any thread, reads in a reader thread."""
+    """Framed pickles over two pipes; writes from any thread (buffered, see the module's
+    docstring), reads in a reader thread."""
 
     def __init__(self, rfd, wfd):
         self._r = os.fdopen(rfd, "rb", buffering=65536)
         self._w = os.fdopen(wfd, "wb", buffering=0)
-        self._lock = threading.Lock()
+        self._mutex = threading.Lock()  # held through ``with`` at C speed; the condition shares it
+        self._lock = threading.Condition(self._mutex)
+        self._out = io.BytesIO()
+        self._pickler = _Pickler(self._out, pickle.HIGHEST_PROTOCOL)
+        self._since = None  # when the oldest buffered frame was written
         self._rids = iter(range(1, 1 << 62))
         self._waiting = {}
         self.jobs = queue.SimpleQueue()
+        threading.Thread(target=self._flush_late, daemon=True).start()
 
     def write(self, frame):
-        buf = io.BytesIO()
-        buf.write(b"\0\0\0\0")
-        _Pickler(buf, pickle.HIGHEST_PROTOCOL).dump(frame)
-        data = buf.getbuffer()
-        data[:4] = _LEN.pack(len(data) - 4)
+        """Pickle ``frame`` now (later changes to its values do not travel) into the buffer."""
+        out = self._out
+        with self._mutex:
+            start = out.tell()
+            out.write(b"\0\0\0\0")
+            try:
+                self._pickler.dump(frame)
+            except BaseException:
+                out.seek(start)
+                out.truncate()
+                raise
+            finally:
+                self._pickler.clear_memo()
+            end = out.tell()
+            out.seek(start)
+            out.write(_LEN.pack(end - start - 4))
+            out.seek(end)
+            if self._since is None:
+                self._since = time.monotonic()
+                self._lock.notify()
+            if end >= FLUSH_SIZE:
+                self._flush_locked()
+
+    def flush(self):
+        """Write out every buffered frame."""
+        with self._mutex:
+            self._flush_locked()
+
+    def _flush_locked(self):
+        out = self._out
+        if out.tell():
+            self._w.write(out.getbuffer()[:out.tell()])
+            out.seek(0)
+            out.truncate()
+        self._since = None
+
+    def _flush_late(self):
         with self._lock:
-            self._w.write(data)
+            while True:
+                if self._since is None:
+                    self._lock.wait()
+                    continue
+                left = self._since + FLUSH_DELAY - time.monotonic()
+                if left > 0:
+                    self._lock.wait(left)
+                    continue
+                try:
+                    self._flush_locked()
+                except OSError:
+                    return
 
     def request(self, kind, *args):
         rid = next(self._rids)
         slot = [threading.Event(), None]
         self._waiting[rid] = slot
         self.write((kind, rid, *args))
+        self.flush()
         while not slot[0].wait(0.05):
             pass
         ok, value = slot[1]
@@ -117,38 +189,46 @@ class _Channel:
 
 
 class _Watchdog:
-    """Raises _Timeout in the main thread when the current run passes its deadline."""
+    """Raises _Timeout in the main thread when the current run passes its deadline. Starting
+    and ending a run only set fields: the watchdog thread is woken when it sleeps without a
+    deadline, and otherwise looks at the run in progress when its own wait ends."""
 
     def __init__(self, tid):
         self._tid = tid
-        self._cond = threading.Condition()
+        self._mutex = threading.Lock()  # held through ``with`` at C speed; the condition shares it
+        self._cond = threading.Condition(self._mutex)
         self._deadline = None
-        self._job = 0
+        self._idle = True
+        self._fired = False
         threading.Thread(target=self._watch, daemon=True).start()
 
     def begin(self, seconds):
-        with self._cond:
-            self._job += 1
+        with self._mutex:
             self._deadline = time.monotonic() + seconds
-            self._cond.notify()
-            return self._job
+            if self._idle:
+                self._cond.notify()
 
     def end(self):
-        with self._cond:
+        with self._mutex:
             self._deadline = None
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._tid), None)
+            if self._fired:  # an exception set just as the run returned must not hit later code
+                self._fired = False
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._tid), None)
 
     def _watch(self):
         with self._cond:
             while True:
                 if self._deadline is None:
+                    self._idle = True
                     self._cond.wait()
+                    self._idle = False
                     continue
                 left = self._deadline - time.monotonic()
                 if left > 0:
                     self._cond.wait(left)
                     continue
                 self._deadline = None
+                self._fired = True
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._tid), ctypes.py_object(_Timeout))
 
 
@@ -336,13 +416,30 @@ def main():
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     worker = Worker(chan, setup)
     chan.write(worker.handle(("init",)))
-    while (frame := chan.jobs.get())[0] != "exit":
-        reply = worker.handle(frame)
-        if reply is not None:
-            try:
-                chan.write(reply)
-            except Exception as exc:  # noqa: BLE001 - a returned value that cannot be pickled
-                chan.write(("result", False, f"Function returned a value that cannot be sent: {exc}", False))
+    chan.flush()
+    jobs = chan.jobs
+    while True:
+        if jobs.empty():
+            chan.flush()
+        frame = jobs.get()
+        if frame[0] == "exit":
+            break
+        if frame[0] == "runs":
+            for blob in frame[1]:
+                msg = _Unpickler(io.BytesIO(blob)).load() if _RUNTIME_OBJECT in blob else pickle.loads(blob)
+                _reply(chan, worker.handle(("run", msg)))
+        else:
+            _reply(chan, worker.handle(frame))
+    chan.flush()
+
+
+def _reply(chan, reply):
+    """Write the answer to a job (None: no answer)."""
+    if reply is not None:
+        try:
+            chan.write(reply)
+        except Exception as exc:  # noqa: BLE001 - a returned value that cannot be pickled
+            chan.write(("result", False, f"Function returned a value that cannot be sent: {exc}", False))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ from flowred import (
     evaluate_jsonata,
     evaluate_value,
     generate_id,
-    get_property,
     parse_path,
     register,
 )
@@ -40,6 +39,7 @@ from flowred.jscompat import (
     js_to_number,
     js_to_string,
 )
+from flowred.nodes.switch_rules import property_reader, specialise
 
 Operator = Literal["eq", "neq", "lt", "lte", "gt", "gte", "btwn", "cont", "regex", "true", "false", "null",
                    "nnull", "istype", "empty", "nempty", "head", "tail", "index", "hask", "jsonata_exp", "else"]
@@ -180,8 +180,19 @@ OPERATORS: dict[str, Callable[[Any, Any, Any, bool, dict], bool]] = {
 }
 
 
-def _const(value: Any) -> Callable[[dict], Any]:
-    return lambda msg: value
+class _Const:
+    """A rule value known before any msg arrives: ``value``; calling it with a msg gives it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __call__(self, msg: dict) -> Any:
+        return self.value
+
+
+_const = _Const
 
 
 def _failing(text: str) -> Callable[[dict], Any]:
@@ -196,13 +207,15 @@ def _has_parts(msg: dict) -> bool:
 
 
 class _Rule:
-    """A rule compiled for one node: its operator and the getters of its values."""
+    """A rule compiled for one node: its operator and the getters of its values; ``test``
+    (value, msg) → bool is ``matches``, or a specialised form of it (switch_rules.py)."""
 
-    __slots__ = ("is_else", "op", "v1", "v2", "case")
+    __slots__ = ("is_else", "op", "v1", "v2", "case", "test")
 
     def __init__(self, op: Callable, v1: Callable[[dict], Any], v2: Callable[[dict], Any], case: bool,
                  is_else: bool) -> None:
         self.op, self.v1, self.v2, self.case, self.is_else = op, v1, v2, case, is_else
+        self.test = self.matches
 
     def matches(self, value: Any, msg: dict) -> bool:
         return self.op(value, self.v1(msg), self.v2(msg), self.case, msg)
@@ -237,6 +250,7 @@ class SwitchNode(Node):
         self._errors: list[str] = []
         self._property = self._property_getter(config.property, config.propertyType)
         self._rules = [self._compile(r) for r in config.rules]
+        self._ports = tuple((i, None if r.is_else else r.test) for i, r in enumerate(self._rules))
         self._needs_count = config.repair or any(r.t == "tail" for r in config.rules)
         self._max_kept = self.setting("nodeMessageBufferMaxLength", 0)
         self._pending_in: dict[Any, dict] = {}
@@ -282,7 +296,7 @@ class SwitchNode(Node):
                 keys = parse_path(path[4:] if path.startswith("msg.") else path)
             except PropertyError:
                 return _const(UNDEFINED)
-            return lambda msg: get_property(msg, keys)
+            return property_reader(keys)
 
         def evaluate(msg: dict) -> Any:
             try:
@@ -332,7 +346,10 @@ class SwitchNode(Node):
         fields = rule.model_fields_set
         v1 = self._operand(rule.v, rule.vt, "v" in fields, rule.t)
         v2 = self._operand(rule.v2, rule.v2t, True, rule.t) if "v2" in fields else _const(UNDEFINED)
-        return _Rule(OPERATORS.get(rule.t), v1, v2, rule.case, rule.t == "else")
+        compiled = _Rule(OPERATORS.get(rule.t), v1, v2, rule.case, rule.t == "else")
+        if type(v1) is _Const and type(v2) is _Const and rule.t != "else":
+            compiled.test = specialise(rule.t, v1.value, v2.value, rule.case, compiled.matches)
+        return compiled
 
     # -- routing ---------------------------------------------------------------------------
     def on_input(self, msg: dict) -> None:
@@ -347,6 +364,55 @@ class SwitchNode(Node):
         except _PropertyWarning as exc:
             self.warn(str(exc))
             return
+        if (self._repair and _has_parts(msg)) or "_msgid" not in msg:
+            self._route_general(value, msg)
+            return
+        # the msg path: rule tests in a loop, then straight to the wires of the matched outputs
+        # (what send([...]) does: the first delivery gets the msg, later ones clones)
+        ports = self._ports
+        if self._stop_first:
+            port = -1
+            for i, test in ports:
+                if test is None or test(value, msg):  # "otherwise" matches whenever it is reached
+                    port = i
+                    break
+            self._previous = value
+            outs = self._outputs
+            if 0 <= port < len(outs) and outs[port]:
+                targets = outs[port]
+                deliver = self._deliver
+                deliver(targets[0], msg)
+                for k in range(1, len(targets)):
+                    deliver(targets[k], clone_message(msg))
+            return
+        matched: list[int] = []
+        else_flag = True
+        for i, test in ports:
+            if test is None:
+                if else_flag:
+                    matched.append(i)
+                    else_flag = False
+                else:
+                    else_flag = True
+            elif test(value, msg):
+                matched.append(i)
+                else_flag = False
+        self._previous = value
+        outs = self._outputs
+        deliver = self._deliver
+        first = True
+        for i in matched:
+            if i >= len(outs):
+                break
+            for target in outs[i]:
+                if first:
+                    deliver(target, msg)
+                    first = False
+                else:
+                    deliver(target, clone_message(msg))
+
+    def _route_general(self, value: Any, msg: dict) -> None:
+        """Routing through ``send`` (msgs without ``_msgid``) or the sequence repair."""
         onward: list[dict | None] = []
         else_flag = True
         for rule in self._rules:
