@@ -67,7 +67,8 @@ def centre(locator) -> tuple[float, float]:
 
 def canvas_point(page, wx: float, wy: float) -> tuple[float, float]:
     """The page point of a world point of the canvas."""
-    return tuple(page.evaluate("""([x, y]) => { const c = window.flowred.canvas; const r = c.svg.getBoundingClientRect();
+    return tuple(page.evaluate("""([x, y]) => {
+        const c = window.flowred.canvas; const r = c.svg.getBoundingClientRect();
       return [r.left + x * c.view.scale + c.view.x, r.top + y * c.view.scale + c.view.y]; }""", [wx, wy]))
 
 
@@ -171,7 +172,8 @@ def test_context_menu_on_node_wire_group_and_canvas(start_server, page):
     server = start_server(None)
     open_editor(page, server, nodes=False)
     import_nodes(page, [tab(), inject("m1", 120, 100, ["m2"]), debug("m2", 420, 100), change("m3", 300, 260),
-                        {"id": "mg", "type": "group", "z": TAB, "name": "grp", "style": {"label": True}, "nodes": ["m4"],
+                        {"id": "mg", "type": "group", "z": TAB, "name": "grp", "style": {"label": True},
+                         "nodes": ["m4"],
                          "x": 520, "y": 220, "w": 200, "h": 80},
                         change("m4", 620, 260)])
     model_node(page, "m4")
@@ -246,7 +248,8 @@ def test_context_menu_on_node_wire_group_and_canvas(start_server, page):
     expect(popup).to_be_visible()
     popup.locator("input").fill("inject")
     page.keyboard.press("Enter")
-    added = page.evaluate("window.flowred.model.nodesOn('%s').filter((n) => n.type === 'inject' && n.id !== 'm1')" % TAB)
+    added = page.evaluate(
+        "window.flowred.model.nodesOn('%s').filter((n) => n.type === 'inject' && n.id !== 'm1')" % TAB)
     assert len(added) == 1 and abs(added[0]["y"] - 450) <= 10
     page.mouse.click(bx + 200, by, button="right")
     menu.locator("#ctx-select-all").click()
@@ -315,7 +318,8 @@ def test_keyboard_shortcuts_dialog_and_keys(start_server, page):
     dialog = page.locator(".dialog.shortcuts-dialog")
     expect(dialog).to_be_visible()
     text = dialog.inner_text()
-    for keys in ["Ctrl-F", "Ctrl-D", "Ctrl-E", "Ctrl-I", "Ctrl-.", "Ctrl-Z", "Ctrl-Y", "Ctrl-A", "Ctrl-1", "Shift-?", "Delete"]:
+    for keys in ["Ctrl-F", "Ctrl-D", "Ctrl-E", "Ctrl-I", "Ctrl-.", "Ctrl-Z", "Ctrl-Y", "Ctrl-A", "Ctrl-1",
+                 "Shift-?", "Delete"]:
         assert keys in text, keys
     page.screenshot(path=str(OUTPUT / "shortcuts.png"))
     page.keyboard.press("Escape")
@@ -366,7 +370,8 @@ def test_link_nodes_targets_wires_and_badges(start_server, page):
         {"id": "lo", "type": "link out", "z": TAB, "name": "sender", "mode": "link", "links": [], "x": 280, "y": 100},
         {"id": "li1", "type": "link in", "z": TAB, "name": "here", "links": [], "x": 120, "y": 260, "wires": [["ld1"]]},
         debug("ld1", 320, 260, name="here out"),
-        {"id": "li2", "type": "link in", "z": TAB2, "name": "there", "links": [], "x": 120, "y": 100, "wires": [["ld2"]]},
+        {"id": "li2", "type": "link in", "z": TAB2, "name": "there", "links": [],
+         "x": 120, "y": 100, "wires": [["ld2"]]},
         debug("ld2", 320, 100, z=TAB2, name="there out"),
         {"id": "li3", "type": "link in", "z": TAB2, "name": "unused", "links": [], "x": 120, "y": 200, "wires": [[]]},
     ])
@@ -435,7 +440,8 @@ def test_link_nodes_targets_wires_and_badges(start_server, page):
     expect(popup).to_be_visible()
     assert popup.locator(".quick-add-item").evaluate_all("(els) => els.map((e) => e.dataset.type)") == ["link in"]
     page.keyboard.press("Enter")
-    fresh = page.evaluate("window.flowred.model.nodesOn('%s').find((n) => n.type === 'link in' && !['li1'].includes(n.id))" % TAB)
+    fresh = page.evaluate(
+        "window.flowred.model.nodesOn('%s').find((n) => n.type === 'link in' && !['li1'].includes(n.id))" % TAB)
     assert fresh["links"] == ["lo"] and model_node(page, "lo")["links"] == ["li2", "li1", fresh["id"]]
     page.keyboard.press("Control+z")
     assert model_node(page, "lo")["links"] == ["li2", "li1"]
