@@ -9,6 +9,7 @@ Endpoints (all need ``Authorization: Bearer <key>``):
   ``POST /v1/moderations``, ``GET /v1/models[/{model}]`` (:mod:`.text`).
 - Files in memory: ``POST/GET /v1/files``, ``GET/DELETE /v1/files/{id}``,
   ``GET /v1/files/{id}/content`` (:mod:`.files`).
+- ``POST /v1/images/generations``: a solid-colour PNG per image (:mod:`.images`).
 
 Any other ``/v1/...`` request gets OpenAI's 404 ``Invalid URL (METHOD /v1/...)``. Errors have
 OpenAI's body ``{"error": {"message", "type", "param", "code"}}``; every response carries an
@@ -30,7 +31,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from . import files, realtime, text
+from . import files, images, realtime, text
 from .errors import OpenAIError
 from .faults import DroppedConnection, Faults, apply, from_headers
 from .validation import API_KEYS
@@ -56,6 +57,7 @@ def create_app(api_keys: set[str] | None = None) -> web.Application:
     realtime.add_routes(app)
     text.add_routes(app)
     files.add_routes(app)
+    images.add_routes(app)
     app.router.add_route("*", "/v1/{tail:.*}", invalid_url)
     app.router.add_get("/__emulator/requests", list_requests)
     app.router.add_delete("/__emulator/requests", clear_requests)
