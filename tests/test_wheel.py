@@ -73,7 +73,7 @@ async def test_the_wheel_runs_the_example_with_editor_examples_and_emulator(tmp_
                 assert (await http.get(url + "/vendor/node_modules/@codemirror/view/dist/index.cjs")).status == 404
             listed = await (await http.get(url + "/flows/examples")).json()
             assert sorted(e["file"] for e in listed) == sorted(p.name for p in (ROOT / "flows").glob("*.json"))
-            assert len(listed) == 3
+            assert len(listed) == 8  # seed, realtime client secret, token server and the five OpenAI API examples
             ws = await http.ws_connect(url + "/comms")
             await ws.send_json({"subscribe": "debug"})
             assert (await http.post(url + f"/inject/{INJECT}")).status == 200
