@@ -6,6 +6,7 @@ clusters on one NATS server apart (subjects ``flowred.<name>.…``, buckets ``fl
 """
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from typing import Any
 
 from ..log import logger
 
-__all__ = ["Cluster", "ClusterError", "ClusterOptions", "connect"]
+__all__ = ["Cluster", "ClusterError", "ClusterOptions", "connect", "stop_quietly"]
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -146,3 +147,17 @@ async def connect(options: ClusterOptions, *, timeout: float = 2.0, attempts: in
         await nc.close()
         raise ClusterError(f"NATS at {options.url} has no JetStream (start nats-server with -js): {exc}") from exc
     return Cluster(options, nc, js)
+
+
+async def stop_quietly(task: Any = None, sub: Any = None) -> None:
+    """Cancel ``task`` (an asyncio.Task, or None) and wait for it; unsubscribe ``sub`` (a NATS
+    subscription, or None), ignoring a connection that is already gone. For the cluster parts'
+    ``close()``."""
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    if sub is not None:
+        try:
+            await sub.unsubscribe()
+        except Exception:
+            pass

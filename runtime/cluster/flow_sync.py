@@ -27,6 +27,7 @@ from ..credentials import CredentialsError, decrypt_credentials, encrypt_credent
 from ..deploy_gate import DeployConflict, DeployUnavailable
 from ..loader import FlowFileError
 from ..log import logger
+from .connection import stop_quietly
 
 __all__ = ["FlowSync", "KEY", "POLL"]
 
@@ -113,16 +114,8 @@ class FlowSync:
 
     async def close(self) -> None:
         """Stop following the bucket (the shared flows stay as they are)."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-        if self._sub is not None:
-            try:
-                await self._sub.unsubscribe()
-            except Exception:
-                pass
-            self._sub = None
+        task, sub, self._task, self._sub = self._task, self._sub, None, None
+        await stop_quietly(task, sub)
 
     # -- following the bucket ---------------------------------------------------------------
     async def _follow(self) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from ..log import logger
+from .connection import stop_quietly
 
 __all__ = ["Relay", "FLUSH", "BATCH_BYTES"]
 
@@ -58,16 +59,8 @@ class Relay:
     async def close(self) -> None:
         """Stop relaying in both directions (frames still waiting are dropped)."""
         self._unsubscribe()
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-        if self._sub is not None:
-            try:
-                await self._sub.unsubscribe()
-            except Exception:
-                pass
-            self._sub = None
+        task, sub, self._task, self._sub = self._task, self._sub, None, None
+        await stop_quietly(task, sub)
 
     def _local(self, topic: str, data: Any) -> None:
         if self._relaying:
