@@ -133,6 +133,11 @@ class OpenAIApiNode(Node):
       ``{filename, data | path, contentType}``; a reference such as ``{id: "video_..."}`` is
       sent as it is. A path naming no file fails as in the package: ``ENOENT: no such file or
       directory, open '<path>'``.
+    - *Call options in the request* (as the package): ``pollIntervalMs`` (the vector-store
+      ``...AndPoll`` and ``poll...`` methods), ``maxConcurrency`` (uploads at once,
+      ``uploadAndPollVectorStoreFileBatch``, default 5) and ``tolerance`` (largest webhook age
+      in seconds, ``unwrapWebhookEvent``/``verifyWebhookSignature``, default 300) steer the call
+      and are not sent to OpenAI.
     - *Streaming*: with ``stream: true`` (chat completions, responses, transcriptions, images,
       runs) and always for ``streamModelResponse``, one msg per event is sent, as the package:
       a copy of the msg with the event in ``payload`` (for assistant runs the event's
