@@ -5,7 +5,10 @@ method table alone: path parameters must be present and non-empty; fields the SD
 names become its keyword arguments (file fields converted by :mod:`.files`); every other field
 goes to ``extra_query`` for ``GET``/``DELETE`` and to ``extra_body`` otherwise, so unknown
 keys reach OpenAI unchanged (``createRealtimeClientSecret`` passes its request through this
-way). Table ``defaults`` fill fields the request leaves out.
+way). Table ``defaults`` fill fields the request leaves out. Table ``options`` (the package's
+``pollIntervalMs``, ``maxConcurrency``, ``tolerance``) are taken out of the request and passed
+as the SDK keyword they map to; null or absent leaves the SDK's default, as the package's
+``{pollIntervalMs: undefined}``.
 """
 from __future__ import annotations
 
@@ -83,6 +86,10 @@ def sdk_arguments(method: Method, request: Any) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for key, value in request.items():
+        if key in method.options:
+            if value is not None:
+                kwargs[method.options[key]] = value
+            continue
         if key in method.files and value is not None:
             value = to_upload(method.name, key, value)
         (kwargs if key in names else extra)[key] = value

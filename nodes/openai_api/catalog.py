@@ -32,6 +32,10 @@ _FILE = {"files": ("file",)}
 _AS_IS = {"as_is": True}
 _DATA = {"pick": "data"}
 _TEXT = {"output_text": True}
+# the package's options argument (src/vector-store-file*/methods.js, src/webhooks/methods.js)
+_POLL = {"options": {"pollIntervalMs": "poll_interval_ms"}}
+_UPLOAD_POLL = {"options": {"pollIntervalMs": "poll_interval_ms", "maxConcurrency": "max_concurrency"}}
+_TOLERANCE = {"options": {"tolerance": "tolerance"}}
 
 _TABLE: list[Method] = [
     *_m("Assistants", [
@@ -225,25 +229,26 @@ _TABLE: list[Method] = [
         ("createVectorStoreFileBatch", "vector_stores.file_batches.create",
          "POST /vector_stores/{vector_store_id}/file_batches"),
         ("createAndPollVectorStoreFileBatch", "vector_stores.file_batches.create_and_poll",
-         "POST /vector_stores/{vector_store_id}/file_batches", H),
+         "POST /vector_stores/{vector_store_id}/file_batches", H, _POLL),
         ("retrieveVectorStoreFileBatch", "vector_stores.file_batches.retrieve",
          "GET /vector_stores/{vector_store_id}/file_batches/{batch_id}"),
         ("pollVectorStoreFileBatch", "vector_stores.file_batches.poll",
-         "GET /vector_stores/{vector_store_id}/file_batches/{batch_id}", H),
+         "GET /vector_stores/{vector_store_id}/file_batches/{batch_id}", H, _POLL),
         ("cancelVectorStoreFileBatch", "vector_stores.file_batches.cancel",
          "POST /vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel"),
         ("listVectorStoreBatchFiles", "vector_stores.file_batches.list_files",
          "GET /vector_stores/{vector_store_id}/file_batches/{batch_id}/files", L),
         ("uploadAndPollVectorStoreFileBatch", "vector_stores.file_batches.upload_and_poll", "POST /files", H,
-         {"files": ("files",)}),
+         {"files": ("files",), **_UPLOAD_POLL}),
     ]),
     *_m("Vector Store Files", [
         ("createVectorStoreFile", "vector_stores.files.create", "POST /vector_stores/{vector_store_id}/files"),
         ("createAndPollVectorStoreFile", "vector_stores.files.create_and_poll",
-         "POST /vector_stores/{vector_store_id}/files", H),
+         "POST /vector_stores/{vector_store_id}/files", H, _POLL),
         ("uploadVectorStoreFile", "vector_stores.files.upload", "POST /files", H, _FILE),
-        ("uploadAndPollVectorStoreFile", "vector_stores.files.upload_and_poll", "POST /files", H, _FILE),
-        ("pollVectorStoreFile", "vector_stores.files.poll", "GET /vector_stores/{vector_store_id}/files/{file_id}", H),
+        ("uploadAndPollVectorStoreFile", "vector_stores.files.upload_and_poll", "POST /files", H, {**_FILE, **_POLL}),
+        ("pollVectorStoreFile", "vector_stores.files.poll", "GET /vector_stores/{vector_store_id}/files/{file_id}", H,
+         _POLL),
         ("listVectorStoreFiles", "vector_stores.files.list", "GET /vector_stores/{vector_store_id}/files", L),
         ("retrieveVectorStoreFile", "vector_stores.files.retrieve",
          "GET /vector_stores/{vector_store_id}/files/{file_id}"),
@@ -275,8 +280,8 @@ _TABLE: list[Method] = [
         ("remixVideo", "videos.remix", "POST /videos/{video_id}/remix"),
     ]),
     *_m("Webhooks", [
-        ("unwrapWebhookEvent", "webhooks.unwrap", None, X),
-        ("verifyWebhookSignature", "webhooks.verify_signature", None, X, {"confirm": {"verified": True}}),
+        ("unwrapWebhookEvent", "webhooks.unwrap", None, X, _TOLERANCE),
+        ("verifyWebhookSignature", "webhooks.verify_signature", None, X, {"confirm": {"verified": True}, **_TOLERANCE}),
     ]),
 ]
 

@@ -30,6 +30,7 @@ from .catalog import GROUPS, METHODS
 from .errors import api_error, local_error
 from .realtime_defaults import RealtimeDefaults, check_ttl
 from .redaction import protect
+from .retired import retirement_warning
 from .sdk import preload, ready
 from .service_host import ServiceHostNode
 
@@ -133,6 +134,14 @@ class OpenAIApiNode(Node):
       ``{filename, data | path, contentType}``; a reference such as ``{id: "video_..."}`` is
       sent as it is. A path naming no file fails as in the package: ``ENOENT: no such file or
       directory, open '<path>'``.
+    - *Call options in the request* (as the package): ``pollIntervalMs`` (the vector-store
+      ``...AndPoll`` and ``poll...`` methods), ``maxConcurrency`` (uploads at once,
+      ``uploadAndPollVectorStoreFileBatch``, default 5) and ``tolerance`` (largest webhook age
+      in seconds, ``unwrapWebhookEvent``/``verifyWebhookSignature``, default 300) steer the call
+      and are not sent to OpenAI.
+    - *Retired APIs*: OpenAI retired Assistants, Threads, Runs and Messages on 2026-08-26; a
+      node calling one of their methods warns once when deployed, naming the replacement (the
+      Responses API, Conversations), and still makes the call.
     - *Streaming*: with ``stream: true`` (chat completions, responses, transcriptions, images,
       runs) and always for ``streamModelResponse``, one msg per event is sent, as the package:
       a copy of the msg with the event in ``payload`` (for assistant runs the event's
@@ -177,6 +186,13 @@ class OpenAIApiNode(Node):
         super().__init__(config, flow)
         self._defaults = config.realtime_defaults() if config.method == CLIENT_SECRET else RealtimeDefaults()
         preload()  # the SDK loads on a thread while the flows start, not on the loop at the first msg
+
+    def start(self) -> None:
+        """Warns once per deploy when the method belongs to an API OpenAI has retired
+        (Assistants, Threads, Runs, Messages), naming its replacement; calls still go out."""
+        warning = retirement_warning(METHODS.get(self.config.method))
+        if warning:
+            self.warn(warning)
 
     def label(self) -> str:
         return self.name or self.config.method or "OpenAI API"

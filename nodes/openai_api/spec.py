@@ -54,7 +54,10 @@ class Method:
     and errors. ``pick``: the body field that is the parsed result (the package returns
     ``response.data`` of embeddings and images). ``output_text``: the parsed result gets
     openai-node's ``output_text`` (and, for ``COMPOSED``, ``output_parsed``), see
-    :func:`.output_text.add_output_text`.
+    :func:`.output_text.add_output_text`. ``options``: request fields the package takes out of
+    the body and passes as the SDK call's options (``{pollIntervalMs}``, ``{pollIntervalMs,
+    maxConcurrency}``, the webhook ``tolerance``), mapped to the Python SDK keyword that does
+    the same (``poll_interval_ms``, ``max_concurrency``, ``tolerance``); never sent to OpenAI.
     """
 
     name: str
@@ -69,6 +72,7 @@ class Method:
     as_is: bool = False
     pick: str | None = None
     output_text: bool = False
+    options: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def verb(self) -> str | None:
