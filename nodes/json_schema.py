@@ -1,18 +1,12 @@
 """JSON Schema validation as the json node of Node-RED does it (ajv 8, ``allErrors``, draft-07,
-strict mode, no formats), on the ``jsonschema`` library.
-
-``compile_schema(schema)`` rejects what ajv's ``compile`` rejects and returns a validator; the
-validator returns ajv's error objects (``{instancePath, schemaPath, keyword, params, message}``)
-in ajv's order, and ``errors_text`` joins them as ``ajv.errorsText`` does (``data/price must be
-number, data must have required property 'kind'``).
-
-jsonschema does the validating (Draft7Validator's keywords, evaluated in ajv's keyword order);
-this module only words its ValidationErrors as ajv's and adds the few error objects ajv has and
-jsonschema has not (one per missing property or extra property, ``anyOf``'s and ``contains``'
-sub-errors, ``if``'s ``must match "then" schema``). Compile failures: the schema is checked
-against the draft-07 meta-schema made strict as ajv is (unknown keywords, ``format``, ``id``,
-``nullable`` without ``type``, a ``$schema`` other than draft-07/06, an empty ``enum``, invalid
-regular expressions) and every ``$ref`` must resolve within the schema.
+strict mode, no formats), on the ``jsonschema`` library: its Draft-07 keywords, run in ajv's
+keyword order, with JavaScript regular expressions. This module words the errors as ajv's
+(``{instancePath, schemaPath, keyword, params, message}``; ``errors_text`` as ``ajv.errorsText``:
+``data/price must be number``) and adds those ajv has and jsonschema has not (one per missing or
+extra property, ``anyOf``'s and ``contains``' sub-errors, ``must match "then" schema``). What
+ajv's compile rejects is rejected by the draft-07 meta-schema made strict as ajv (unknown
+keywords, ``format``, ``id``, ``nullable`` without ``type``, another ``$schema``, empty ``enum``,
+bad regex) or by a ``$ref`` that does not resolve within the schema.
 """
 from __future__ import annotations
 
@@ -45,28 +39,29 @@ GROUPS = (
                 "dependencies", "properties", "patternProperties")),
 )
 COMPARISON = {"maximum": "<=", "minimum": ">=", "exclusiveMaximum": "<", "exclusiveMinimum": ">"}
-NOUNS = {"Length": "characters", "Items": "items", "Properties": "properties"}
+# ajv's params key and message for the keywords whose one param is the keyword's value
+WORDING = {"type": ("type", "must be {}"), "const": ("allowedValue", "must be equal to constant"),
+           "enum": ("allowedValues", "must be equal to one of the allowed values"), "not": (None, "must NOT be valid"),
+           "anyOf": (None, "must match a schema in anyOf"), "multipleOf": ("multipleOf", "must be multiple of {}"),
+           **{f"{m}{k}": ("limit", f"must NOT have {more} than {{}} {noun}")
+              for m, more in (("max", "more"), ("min", "fewer"))
+              for k, noun in (("Length", "characters"), ("Items", "items"), ("Properties", "properties"))}}
 META_SCHEMAS = [f"http://json-schema.org/{d}schema{h}" for d in ("draft-07/", "draft-06/", "") for h in ("", "#")]
 
 
-def _strict_meta_schema() -> dict:
-    """Draft-07's meta-schema as ajv's strict mode applies it: only known keywords, no ``format``."""
-    meta = copy.deepcopy(Draft7Validator.META_SCHEMA)
-    meta["$id"] = "urn:flowred:ajv-strict-draft-07"
-    props = meta["properties"]
-    del props["format"]
-    props["$schema"] = {"enum": META_SCHEMAS}
-    props["enum"]["minItems"] = 1
-    props["$defs"] = props["definitions"]
-    props.update(dict.fromkeys(("$async", "$vocabulary", "deprecated", "writeOnly", "contentSchema"), True))
-    props["nullable"] = {"type": "boolean"}
-    meta.update(additionalProperties=False, dependencies={"nullable": ["type"]})
-    return meta
-
-
+# draft-07's meta-schema as ajv's strict mode applies it: only known keywords, no format
+STRICT_META = copy.deepcopy(Draft7Validator.META_SCHEMA)
+STRICT_META.update({"$id": "urn:flowred:ajv-strict-draft-07", "additionalProperties": False,
+                    "dependencies": {"nullable": ["type"]}})
+_props = STRICT_META["properties"]
+del _props["format"]
+_props["enum"]["minItems"] = 1
+_props.update(dict.fromkeys(("$async", "$vocabulary", "deprecated", "writeOnly", "contentSchema"), True),
+              **{"$schema": {"enum": META_SCHEMAS}, "$defs": _props["definitions"], "nullable": {"type": "boolean"}})
 JS_REGEX = FormatChecker(())
 JS_REGEX.checks("regex", raises=NodeError)(js_regex)
-STRICT = Draft7Validator(_strict_meta_schema(), format_checker=JS_REGEX)
+STRICT = Draft7Validator(STRICT_META, format_checker=JS_REGEX)
+KEYWORDS = Draft7Validator.VALIDATORS
 
 
 def _ajv_order(schema: dict) -> list[tuple[str, Any]]:
@@ -75,20 +70,16 @@ def _ajv_order(schema: dict) -> list[tuple[str, Any]]:
     t = schema.get("type")
     t = t[0] if isinstance(t, list) and len(t) == 1 else t
     in_group = next((g for g, keys in GROUPS if g == t and any(k in schema for k in keys)), None)
-    order = [] if in_group else ["type"]
-    order += UNTYPED
+    order = [*([] if in_group else ["type"]), *UNTYPED]
     for group, keys in GROUPS:
         order += ["type", *keys] if group == in_group else keys
     return [(k, schema[k]) for k in order if k in schema]
 
 
-def _ajv_error(message: str, params: dict, keyword: str) -> ValidationError:
+def _ajv_error(keyword: str, params: dict, message: str) -> ValidationError:
     error = ValidationError(message, validator=keyword)
     error.ajv_params = params
     return error
-
-
-KEYWORDS = Draft7Validator.VALIDATORS
 
 
 def _type(validator, types, instance, schema):
@@ -106,6 +97,8 @@ def _required(validator, required, instance, schema):
 
 def _dependencies(validator, deps, instance, schema):
     """ajv reports every missing listed property first, then the schema dependencies' errors."""
+    if not validator.is_type(instance, "object"):
+        return
     errors = list(KEYWORDS["dependencies"](validator, deps, instance, schema))
     nested = [e for e in errors if e.schema_path]  # the schema dependencies' (before any is yielded)
     missing = [(name, needed, each) for name, needed in deps.items() if isinstance(needed, list) and name in instance
@@ -128,9 +121,8 @@ def _additional_properties(validator, extra, instance, schema):
             continue
         if extra is not False:
             yield from validator.descend(instance[name], extra, path=name)
-        else:
-            yield _ajv_error("must NOT have additional properties", {"additionalProperty": name},
-                             "additionalProperties")
+            continue
+        yield _ajv_error("additionalProperties", {"additionalProperty": name}, "must NOT have additional properties")
 
 
 def _pattern_properties(validator, patterns, instance, schema):
@@ -145,21 +137,23 @@ def _contains(validator, contains, instance, schema):
     if errors:
         for i, item in enumerate(instance):
             yield from validator.descend(item, contains, path=i)
-        yield _ajv_error("must contain at least 1 valid item(s)", {"minContains": 1}, "contains")
+        yield _ajv_error("contains", {"minContains": 1}, "must contain at least 1 valid item(s)")
 
 
 def _property_names(validator, names, instance, schema):
     for name in instance if validator.is_type(instance, "object") else ():
         errors = list(validator.descend(name, names))
-        yield from errors
+        for error in errors:
+            error.ajv_property_name = name
+            yield error
         if errors:
-            yield _ajv_error("property name must be valid", {"propertyName": name}, "propertyNames")
+            yield _ajv_error("propertyNames", {"propertyName": name}, "property name must be valid")
 
 
 def _pattern(validator, pattern, instance, schema):
     """JavaScript's regular expressions, as ajv's (``u`` flag aside)."""
     if validator.is_type(instance, "string") and not js_regex(pattern).search(instance):
-        yield _ajv_error(f'must match pattern "{pattern}"', {"pattern": pattern}, "pattern")
+        yield _ajv_error("pattern", {"pattern": pattern}, f'must match pattern "{pattern}"')
 
 
 class _Ref(str):
@@ -172,22 +166,54 @@ def _ref(validator, ref, instance, schema):
         yield error
 
 
+def _one_of(validator, one_of, instance, schema):
+    """ajv's oneOf error: after the errors of the subschemas it tried (up to a second passing one)."""
+    if next(KEYWORDS["oneOf"](validator, one_of, instance, schema), None) is None:
+        return
+    found: list[ValidationError] = []
+    passing: list[int] = []
+    for i, sub in enumerate(one_of):
+        errors = list(validator.descend(instance, sub, schema_path=i))
+        found, passing = found + errors, passing if errors else passing + [i]
+        if len(passing) == 2:
+            break
+    error = ValidationError("must match exactly one schema in oneOf", context=found)
+    error.ajv_params = {"passingSchemas": passing if len(passing) == 2 else None}
+    yield error
+
+
 def _if(validator, if_schema, instance, schema):
     errors = list(KEYWORDS["if"](validator, if_schema, instance, schema))
     yield from errors
-    if errors:
+    if errors:  # the branch is the first schema path entry ("then"/"else"; jsonschema adds no "if")
         branch = errors[0].schema_path[0]
-        yield _ajv_error(f'must match "{branch}" schema', {"failingKeyword": branch}, "if")
+        error = _ajv_error("if", {"failingKeyword": branch}, f'must match "{branch}" schema')
+        error.schema_path.append("if")
+        yield error
 
 
 AjvDraft7 = validators.create(
     meta_schema=Draft7Validator.META_SCHEMA,
     validators={**KEYWORDS, "type": _type, "required": _required, "dependencies": _dependencies, "if": _if,
                 "pattern": _pattern, "$ref": _ref, "patternProperties": _pattern_properties, "contains": _contains,
-                "additionalProperties": _additional_properties, "propertyNames": _property_names},
+                "additionalProperties": _additional_properties, "propertyNames": _property_names,
+                "oneOf": _one_of},
     type_checker=Draft7Validator.TYPE_CHECKER,
     applicable_validators=_ajv_order,
 )
+_descend = AjvDraft7.descend
+
+
+def _descend_keeping_paths(self, instance, schema, path=None, schema_path=None, resolver=None):
+    """jsonschema's descend, with the paths it leaves off a ``false`` subschema's error."""
+    for error in _descend(self, instance, schema, path, schema_path, resolver):
+        if schema is False:
+            error.path.extendleft([] if path is None else [path])
+            error.schema_path.extendleft([] if schema_path is None else [schema_path])
+        yield error
+
+
+AjvDraft7.descend = _descend_keeping_paths
 
 
 def _check_refs(resolver, resource) -> None:
@@ -196,7 +222,8 @@ def _check_refs(resolver, resource) -> None:
     if isinstance(contents, dict) and "$ref" in contents:
         resolver.lookup(contents["$ref"])
     for sub in resource.subresources():
-        _check_refs(resolver.in_subresource(sub), sub)
+        if isinstance(sub.contents, dict):  # (referencing also lists dependencies' property lists)
+            _check_refs(resolver.in_subresource(sub), sub)
 
 
 def compile_schema(schema: Any) -> Callable[[Any], list[dict]]:
@@ -237,49 +264,33 @@ def _text(v: Any) -> str:
 
 
 def _to_ajv(validator, error: ValidationError) -> list[dict]:
-    """ajv's error objects for one jsonschema error: ``anyOf``/``oneOf`` sub-errors first."""
-    keyword, value = error.validator, error.validator_value
+    """ajv's error objects for one jsonschema error, its ``anyOf``/``oneOf`` sub-errors first."""
+    keyword, value, params, message = error.validator, error.validator_value, getattr(error, "ajv_params", {}), None
     parts = list(error.absolute_schema_path)
-    ref = max((i for i, p in enumerate(parts) if isinstance(p, _Ref)), default=None)
-    spath = "#" if ref is None else parts[ref]
-    spath += "".join("/" + quote(_pointer(p), safe="-_.!~*'()") for p in parts[ref + 1 if ref is not None else 0:])
-    found = [e for sub in error.context for e in _to_ajv(validator, sub)]
-    params, message = getattr(error, "ajv_params", None), error.message
+    ref = max((i + 1 for i, p in enumerate(parts) if isinstance(p, _Ref)), default=0)
+    spath = (parts[ref - 1] if ref else "#") + "".join("/" + quote(_pointer(p), safe="-_.!~*'()") for p in parts[ref:])
     if keyword is None:
-        keyword, params, message = "false schema", {}, "boolean schema is false"
-        spath += "/false schema"
-    elif params is not None:
-        pass
-    elif keyword == "type":
-        params, message = {"type": value}, f"must be {','.join(value) if isinstance(value, list) else value}"
+        keyword, message, spath = "false schema", "boolean schema is false", spath + "/false schema"
+    elif keyword in WORDING:
+        key, text = WORDING[keyword]
+        params = {key: value} if key else {}
+        message = text.format(",".join(map(str, value)) if isinstance(value, list) else _text(value))
     elif keyword in COMPARISON:
         params = {"comparison": COMPARISON[keyword], "limit": value}
         message = f"must be {COMPARISON[keyword]} {_text(value)}"
-    elif keyword[3:] in NOUNS:
-        more = keyword.startswith("max")
-        params = {"limit": value}
-        message = f"must NOT have {'more' if more else 'fewer'} than {_text(value)} {NOUNS[keyword[3:]]}"
     elif keyword == "additionalItems":
-        limit = len(error.schema["items"])
-        params, message = {"limit": limit}, f"must NOT have more than {limit} items"
+        params = {"limit": len(error.schema["items"])}
+        message = f"must NOT have more than {params['limit']} items"
     elif keyword == "uniqueItems":
         i, j = _duplicate(validator, error.schema, error.instance)
+        if i < 0:  # the duplicates are not of the item types: ajv's search skips them
+            return []
         params, message = {"i": i, "j": j}, f"must NOT have duplicate items (items ## {j} and {i} are identical)"
-    elif keyword == "oneOf":
-        passing = [i for i, s in enumerate(value) if validator.evolve(schema=s).is_valid(error.instance)][:2]
-        params = {"passingSchemas": passing or None}
-        message = "must match exactly one schema in oneOf"
-    else:
-        params, message = {
-            "const": ({"allowedValue": value}, "must be equal to constant"),
-            "enum": ({"allowedValues": value}, "must be equal to one of the allowed values"),
-            "not": ({}, "must NOT be valid"),
-            "anyOf": ({}, "must match a schema in anyOf"),
-            "multipleOf": ({"multipleOf": value}, f"must be multiple of {_text(value)}"),
-        }.get(keyword, ({}, message))
-    ipath = "".join("/" + _pointer(p) for p in error.absolute_path)
-    return [*found, {"instancePath": ipath, "schemaPath": spath, "keyword": keyword, "params": params,
-                     "message": message}]
+    ajv = {"instancePath": "".join("/" + _pointer(p) for p in error.absolute_path), "schemaPath": spath,
+           "keyword": keyword, "params": params, "message": message or error.message}
+    if hasattr(error, "ajv_property_name"):
+        ajv["propertyName"] = error.ajv_property_name
+    return [*(e for sub in error.context for e in _to_ajv(validator, sub)), ajv]
 
 
 def _duplicate(validator, schema: dict, items: list) -> tuple[int, int]:
