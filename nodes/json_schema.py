@@ -51,13 +51,15 @@ META_SCHEMAS = [f"http://json-schema.org/{d}schema{h}" for d in ("draft-07/", "d
 
 # draft-07's meta-schema as ajv's strict mode applies it: only known keywords, no format
 STRICT_META = copy.deepcopy(Draft7Validator.META_SCHEMA)
-STRICT_META.update({"$id": "urn:flowred:ajv-strict-draft-07", "additionalProperties": False,
-                    "dependencies": {"nullable": ["type"]}})
+STRICT_META.update({"$id": "urn:flowred:ajv-strict-draft-07", "additionalProperties": False, "dependencies": {
+    "nullable": ["type"], "additionalItems": {"properties": {"items": {"type": "array"}}, "required": ["items"]}}})
 _props = STRICT_META["properties"]
 del _props["format"]
-_props["enum"]["minItems"] = 1
+_props["enum"].update(minItems=1, uniqueItems=True)
 _props.update(dict.fromkeys(("$async", "$vocabulary", "deprecated", "writeOnly", "contentSchema"), True),
-              **{"$schema": {"enum": META_SCHEMAS}, "$defs": _props["definitions"], "nullable": {"type": "boolean"}})
+              **{"$schema": {"enum": META_SCHEMAS}, "nullable": {"type": "boolean"}})
+# ajv compiles a definition only when a $ref reaches it (then it is checked as a schema of its own)
+_props["definitions"] = _props["$defs"] = {"type": "object", "additionalProperties": {"type": ["object", "boolean"]}}
 JS_REGEX = FormatChecker(())
 JS_REGEX.checks("regex", raises=NodeError)(js_regex)
 STRICT = Draft7Validator(STRICT_META, format_checker=JS_REGEX)
@@ -76,8 +78,8 @@ def _ajv_order(schema: dict) -> list[tuple[str, Any]]:
     return [(k, schema[k]) for k in order if k in schema]
 
 
-def _ajv_error(keyword: str, params: dict, message: str) -> ValidationError:
-    error = ValidationError(message, validator=keyword)
+def _ajv_error(keyword: str, params: dict, message: str, **details: Any) -> ValidationError:
+    error = ValidationError(message, validator=keyword, **details)
     error.ajv_params = params
     return error
 
@@ -100,7 +102,7 @@ def _dependencies(validator, deps, instance, schema):
     if not validator.is_type(instance, "object"):
         return
     errors = list(KEYWORDS["dependencies"](validator, deps, instance, schema))
-    nested = [e for e in errors if e.schema_path]  # the schema dependencies' (before any is yielded)
+    nested = [e for e in errors if e.schema_path]  # the schema dependencies' (taken before any is yielded)
     missing = [(name, needed, each) for name, needed in deps.items() if isinstance(needed, list) and name in instance
                for each in needed if each not in instance]
     for (name, needed, each), error in zip(missing, [e for e in errors if not e.schema_path], strict=True):
@@ -157,7 +159,8 @@ def _pattern(validator, pattern, instance, schema):
 
 
 class _Ref(str):
-    """A ``$ref`` in an error's schema path: ajv's schemaPath restarts there, at the ref as written."""
+    """A ``$ref`` in an error's schema path: ajv's schemaPath restarts there (at the ref as written
+    when ajv inlines its target, one without ``$ref``; else at ``#``, the target compiled apart)."""
 
 
 def _ref(validator, ref, instance, schema):
@@ -170,16 +173,14 @@ def _one_of(validator, one_of, instance, schema):
     """ajv's oneOf error: after the errors of the subschemas it tried (up to a second passing one)."""
     if next(KEYWORDS["oneOf"](validator, one_of, instance, schema), None) is None:
         return
-    found: list[ValidationError] = []
-    passing: list[int] = []
+    found, passing = [], []
     for i, sub in enumerate(one_of):
         errors = list(validator.descend(instance, sub, schema_path=i))
         found, passing = found + errors, passing if errors else passing + [i]
         if len(passing) == 2:
             break
-    error = ValidationError("must match exactly one schema in oneOf", context=found)
-    error.ajv_params = {"passingSchemas": passing if len(passing) == 2 else None}
-    yield error
+    yield _ajv_error("oneOf", {"passingSchemas": passing if len(passing) == 2 else None},
+                     "must match exactly one schema in oneOf", context=found)
 
 
 def _if(validator, if_schema, instance, schema):
@@ -187,9 +188,7 @@ def _if(validator, if_schema, instance, schema):
     yield from errors
     if errors:  # the branch is the first schema path entry ("then"/"else"; jsonschema adds no "if")
         branch = errors[0].schema_path[0]
-        error = _ajv_error("if", {"failingKeyword": branch}, f'must match "{branch}" schema')
-        error.schema_path.append("if")
-        yield error
+        yield _ajv_error("if", {"failingKeyword": branch}, f'must match "{branch}" schema', schema_path=["if"])
 
 
 AjvDraft7 = validators.create(
@@ -216,33 +215,51 @@ def _descend_keeping_paths(self, instance, schema, path=None, schema_path=None, 
 AjvDraft7.descend = _descend_keeping_paths
 
 
-def _check_refs(resolver, resource) -> None:
-    """Every ``$ref`` of the schema and its subschemas resolves (ajv resolves them at compile)."""
+def _strict(schema: Any) -> None:
+    problem = next(STRICT.iter_errors(schema), None)
+    if problem is not None:
+        raise SchemaCompileError(f"schema is invalid: {problem.message}")
+
+
+def _has_ref(value: Any) -> bool:
+    if isinstance(value, dict):
+        return "$ref" in value or any(_has_ref(v) for v in value.values())
+    return isinstance(value, list) and any(_has_ref(v) for v in value)
+
+
+def _compile_refs(resolver, resource, roots: dict[str, str]) -> None:
+    """What ajv's compile does with ``$ref``s, from ``resource`` down (skipping definitions, which
+    ajv compiles only when referenced): each must resolve (Unresolvable) and reach a schema that
+    passes the strict check (SchemaCompileError). ``roots`` gets each ref's schemaPath root."""
     contents = resource.contents
-    if isinstance(contents, dict) and "$ref" in contents:
-        resolver.lookup(contents["$ref"])
+    if isinstance(contents, dict) and "$ref" in contents and contents["$ref"] not in roots:
+        target = resolver.lookup(contents["$ref"])
+        _strict(target.contents)
+        roots[contents["$ref"]] = "#" if _has_ref(target.contents) else contents["$ref"]
+        _compile_refs(target.resolver, DRAFT7.create_resource(target.contents), roots)
+    skip = [d for key in ("definitions", "$defs") for d in (contents.get(key) or {}).values()] \
+        if isinstance(contents, dict) else []
     for sub in resource.subresources():
-        if isinstance(sub.contents, dict):  # (referencing also lists dependencies' property lists)
-            _check_refs(resolver.in_subresource(sub), sub)
+        if isinstance(sub.contents, dict) and not any(sub.contents is d for d in skip):
+            _compile_refs(resolver.in_subresource(sub), sub, roots)
 
 
 def compile_schema(schema: Any) -> Callable[[Any], list[dict]]:
     """A validator for ``schema``: ``validate(value) -> errors`` (empty when valid), ajv's error
     objects in ajv's order. SchemaCompileError for a schema ajv's compile rejects."""
-    problem = next(STRICT.iter_errors(schema), None)
-    if problem is not None:
-        raise SchemaCompileError(f"schema is invalid: {problem.message}")
+    _strict(schema)
     resource = DRAFT7.create_resource(schema)
     registry = SPECIFICATIONS.with_resource(resource.id() or "", resource)
+    roots: dict[str, str] = {}
     try:
-        _check_refs(registry.resolver(resource.id() or ""), resource)
+        _compile_refs(registry.resolver(resource.id() or ""), resource, roots)
     except Unresolvable as exc:
         raise SchemaCompileError(f"can't resolve reference {exc.ref}") from None
     validator = AjvDraft7(schema, registry=registry)
 
     def validate(value: Any) -> list[dict]:
         try:
-            return [e for error in validator.iter_errors(value) for e in _to_ajv(validator, error)]
+            return [e for error in validator.iter_errors(value) for e in _to_ajv(validator, error, roots)]
         except RecursionError:
             raise NodeError("JSON Schema error: Maximum call stack size exceeded") from None
 
@@ -263,12 +280,13 @@ def _text(v: Any) -> str:
     return js_number_text(v) if type(v) in (int, float) else str(v)
 
 
-def _to_ajv(validator, error: ValidationError) -> list[dict]:
+def _to_ajv(validator, error: ValidationError, roots: dict[str, str]) -> list[dict]:
     """ajv's error objects for one jsonschema error, its ``anyOf``/``oneOf`` sub-errors first."""
     keyword, value, params, message = error.validator, error.validator_value, getattr(error, "ajv_params", {}), None
     parts = list(error.absolute_schema_path)
     ref = max((i + 1 for i, p in enumerate(parts) if isinstance(p, _Ref)), default=0)
-    spath = (parts[ref - 1] if ref else "#") + "".join("/" + quote(_pointer(p), safe="-_.!~*'()") for p in parts[ref:])
+    spath = roots.get(parts[ref - 1], "#") if ref else "#"
+    spath += "".join("/" + quote(_pointer(p), safe="-_.!~*'()") for p in parts[ref:])
     if keyword is None:
         keyword, message, spath = "false schema", "boolean schema is false", spath + "/false schema"
     elif keyword in WORDING:
@@ -290,7 +308,7 @@ def _to_ajv(validator, error: ValidationError) -> list[dict]:
            "keyword": keyword, "params": params, "message": message or error.message}
     if hasattr(error, "ajv_property_name"):
         ajv["propertyName"] = error.ajv_property_name
-    return [*(e for sub in error.context for e in _to_ajv(validator, sub)), ajv]
+    return [*(e for sub in error.context for e in _to_ajv(validator, sub, roots)), ajv]
 
 
 def _duplicate(validator, schema: dict, items: list) -> tuple[int, int]:
