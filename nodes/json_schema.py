@@ -5,8 +5,9 @@ keyword order, with JavaScript regular expressions. This module words the errors
 ``data/price must be number``) and adds those ajv has and jsonschema has not (one per missing or
 extra property, ``anyOf``'s and ``contains``' sub-errors, ``must match "then" schema``). What
 ajv's compile rejects is rejected by the draft-07 meta-schema made strict as ajv (unknown
-keywords, ``format``, ``id``, ``nullable`` without ``type``, another ``$schema``, empty ``enum``,
-bad regex) or by a ``$ref`` that does not resolve within the schema.
+keywords, ``format``, ``id``, ``nullable`` without ``type``, another ``$schema``, empty or
+repeating ``enum``, bad regex), applied to the schema and to what its ``$ref``s reach (ajv leaves
+unreferenced definitions alone), or by a ``$ref`` that does not resolve within the schema.
 """
 from __future__ import annotations
 
