@@ -1,22 +1,24 @@
-"""JSON Schema validation as the json node of Node-RED does it: ajv 8 with ``allErrors``,
-draft-07 (draft-06 schemas accepted), no formats, strict mode.
-
-``compile_schema(schema)`` checks the schema as ajv's ``compile`` does and returns a validator;
-the validator returns ajv's error objects (``{instancePath, schemaPath, keyword, params,
-message}``) in ajv's order, and ``errors_text`` joins them as ``ajv.errorsText`` does
-(``data/price must be number, data must have required property 'kind'``).
-
-What ajv's compile rejects is rejected here too (SchemaCompileError): an unknown keyword
-(strict mode), any ``format`` (ajv has no formats without ajv-formats), ``id``, ``nullable``
-without ``type``, a ``$schema`` other than draft-07/draft-06, a ``$ref`` that does not resolve
-in the schema, an invalid regular expression and the common meta-schema violations (wrong
-value types, ``multipleOf`` not > 0, empty ``enum``). Values follow JavaScript: ``true`` is not
-a number, ``1.0`` is an integer, strings are counted in code points.
+"""JSON Schema validation as the json node of Node-RED does it (ajv 8, ``allErrors``, draft-07,
+strict mode, no formats), on the ``jsonschema`` library: its Draft-07 keywords, run in ajv's
+keyword order, with JavaScript regular expressions. This module words the errors as ajv's
+(``{instancePath, schemaPath, keyword, params, message}``; ``errors_text`` as ``ajv.errorsText``:
+``data/price must be number``) and adds those ajv has and jsonschema has not (one per missing or
+extra property, ``anyOf``'s and ``contains``' sub-errors, ``must match "then" schema``). What
+ajv's compile rejects is rejected by the draft-07 meta-schema made strict as ajv (unknown
+keywords, ``format``, ``id``, ``nullable`` without ``type``, another ``$schema``, empty or
+repeating ``enum``, bad regex), applied to the schema and to what its ``$ref``s reach (ajv leaves
+unreferenced definitions alone), or by a ``$ref`` that does not resolve within the schema.
 """
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable
 from urllib.parse import quote
+
+from jsonschema import Draft7Validator, FormatChecker, ValidationError, validators
+from jsonschema_specifications import REGISTRY as SPECIFICATIONS
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT7
 
 from flowred import NodeError
 from flowred.jscompat import js_number_text, js_regex
@@ -28,8 +30,7 @@ class SchemaCompileError(Exception):
     """The schema is one ajv's ``compile`` throws on; the message says why."""
 
 
-TYPES = ("string", "number", "integer", "boolean", "object", "array", "null")
-# ajv's keyword groups, each in the order ajv evaluates it; the untyped group runs first
+# ajv's evaluation order: the untyped keywords, then one group per data type
 UNTYPED = ("$ref", "const", "enum", "not", "anyOf", "oneOf", "allOf", "if")
 GROUPS = (
     ("number", ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum", "multipleOf")),
@@ -38,179 +39,230 @@ GROUPS = (
     ("object", ("maxProperties", "minProperties", "required", "propertyNames", "additionalProperties",
                 "dependencies", "properties", "patternProperties")),
 )
-OTHER = ("$schema", "$id", "$comment", "$vocabulary", "$defs", "definitions", "$async", "type", "nullable",
-         "then", "else", "title", "description", "default", "deprecated", "readOnly", "writeOnly", "examples",
-         "contentMediaType", "contentEncoding", "contentSchema")
-KNOWN = frozenset(UNTYPED + OTHER + tuple(k for _, ks in GROUPS for k in ks))
-META_SCHEMAS = {f"http://json-schema.org/{d}schema{h}" for d in ("draft-07/", "draft-06/", "") for h in ("", "#")}
-NUMBER_KEYWORDS = ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum", "multipleOf")
-COUNT_KEYWORDS = ("maxLength", "minLength", "maxItems", "minItems", "maxProperties", "minProperties")
-SCHEMA_KEYWORDS = ("additionalItems", "additionalProperties", "contains", "not", "if", "then", "else",
-                   "propertyNames", "contentSchema")
-SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
-SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "$defs")
 COMPARISON = {"maximum": "<=", "minimum": ">=", "exclusiveMaximum": "<", "exclusiveMinimum": ">"}
+# ajv's params key and message for the keywords whose one param is the keyword's value
+WORDING = {"type": ("type", "must be {}"), "const": ("allowedValue", "must be equal to constant"),
+           "enum": ("allowedValues", "must be equal to one of the allowed values"), "not": (None, "must NOT be valid"),
+           "anyOf": (None, "must match a schema in anyOf"), "multipleOf": ("multipleOf", "must be multiple of {}"),
+           **{f"{m}{k}": ("limit", f"must NOT have {more} than {{}} {noun}")
+              for m, more in (("max", "more"), ("min", "fewer"))
+              for k, noun in (("Length", "characters"), ("Items", "items"), ("Properties", "properties"))}}
+META_SCHEMAS = [f"http://json-schema.org/{d}schema{h}" for d in ("draft-07/", "draft-06/", "") for h in ("", "#")]
 
 
-def _is_number(v: Any) -> bool:
-    return (type(v) is int or type(v) is float)
+# draft-07's meta-schema as ajv's strict mode applies it: only known keywords, no format
+STRICT_META = copy.deepcopy(Draft7Validator.META_SCHEMA)
+STRICT_META.update({"$id": "urn:flowred:ajv-strict-draft-07", "additionalProperties": False, "dependencies": {
+    "nullable": ["type"], "additionalItems": {"properties": {"items": {"type": "array"}}, "required": ["items"]}}})
+_props = STRICT_META["properties"]
+del _props["format"]
+_props["enum"].update(minItems=1, uniqueItems=True)
+_props.update(dict.fromkeys(("$async", "$vocabulary", "deprecated", "writeOnly", "contentSchema"), True),
+              **{"$schema": {"enum": META_SCHEMAS}, "nullable": {"type": "boolean"}})
+# ajv compiles a definition only when a $ref reaches it (then it is checked as a schema of its own)
+_props["definitions"] = _props["$defs"] = {"type": "object", "additionalProperties": {"type": ["object", "boolean"]}}
+JS_REGEX = FormatChecker(())
+JS_REGEX.checks("regex", raises=NodeError)(js_regex)
+STRICT = Draft7Validator(STRICT_META, format_checker=JS_REGEX)
+KEYWORDS = Draft7Validator.VALIDATORS
 
 
-def _has_type(t: str, v: Any) -> bool:
-    """``v`` is of JSON Schema type ``t``, by JavaScript's values."""
-    if t == "number":
-        return _is_number(v)
-    if t == "integer":
-        return type(v) is int or (type(v) is float and v.is_integer())
-    if t == "string":
-        return isinstance(v, str)
-    if t == "object":
-        return isinstance(v, dict)
-    if t == "array":
-        return isinstance(v, (list, tuple))
-    if t == "boolean":
-        return type(v) is bool
-    return v is None
+def _ajv_order(schema: dict) -> list[tuple[str, Any]]:
+    """The schema's keywords in ajv's order. A ``type`` naming one type whose keyword group the
+    schema uses is checked where that group is (ajv skips the group and reports the type there)."""
+    t = schema.get("type")
+    t = t[0] if isinstance(t, list) and len(t) == 1 else t
+    in_group = next((g for g, keys in GROUPS if g == t and any(k in schema for k in keys)), None)
+    order = [*([] if in_group else ["type"]), *UNTYPED]
+    for group, keys in GROUPS:
+        order += ["type", *keys] if group == in_group else keys
+    return [(k, schema[k]) for k in order if k in schema]
 
 
-def _equal(a: Any, b: Any) -> bool:
-    """Deep equality as ajv's (fast-deep-equal): ``true`` is not ``1``, ``1`` is ``1.0``."""
-    if type(a) is bool or type(b) is bool:
-        return type(a) is type(b) and a == b
-    if _is_number(a) and _is_number(b):
-        return a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b
+def _ajv_error(keyword: str, params: dict, message: str, **details: Any) -> ValidationError:
+    error = ValidationError(message, validator=keyword, **details)
+    error.ajv_params = params
+    return error
 
 
-def _pointer(key: Any) -> str:
-    """One JSON pointer segment (``~`` → ``~0``, ``/`` → ``~1``)."""
-    return str(key).replace("~", "~0").replace("/", "~1")
+def _type(validator, types, instance, schema):
+    if not (instance is None and schema.get("nullable") is True):
+        yield from KEYWORDS["type"](validator, types, instance, schema)
 
 
-def _fragment(key: Any) -> str:
-    """One schemaPath segment: the pointer segment, URI-encoded as encodeURIComponent does."""
-    return quote(_pointer(key), safe="-_.!~*'()")
+def _required(validator, required, instance, schema):
+    missing = [name for name in required if validator.is_type(instance, "object") and name not in instance]
+    for name, error in zip(missing, KEYWORDS["required"](validator, required, instance, schema), strict=True):
+        error.ajv_params = {"missingProperty": name}
+        error.message = f"must have required property '{name}'"
+        yield error
 
 
-def _text(v: Any) -> str:
-    return js_number_text(v) if _is_number(v) else str(v)
-
-
-def _regex(pattern: Any):
-    if not isinstance(pattern, str):
-        raise SchemaCompileError("pattern must be string")
-    try:
-        return js_regex(pattern)
-    except NodeError as exc:
-        raise SchemaCompileError(str(exc)) from None
-
-
-# -- compile: what ajv's compile throws on ---------------------------------------------------
-
-def _check(schema: Any, ids: dict[str, Any], refs: list[str], path: str) -> None:
-    """Check one (sub)schema at schemaPath ``path``; collects ``$id`` and ``$ref`` values."""
-    if isinstance(schema, bool):
+def _dependencies(validator, deps, instance, schema):
+    """ajv reports every missing listed property first, then the schema dependencies' errors."""
+    if not validator.is_type(instance, "object"):
         return
-    if not isinstance(schema, dict):
-        raise SchemaCompileError(f"schema at {path} must be object,boolean")
-    for key, value in schema.items():
-        if key == "format":
-            raise SchemaCompileError(f'unknown format "{value}" ignored in schema at path "{path}"')
-        if key == "id":
-            raise SchemaCompileError('NOT SUPPORTED: keyword "id", use "$id" for schema ID')
-        if key not in KNOWN:
-            raise SchemaCompileError(f'strict mode: unknown keyword: "{key}"')
-        sub = f"{path}/{_fragment(key)}"
-        if key in NUMBER_KEYWORDS and not _is_number(value):
-            raise SchemaCompileError(f"schema is invalid: {key} must be number")
-        if key == "multipleOf" and not value > 0:
-            raise SchemaCompileError("schema is invalid: multipleOf must be > 0")
-        if key in COUNT_KEYWORDS and not (_has_type("integer", value) and value >= 0):
-            raise SchemaCompileError(f"schema is invalid: {key} must be a non-negative integer")
-        if key in ("$ref", "$id", "$schema", "$comment", "title", "description") and not isinstance(value, str):
-            raise SchemaCompileError(f"schema is invalid: {key} must be string")
-        if key == "$schema" and value not in META_SCHEMAS:
-            raise SchemaCompileError(f'no schema with key or ref "{value}"')
-        if key == "$id":
-            ids[value] = schema
-        if key == "$ref":
-            refs.append(value)
-        if key == "type":
-            types = value if isinstance(value, list) else [value]
-            if not types or any(t not in TYPES for t in types) or len(set(map(str, types))) != len(types):
-                raise SchemaCompileError("schema is invalid: type must be equal to one of the allowed values")
-        if key == "nullable" and "type" not in schema:
-            raise SchemaCompileError('"nullable" cannot be used without "type"')
-        if key in ("required", "enum") and not isinstance(value, list):
-            raise SchemaCompileError(f"schema is invalid: {key} must be array")
-        if key == "enum" and not value:
-            raise SchemaCompileError("schema is invalid: enum must NOT have fewer than 1 items")
-        if key == "required" and (any(not isinstance(p, str) for p in value) or len(set(value)) != len(value)):
-            raise SchemaCompileError("schema is invalid: required must be unique strings")
-        if key == "pattern":
-            _regex(value)
-        if key in SCHEMA_KEYWORDS or (key == "items" and not isinstance(value, list)):
-            _check(value, ids, refs, sub)
-        elif key in SCHEMA_LISTS or key == "items":
-            if not isinstance(value, list) or not value:
-                raise SchemaCompileError(f"schema is invalid: {key} must be a non-empty array")
-            for i, s in enumerate(value):
-                _check(s, ids, refs, f"{sub}/{i}")
-        elif key in SCHEMA_MAPS or key == "dependencies":
-            if not isinstance(value, dict):
-                raise SchemaCompileError(f"schema is invalid: {key} must be object")
-            for name, s in value.items():
-                if key == "patternProperties":
-                    _regex(name)
-                if key == "dependencies" and isinstance(s, list):
-                    if any(not isinstance(p, str) for p in s):
-                        raise SchemaCompileError("schema is invalid: dependencies must list strings")
-                    continue
-                _check(s, ids, refs, f"{sub}/{_fragment(name)}")
+    errors = list(KEYWORDS["dependencies"](validator, deps, instance, schema))
+    nested = [e for e in errors if e.schema_path]  # the schema dependencies' (taken before any is yielded)
+    missing = [(name, needed, each) for name, needed in deps.items() if isinstance(needed, list) and name in instance
+               for each in needed if each not in instance]
+    for (name, needed, each), error in zip(missing, [e for e in errors if not e.schema_path], strict=True):
+        listed, noun = ", ".join(needed), "property" if len(needed) == 1 else "properties"
+        error.ajv_params = {"property": name, "missingProperty": each, "depsCount": len(needed), "deps": listed}
+        error.message = f"must have {noun} {listed} when property {name} is present"
+        yield error
+    yield from nested
 
 
-def _resolve(root: Any, ids: dict[str, Any], ref: str) -> tuple[Any, str]:
-    """The schema a ``$ref`` names and its schemaPath (the ``$ref`` as written, as ajv's error
-    paths show it); SchemaCompileError when there is none."""
-    written = ref
-    base = root.get("$id", "").split("#")[0] if isinstance(root, dict) and isinstance(root.get("$id"), str) else ""
-    if base and ref.startswith(base):
-        ref = ref[len(base):] or "#"
-    if ref in ids:
-        return ids[ref], written
-    if ref == "#" or ref.startswith("#/"):
-        node: Any = root
-        for part in ref[2:].split("/") if ref != "#" else []:
-            part = part.replace("%25", "%").replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                raise SchemaCompileError(f"can't resolve reference {ref} from id #")
-        return node, written
-    raise SchemaCompileError(f"can't resolve reference {ref} from id #")
+def _additional_properties(validator, extra, instance, schema):
+    """One error per additional property, in the data's order, as ajv."""
+    if not validator.is_type(instance, "object") or extra is True:
+        return
+    known, patterns = schema.get("properties", {}), schema.get("patternProperties", {})
+    for name in instance:
+        if name in known or any(js_regex(p).search(name) for p in patterns):
+            continue
+        if extra is not False:
+            yield from validator.descend(instance[name], extra, path=name)
+            continue
+        yield _ajv_error("additionalProperties", {"additionalProperty": name}, "must NOT have additional properties")
+
+
+def _pattern_properties(validator, patterns, instance, schema):
+    for pattern, sub in patterns.items() if validator.is_type(instance, "object") else ():
+        for name in instance:
+            if js_regex(pattern).search(name):
+                yield from validator.descend(instance[name], sub, path=name, schema_path=pattern)
+
+
+def _contains(validator, contains, instance, schema):
+    errors = list(KEYWORDS["contains"](validator, contains, instance, schema))
+    if errors:
+        for i, item in enumerate(instance):
+            yield from validator.descend(item, contains, path=i)
+        yield _ajv_error("contains", {"minContains": 1}, "must contain at least 1 valid item(s)")
+
+
+def _property_names(validator, names, instance, schema):
+    for name in instance if validator.is_type(instance, "object") else ():
+        errors = list(validator.descend(name, names))
+        for error in errors:
+            error.ajv_property_name = name
+            yield error
+        if errors:
+            yield _ajv_error("propertyNames", {"propertyName": name}, "property name must be valid")
+
+
+def _pattern(validator, pattern, instance, schema):
+    """JavaScript's regular expressions, as ajv's (``u`` flag aside)."""
+    if validator.is_type(instance, "string") and not js_regex(pattern).search(instance):
+        yield _ajv_error("pattern", {"pattern": pattern}, f'must match pattern "{pattern}"')
+
+
+class _Ref(str):
+    """A ``$ref`` in an error's schema path: ajv's schemaPath restarts there (at the ref as written
+    when ajv inlines its target, one without ``$ref``; else at ``#``, the target compiled apart)."""
+
+
+def _ref(validator, ref, instance, schema):
+    for error in KEYWORDS["$ref"](validator, ref, instance, schema):
+        error.schema_path.appendleft(_Ref(ref))
+        yield error
+
+
+def _one_of(validator, one_of, instance, schema):
+    """ajv's oneOf error: after the errors of the subschemas it tried (up to a second passing one)."""
+    if next(KEYWORDS["oneOf"](validator, one_of, instance, schema), None) is None:
+        return
+    found, passing = [], []
+    for i, sub in enumerate(one_of):
+        errors = list(validator.descend(instance, sub, schema_path=i))
+        found, passing = found + errors, passing if errors else passing + [i]
+        if len(passing) == 2:
+            break
+    yield _ajv_error("oneOf", {"passingSchemas": passing if len(passing) == 2 else None},
+                     "must match exactly one schema in oneOf", context=found)
+
+
+def _if(validator, if_schema, instance, schema):
+    errors = list(KEYWORDS["if"](validator, if_schema, instance, schema))
+    yield from errors
+    if errors:  # the branch is the first schema path entry ("then"/"else"; jsonschema adds no "if")
+        branch = errors[0].schema_path[0]
+        yield _ajv_error("if", {"failingKeyword": branch}, f'must match "{branch}" schema', schema_path=["if"])
+
+
+AjvDraft7 = validators.create(
+    meta_schema=Draft7Validator.META_SCHEMA,
+    validators={**KEYWORDS, "type": _type, "required": _required, "dependencies": _dependencies, "if": _if,
+                "pattern": _pattern, "$ref": _ref, "patternProperties": _pattern_properties, "contains": _contains,
+                "additionalProperties": _additional_properties, "propertyNames": _property_names,
+                "oneOf": _one_of},
+    type_checker=Draft7Validator.TYPE_CHECKER,
+    applicable_validators=_ajv_order,
+)
+_descend = AjvDraft7.descend
+
+
+def _descend_keeping_paths(self, instance, schema, path=None, schema_path=None, resolver=None):
+    """jsonschema's descend, with the paths it leaves off a ``false`` subschema's error."""
+    for error in _descend(self, instance, schema, path, schema_path, resolver):
+        if schema is False:
+            error.path.extendleft([] if path is None else [path])
+            error.schema_path.extendleft([] if schema_path is None else [schema_path])
+        yield error
+
+
+AjvDraft7.descend = _descend_keeping_paths
+
+
+def _strict(schema: Any) -> None:
+    problem = next(STRICT.iter_errors(schema), None)
+    if problem is not None:
+        raise SchemaCompileError(f"schema is invalid: {problem.message}")
+
+
+def _has_ref(value: Any) -> bool:
+    if isinstance(value, dict):
+        return "$ref" in value or any(_has_ref(v) for v in value.values())
+    return isinstance(value, list) and any(_has_ref(v) for v in value)
+
+
+def _compile_refs(resolver, resource, roots: dict[str, str]) -> None:
+    """What ajv's compile does with ``$ref``s, from ``resource`` down (skipping definitions, which
+    ajv compiles only when referenced): each must resolve (Unresolvable) and reach a schema that
+    passes the strict check (SchemaCompileError). ``roots`` gets each ref's schemaPath root."""
+    contents = resource.contents
+    if isinstance(contents, dict) and "$ref" in contents and contents["$ref"] not in roots:
+        target = resolver.lookup(contents["$ref"])
+        _strict(target.contents)
+        roots[contents["$ref"]] = "#" if _has_ref(target.contents) else contents["$ref"]
+        _compile_refs(target.resolver, DRAFT7.create_resource(target.contents), roots)
+    skip = [d for key in ("definitions", "$defs") for d in (contents.get(key) or {}).values()] \
+        if isinstance(contents, dict) else []
+    for sub in resource.subresources():
+        if isinstance(sub.contents, dict) and not any(sub.contents is d for d in skip):
+            _compile_refs(resolver.in_subresource(sub), sub, roots)
 
 
 def compile_schema(schema: Any) -> Callable[[Any], list[dict]]:
     """A validator for ``schema``: ``validate(value) -> errors`` (empty when valid), ajv's error
     objects in ajv's order. SchemaCompileError for a schema ajv's compile rejects."""
-    ids: dict[str, Any] = {}
-    refs: list[str] = []
-    _check(schema, ids, refs, "#")
-    resolved = {ref: _resolve(schema, ids, ref) for ref in refs}
+    _strict(schema)
+    resource = DRAFT7.create_resource(schema)
+    registry = SPECIFICATIONS.with_resource(resource.id() or "", resource)
+    roots: dict[str, str] = {}
+    try:
+        _compile_refs(registry.resolver(resource.id() or ""), resource, roots)
+    except Unresolvable as exc:
+        raise SchemaCompileError(f"can't resolve reference {exc.ref}") from None
+    validator = AjvDraft7(schema, registry=registry)
 
     def validate(value: Any) -> list[dict]:
-        errors: list[dict] = []
         try:
-            _Validation(resolved).run(schema, value, "", "#", errors)
+            return [e for error in validator.iter_errors(value) for e in _to_ajv(validator, error, roots)]
         except RecursionError:
             raise NodeError("JSON Schema error: Maximum call stack size exceeded") from None
-        return errors
 
     return validate
 
@@ -220,301 +272,57 @@ def errors_text(errors: list[dict]) -> str:
     return ", ".join(f"data{e['instancePath']} {e['message']}" for e in errors)
 
 
-# -- validation ------------------------------------------------------------------------------
-
-class _Validation:
-    """One validation run: ``run`` appends ajv's errors for ``value`` against ``schema``."""
-
-    def __init__(self, refs: dict[str, tuple[Any, str]]) -> None:
-        self.refs = refs
-
-    def run(self, schema: Any, value: Any, ipath: str, spath: str, errors: list[dict]) -> bool:
-        """Validate; append the errors; True when valid."""
-        if schema is True:
-            return True
-        if schema is False:
-            errors.append(_error(ipath, f"{spath}/false schema", "false schema", {}, "boolean schema is false"))
-            return False
-        count = len(errors)
-        types = schema.get("type")
-        type_list = [] if types is None else (types if isinstance(types, list) else [types])
-        if type_list and schema.get("nullable") is True and "null" not in type_list:
-            type_list = [*type_list, "null"]
-        type_ok = not type_list or any(_has_type(t, value) for t in type_list)
-        in_group = None
-        if len(type_list) == 1:
-            in_group = next((g for g, keys in GROUPS if g == type_list[0] and any(k in schema for k in keys)), None)
-        if not type_ok and in_group is None:
-            errors.append(self._type_error(schema, ipath, spath))
-        for key in UNTYPED:
-            if key in schema:
-                getattr(self, "k_" + key.lstrip("$"))(schema, value, ipath, spath, errors)
-        for group, keys in GROUPS:
-            if not any(k in schema for k in keys):
-                continue
-            if _has_type(group, value):
-                for key in keys:
-                    if key in schema:
-                        getattr(self, "k_" + key)(schema, value, ipath, spath, errors)
-            elif group == in_group:
-                errors.append(self._type_error(schema, ipath, spath))
-        return len(errors) == count
-
-    def _type_error(self, schema: dict, ipath: str, spath: str) -> dict:
-        t = schema["type"]
-        shown = ",".join(t) if isinstance(t, list) else t
-        return _error(ipath, spath + "/type", "type", {"type": t}, f"must be {shown}")
-
-    def _sub(self, schema: Any, value: Any, ipath: str, spath: str) -> tuple[bool, list[dict]]:
-        errs: list[dict] = []
-        return self.run(schema, value, ipath, spath, errs), errs
-
-    # untyped
-    def k_ref(self, s, v, ip, sp, errors):
-        target, path = self.refs[s["$ref"]]
-        self.run(target, v, ip, path, errors)
-
-    def k_const(self, s, v, ip, sp, errors):
-        if not _equal(v, s["const"]):
-            errors.append(_error(ip, sp + "/const", "const", {"allowedValue": s["const"]}, "must be equal to constant"))
-
-    def k_enum(self, s, v, ip, sp, errors):
-        if not any(_equal(v, x) for x in s["enum"]):
-            errors.append(_error(ip, sp + "/enum", "enum", {"allowedValues": s["enum"]},
-                                 "must be equal to one of the allowed values"))
-
-    def k_not(self, s, v, ip, sp, errors):
-        if self._sub(s["not"], v, ip, sp + "/not")[0]:
-            errors.append(_error(ip, sp + "/not", "not", {}, "must NOT be valid"))
-
-    def k_anyOf(self, s, v, ip, sp, errors):
-        found: list[dict] = []
-        for i, sub in enumerate(s["anyOf"]):
-            ok, errs = self._sub(sub, v, ip, f"{sp}/anyOf/{i}")
-            if ok:
-                return
-            found += errs
-        errors += found
-        errors.append(_error(ip, sp + "/anyOf", "anyOf", {}, "must match a schema in anyOf"))
-
-    def k_oneOf(self, s, v, ip, sp, errors):
-        # ajv stops at the second passing schema: passingSchemas names the first two
-        found: list[dict] = []
-        valid, passing = False, None
-        for i, sub in enumerate(s["oneOf"]):
-            ok, errs = self._sub(sub, v, ip, f"{sp}/oneOf/{i}")
-            found += errs
-            if ok and valid:
-                valid, passing = False, [passing, i]
-                break
-            if ok:
-                valid, passing = True, i
-        if not valid:
-            errors += found
-            errors.append(_error(ip, sp + "/oneOf", "oneOf", {"passingSchemas": passing},
-                                 "must match exactly one schema in oneOf"))
-
-    def k_allOf(self, s, v, ip, sp, errors):
-        for i, sub in enumerate(s["allOf"]):
-            self.run(sub, v, ip, f"{sp}/allOf/{i}", errors)
-
-    def k_if(self, s, v, ip, sp, errors):
-        branch = "then" if self._sub(s["if"], v, ip, sp + "/if")[0] else "else"
-        if branch not in s:
-            return
-        ok, errs = self._sub(s[branch], v, ip, f"{sp}/{branch}")
-        if not ok:
-            errors += errs
-            errors.append(_error(ip, sp + "/if", "if", {"failingKeyword": branch}, f'must match "{branch}" schema'))
-
-    # number
-    def _limit(self, key, s, v, ip, sp, errors):
-        limit = s[key]
-        ok = {"maximum": v <= limit, "minimum": v >= limit, "exclusiveMaximum": v < limit,
-              "exclusiveMinimum": v > limit}[key]
-        if not ok:
-            errors.append(_error(ip, f"{sp}/{key}", key, {"comparison": COMPARISON[key], "limit": limit},
-                                 f"must be {COMPARISON[key]} {_text(limit)}"))
-
-    def k_maximum(self, *a):
-        self._limit("maximum", *a)
-
-    def k_minimum(self, *a):
-        self._limit("minimum", *a)
-
-    def k_exclusiveMaximum(self, *a):
-        self._limit("exclusiveMaximum", *a)
-
-    def k_exclusiveMinimum(self, *a):
-        self._limit("exclusiveMinimum", *a)
-
-    def k_multipleOf(self, s, v, ip, sp, errors):
-        m = s["multipleOf"]
-        try:
-            ok = (v / m) % 1 == 0
-        except (OverflowError, ValueError):
-            ok = False
-        if not ok:
-            errors.append(_error(ip, sp + "/multipleOf", "multipleOf", {"multipleOf": m},
-                                 f"must be multiple of {_text(m)}"))
-
-    # counts: strings, arrays, objects
-    def _count(self, key, size, noun, s, ip, sp, errors):
-        limit = s[key]
-        more = key.startswith("max")
-        if (size > limit) if more else (size < limit):
-            errors.append(_error(ip, f"{sp}/{key}", key, {"limit": limit},
-                                 f"must NOT have {'more' if more else 'fewer'} than {_text(limit)} {noun}"))
-
-    def k_maxLength(self, s, v, ip, sp, errors):
-        self._count("maxLength", len(v), "characters", s, ip, sp, errors)
-
-    def k_minLength(self, s, v, ip, sp, errors):
-        self._count("minLength", len(v), "characters", s, ip, sp, errors)
-
-    def k_pattern(self, s, v, ip, sp, errors):
-        if not _regex(s["pattern"]).search(v):
-            errors.append(_error(ip, sp + "/pattern", "pattern", {"pattern": s["pattern"]},
-                                 f'must match pattern "{s["pattern"]}"'))
-
-    def k_maxItems(self, s, v, ip, sp, errors):
-        self._count("maxItems", len(v), "items", s, ip, sp, errors)
-
-    def k_minItems(self, s, v, ip, sp, errors):
-        self._count("minItems", len(v), "items", s, ip, sp, errors)
-
-    def k_maxProperties(self, s, v, ip, sp, errors):
-        self._count("maxProperties", len(v), "properties", s, ip, sp, errors)
-
-    def k_minProperties(self, s, v, ip, sp, errors):
-        self._count("minProperties", len(v), "properties", s, ip, sp, errors)
-
-    # arrays
-    def k_additionalItems(self, s, v, ip, sp, errors):
-        items, extra = s.get("items"), s["additionalItems"]
-        if not isinstance(items, list) or extra is True:
-            return
-        if extra is False:
-            if len(v) > len(items):
-                errors.append(_error(ip, sp + "/additionalItems", "additionalItems", {"limit": len(items)},
-                                     f"must NOT have more than {len(items)} items"))
-            return
-        for i in range(len(items), len(v)):
-            self.run(extra, v[i], f"{ip}/{i}", sp + "/additionalItems", errors)
-
-    def k_items(self, s, v, ip, sp, errors):
-        items = s["items"]
-        if isinstance(items, list):
-            for i, sub in enumerate(items[:len(v)]):
-                self.run(sub, v[i], f"{ip}/{i}", f"{sp}/items/{i}", errors)
-        else:
-            for i, item in enumerate(v):
-                self.run(items, item, f"{ip}/{i}", sp + "/items", errors)
-
-    def k_contains(self, s, v, ip, sp, errors):
-        found: list[dict] = []
-        for i, item in enumerate(v):
-            ok, errs = self._sub(s["contains"], item, f"{ip}/{i}", sp + "/contains")
-            if ok:
-                return
-            found += errs
-        errors += found
-        errors.append(_error(ip, sp + "/contains", "contains", {"minContains": 1},
-                             "must contain at least 1 valid item(s)"))
-
-    def k_uniqueItems(self, s, v, ip, sp, errors):
-        if s["uniqueItems"] is not True:
-            return
-        pair = _duplicate(s, v)
-        if pair is not None:
-            i, j = pair
-            errors.append(_error(ip, sp + "/uniqueItems", "uniqueItems", {"i": i, "j": j},
-                                 f"must NOT have duplicate items (items ## {j} and {i} are identical)"))
-
-    # objects
-    def k_required(self, s, v, ip, sp, errors):
-        for name in s["required"]:
-            if name not in v:
-                errors.append(_error(ip, sp + "/required", "required", {"missingProperty": name},
-                                     f"must have required property '{name}'"))
-
-    def k_propertyNames(self, s, v, ip, sp, errors):
-        for name in v:
-            ok, errs = self._sub(s["propertyNames"], name, ip, sp + "/propertyNames")
-            if not ok:
-                errors += [{**e, "propertyName": name} for e in errs]
-                errors.append(_error(ip, sp + "/propertyNames", "propertyNames", {"propertyName": name},
-                                     "property name must be valid"))
-
-    def k_additionalProperties(self, s, v, ip, sp, errors):
-        extra = s["additionalProperties"]
-        if extra is True:
-            return
-        known = s.get("properties") or {}
-        patterns = [_regex(p) for p in (s.get("patternProperties") or {})]
-        for name in v:
-            if name in known or any(p.search(name) for p in patterns):
-                continue
-            if extra is False:
-                errors.append(_error(ip, sp + "/additionalProperties", "additionalProperties",
-                                     {"additionalProperty": name}, "must NOT have additional properties"))
-            else:
-                self.run(extra, v[name], f"{ip}/{_pointer(name)}", sp + "/additionalProperties", errors)
-
-    def k_dependencies(self, s, v, ip, sp, errors):
-        deps = s["dependencies"]
-        for name, needed in deps.items():
-            if isinstance(needed, list) and name in v:
-                listed = ", ".join(needed)
-                noun = "property" if len(needed) == 1 else "properties"
-                for missing in needed:
-                    if missing not in v:
-                        errors.append(_error(ip, sp + "/dependencies", "dependencies",
-                                             {"property": name, "missingProperty": missing,
-                                              "depsCount": len(needed), "deps": listed},
-                                             f"must have {noun} {listed} when property {name} is present"))
-        for name, sub in deps.items():
-            if not isinstance(sub, list) and name in v:
-                self.run(sub, v, ip, f"{sp}/dependencies/{_fragment(name)}", errors)
-
-    def k_properties(self, s, v, ip, sp, errors):
-        for name, sub in s["properties"].items():
-            if name in v:
-                self.run(sub, v[name], f"{ip}/{_pointer(name)}", f"{sp}/properties/{_fragment(name)}", errors)
-
-    def k_patternProperties(self, s, v, ip, sp, errors):
-        for pattern, sub in s["patternProperties"].items():
-            regex = _regex(pattern)
-            for name in v:
-                if regex.search(name):
-                    self.run(sub, v[name], f"{ip}/{_pointer(name)}", f"{sp}/patternProperties/{_fragment(pattern)}",
-                             errors)
+def _pointer(key: Any) -> str:
+    """One JSON pointer segment (``~`` → ``~0``, ``/`` → ``~1``)."""
+    return str(key).replace("~", "~0").replace("/", "~1")
 
 
-def _duplicate(schema: dict, items: Any) -> tuple[int, int] | None:
-    """ajv's uniqueItems search: ``(i, j)`` of the first duplicate it meets, or None. When the
-    items' schema names only scalar types, ajv remembers each value from the end (``j`` is
-    the later index); otherwise it compares every pair from the end (``j`` < ``i``)."""
+def _text(v: Any) -> str:
+    return js_number_text(v) if type(v) in (int, float) else str(v)
+
+
+def _to_ajv(validator, error: ValidationError, roots: dict[str, str]) -> list[dict]:
+    """ajv's error objects for one jsonschema error, its ``anyOf``/``oneOf`` sub-errors first."""
+    keyword, value, params, message = error.validator, error.validator_value, getattr(error, "ajv_params", {}), None
+    parts = list(error.absolute_schema_path)
+    ref = max((i + 1 for i, p in enumerate(parts) if isinstance(p, _Ref)), default=0)
+    spath = roots.get(parts[ref - 1], "#") if ref else "#"
+    spath += "".join("/" + quote(_pointer(p), safe="-_.!~*'()") for p in parts[ref:])
+    if keyword is None:
+        keyword, message, spath = "false schema", "boolean schema is false", spath + "/false schema"
+    elif keyword in WORDING:
+        key, text = WORDING[keyword]
+        params = {key: value} if key else {}
+        message = text.format(",".join(map(str, value)) if isinstance(value, list) else _text(value))
+    elif keyword in COMPARISON:
+        params = {"comparison": COMPARISON[keyword], "limit": value}
+        message = f"must be {COMPARISON[keyword]} {_text(value)}"
+    elif keyword == "additionalItems":
+        params = {"limit": len(error.schema["items"])}
+        message = f"must NOT have more than {params['limit']} items"
+    elif keyword == "uniqueItems":
+        i, j = _duplicate(validator, error.schema, error.instance)
+        if i < 0:  # the duplicates are not of the item types: ajv's search skips them
+            return []
+        params, message = {"i": i, "j": j}, f"must NOT have duplicate items (items ## {j} and {i} are identical)"
+    ajv = {"instancePath": "".join("/" + _pointer(p) for p in error.absolute_path), "schemaPath": spath,
+           "keyword": keyword, "params": params, "message": message or error.message}
+    if hasattr(error, "ajv_property_name"):
+        ajv["propertyName"] = error.ajv_property_name
+    return [*(e for sub in error.context for e in _to_ajv(validator, sub, roots)), ajv]
+
+
+def _duplicate(validator, schema: dict, items: list) -> tuple[int, int]:
+    """ajv's uniqueItems search: ``(i, j)`` of the first duplicate it meets, ``i`` from the end.
+    When the items' schema names only scalar types, ajv looks for ``j`` after ``i`` among the
+    items of those types; otherwise before it, from ``i - 1`` down."""
     item_schema = schema.get("items")
-    types = item_schema.get("type") if isinstance(item_schema, dict) else None
-    types = [] if types is None else (types if isinstance(types, list) else [types])
-    if types and not any(t in ("object", "array") for t in types):
-        seen: dict[tuple[str, Any], int] = {}
-        for i in range(len(items) - 1, -1, -1):
-            item = items[i]
-            if not any(_has_type(t, item) for t in types):
-                continue
-            key = ("s" if isinstance(item, str) else type(item).__name__ if type(item) is bool else "v", item)
-            if key in seen:
-                return i, seen[key]
-            seen[key] = i
-        return None
-    for i in range(len(items) - 1, 0, -1):
-        for j in range(i - 1, -1, -1):
-            if _equal(items[i], items[j]):
+    types = item_schema.get("type", []) if isinstance(item_schema, dict) else []
+    types = types if isinstance(types, list) else [types]
+    scalar = bool(types) and not {"object", "array"} & set(types)
+    for i in range(len(items) - 1, -1, -1):
+        for j in range(i + 1, len(items)) if scalar else range(i - 1, -1, -1):
+            if (not scalar or all(any(validator.is_type(items[k], t) for t in types) for k in (i, j))) \
+                    and validator.evolve(schema={"const": items[i]}).is_valid(items[j]):
                 return i, j
-    return None
-
-
-def _error(ipath: str, spath: str, keyword: str, params: dict, message: str) -> dict:
-    return {"instancePath": ipath, "schemaPath": spath, "keyword": keyword, "params": params, "message": message}
+    return -1, -1

@@ -138,6 +138,48 @@ AJV = [
     ('{"uniqueItems": true, "items": {"type": ["string", "number"]}}',
      '["1", 1, "1"]',
      'data must NOT have duplicate items (items ## 2 and 0 are identical)'),
+    ('{"definitions": {"a": {"x-foo": 1, "format": "x", "pattern": "(", "$ref": "nope.json"}}}',
+     '1',
+     ''),
+    ('{"definitions": {"a": {"format": "x"}}, "$ref": "#/definitions/a"}',
+     '1',
+     None),
+    ('{"properties": {"a": {"$ref": "#/definitions/a"}}, "definitions": {"a": {"properties": {"b": {"format": "x"}}}}}',
+     '1',
+     None),
+    ('{"enum": [1, 1]}',
+     '1',
+     None),
+    ('{"additionalItems": false}',
+     '[1, 2]',
+     None),
+    ('{"$id": "http://x/y.json", "properties": {"a": {"$ref": "y.json#/definitions/d"}}, "definitions": {"d": {"type": "number"}}}',
+     '{"a": "s"}',
+     'data/a must be number'),
+    ('{"properties": {"a": false}}',
+     '{"a": 1}',
+     'data/a boolean schema is false'),
+    ('{"if": {"minimum": 0}, "else": false}',
+     '-1',
+     'data boolean schema is false, data must match "else" schema'),
+    ('{"oneOf": [{"type": "string"}, {"minimum": 0}, {"maximum": 5}]}',
+     '3',
+     'data must be string, data must match exactly one schema in oneOf'),
+    ('{"type": "string", "pattern": "^a$"}',
+     '"a\\n"',
+     'data must match pattern "^a$"'),
+    ('{"additionalProperties": {"type": "string"}, "properties": {"z": {}}}',
+     '{"b": 1, "a": 2, "z": 3}',
+     'data/b must be string, data/a must be string'),
+    ('{"uniqueItems": true, "items": {"type": "string"}}',
+     '[1, 2, 1]',
+     'data/0 must be string, data/1 must be string, data/2 must be string'),
+    ('{"type": "string", "nullable": true}',
+     'null',
+     ''),
+    ('{"definitions": {"p": {"type": "integer", "properties": {"q": {"$ref": "#/definitions/p"}}}}, "properties": {"a": {"$ref": "#/definitions/p"}}}',
+     '{"a": {"q": "x"}}',
+     'data/a must be integer, data/a/q must be integer'),
 ]
 
 
@@ -168,3 +210,22 @@ def test_valid_values_have_no_errors():
     validate = compile_schema({"type": "object", "properties": {"price": {"type": "number", "minimum": 0}},
                                "required": ["price"]})
     assert validate({"price": 1.5}) == [] and validate({"price": 0, "kind": "x"}) == []
+
+
+def test_error_objects_through_refs_and_false_schemas_are_ajvs():
+    # ajv's schemaPath restarts at an inlined ref's target, and at # for a target compiled apart
+    inlined = compile_schema({"definitions": {"p": {"type": "integer"}}, "properties": {"a": {"$ref": "#/definitions/p"}}})
+    assert [e["schemaPath"] for e in inlined({"a": "x"})] == ["#/definitions/p/type"]
+    recursive = compile_schema({"definitions": {"p": {"type": "integer", "properties": {"q": {"$ref": "#/definitions/p"}}}},
+                                "properties": {"a": {"$ref": "#/definitions/p"}}})
+    assert [(e["instancePath"], e["schemaPath"]) for e in recursive({"a": {"q": "x"}})] == [("/a", "#/type"), ("/a/q", "#/type")]
+    assert compile_schema({"if": {"minimum": 0}, "else": False})(-1) == [
+        {"instancePath": "", "schemaPath": "#/else/false schema", "keyword": "false schema", "params": {},
+         "message": "boolean schema is false"},
+        {"instancePath": "", "schemaPath": "#/if", "keyword": "if", "params": {"failingKeyword": "else"},
+         "message": 'must match "else" schema'}]
+    assert compile_schema({"propertyNames": {"maxLength": 1}})({"ab": 1}) == [
+        {"instancePath": "", "schemaPath": "#/propertyNames/maxLength", "keyword": "maxLength", "params": {"limit": 1},
+         "message": "must NOT have more than 1 characters", "propertyName": "ab"},
+        {"instancePath": "", "schemaPath": "#/propertyNames", "keyword": "propertyNames", "params": {"propertyName": "ab"},
+         "message": "property name must be valid"}]
