@@ -146,6 +146,13 @@ def test_theme_follows_the_system_contrast_and_focus(start_server, page):
         assert checked >= 3 and not bad, f"{theme} context pane: {bad}"
         page.locator("#sidebar-tab-debug").click()
 
+        # The edit tray's buttons, Done (the primary one) included, are readable.
+        page.locator('.node[data-node-id="d1"] .node-body').dblclick()
+        expect(page.get_by_role("button", name="Done")).to_be_visible()
+        bad, checked = low_contrast(page, [".btn"])
+        assert checked >= 3 and not bad, f"{theme} buttons: {bad}"
+        page.get_by_role("button", name="Cancel").click()
+
         # Focus rings: a keyboard-focused control shows a 2px outline.
         for selector in ["#debug-clear", "#sidebar-tab-info", "#zoom-in", '.palette-node[data-type="inject"]']:
             page.keyboard.press("Shift")
