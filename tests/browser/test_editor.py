@@ -324,8 +324,8 @@ def test_export_equals_get_flows_and_no_secret_leaks(start_server, page):
 
     # A key typed into the Service Host form goes to the server once and never comes back.
     typed = "sk-typed-in-the-editor-7c1d2e9f"
-    page.click("#config-nodes summary")
-    page.locator(".config-node").first.dblclick()
+    page.click("#sidebar-tab-config")
+    page.locator("#pane-config .config-item").first.dblclick()
     tray = page.locator(".tray:not(.closing)")
     expect(tray).to_be_visible()
     row = tray.locator('.form-row[data-field="secureApiKeyValue"]')
@@ -335,8 +335,8 @@ def test_export_equals_get_flows_and_no_secret_leaks(start_server, page):
     deploy(page)
     page.reload()
     expect(page.locator(".flow-canvas .node").first).to_be_visible()
-    page.click("#config-nodes summary")
-    page.locator(".config-node").first.dblclick()
+    page.click("#sidebar-tab-config")
+    page.locator("#pane-config .config-item").first.dblclick()
     password = page.locator('.tray .form-row[data-field="secureApiKeyValue"] input.ti-password')
     expect(password).to_have_attribute("placeholder", "(saved)")
     assert password.input_value() == ""

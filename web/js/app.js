@@ -15,7 +15,6 @@ import { Deployer } from "./deploy.js";
 import { Clipboard } from "./clipboard.js";
 import { TabBar } from "./tabs.js";
 import { DebugSidebar } from "./sidebar.js";
-import { ConfigPanel } from "./confignodes.js";
 import { notify } from "./notify.js";
 import { registerServerTypes, registerSubflows, createNode, typeDef } from "./nodetypes.js";
 import { Palette } from "./palette.js";
@@ -48,7 +47,6 @@ const model = new FlowModel();
 const canvas = new FlowCanvas($("#workspace-canvas"), model);
 installPointer(canvas);
 const tabBar = new TabBar($("#workspace-tabs"));
-const configPanel = new ConfigPanel($("#config-nodes"), model);
 const sidebar = new DebugSidebar({
   list: $("#debug-messages"),
   clearButton: $("#debug-clear"),
@@ -227,7 +225,6 @@ model.addEventListener("load", () => {
   registerSubflows(model.subflows);
   updatePaletteSubflows();
   renderTabs();
-  configPanel.render();
   showTab(state.tab ?? tabFromHash(), { updateHash: state.tab !== null });
   renderDeployState();
 });
@@ -255,7 +252,6 @@ model.addEventListener("change", (event) => {
     }
   }
   renderTabs();
-  configPanel.render();
   updateWorkspaceMessage();
   renderDeployState();
 });
@@ -489,8 +485,7 @@ async function loadNodeTypes() {
     registerSubflows(model.subflows);
     palette.render();
     if (model.rev !== null) {
-      configPanel.render();
-      canvas.redraw();
+          canvas.redraw();
     }
   } catch (err) {
     notify(`Could not load the node types: ${err.message}`, { type: "error", timeout: 6000 });
@@ -724,7 +719,6 @@ const editor = new NodeEditor({
   getCredentialFlags: (type, id) => (model.base.has(id) ? getCredentialFlags(type, id) : Promise.resolve({})),
 });
 
-configPanel.addEventListener("open", (event) => editor.open(event.detail.id));
 
 // ---- tabs ----------------------------------------------------------------------------------------
 

@@ -54,7 +54,8 @@ export class ConfigPane extends EventTarget {
         const label = nodeLabel(node);
         const edit = () => this.dispatchEvent(new CustomEvent("edit", { detail: { id: node.id } }));
         return h("li", {
-          class: ["config-item", users === 0 && "unused", node.d === true && "disabled"],
+          class: ["config-item", users === 0 && "unused", node.d === true && "disabled",
+            this.model.isChanged(node.id) && "changed", this.model.errors.has(node.id) && "error"],
           tabindex: "0",
           title: `${type} · id ${node.id} — double-click to edit`,
           dataset: { nodeId: node.id },
