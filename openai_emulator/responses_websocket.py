@@ -21,14 +21,15 @@ message from the client is one JSON client event:
 Responses are answered one after the other, in the order their events arrived, as OpenAI
 processes one response at a time per connection. Each client message is recorded in the
 emulator's request log (``GET /__emulator/requests``) as ``{"method": "WS", "path":
-"/v1/responses", "query", "headers"`` (the handshake's), ``"body_raw", "body"}``.
+"/v1/responses", "query", "headers"`` (the handshake's), ``"body_raw", "body"}``, and the
+client's close frame as ``{"method": "WS_CLOSE", ..., "body": {"code", "reason"}}``.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from .errors import BAD_JSON, OpenAIError
 from .text import response_answer
@@ -36,13 +37,23 @@ from .text_models import ResponseRequest
 from .validation import authenticate, validate
 
 PATH = "/v1/responses"
+SOCKETS = web.AppKey("responses_websockets", set[web.WebSocketResponse])
 ENVELOPE = ("type", "stream_id", "generate")
 """Fields of a ``response.create`` event that are not fields of ``POST /v1/responses``."""
 
 
 def add_routes(app: web.Application) -> None:
-    """Registers the websocket handshake route (before the application's catch-all)."""
+    """Registers the websocket handshake route (before the application's catch-all), and the
+    shutdown step that closes open sessions (1001) so that stopping the emulator does not wait
+    for their clients."""
+    app[SOCKETS] = set()
     app.router.add_get(PATH, responses_websocket)
+    app.on_shutdown.append(_close_sessions)
+
+
+async def _close_sessions(app: web.Application) -> None:
+    for ws in list(app[SOCKETS]):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"emulator stopped")
 
 
 async def responses_websocket(request: web.Request) -> web.StreamResponse:
@@ -53,16 +64,31 @@ async def responses_websocket(request: web.Request) -> web.StreamResponse:
     authenticate(request)
     ws = web.WebSocketResponse()
     await ws.prepare(request)
+    request.app[SOCKETS].add(ws)
+    try:
+        return await _serve(request, ws)
+    finally:
+        request.app[SOCKETS].discard(ws)
+
+
+async def _serve(request: web.Request, ws: web.WebSocketResponse) -> web.WebSocketResponse:
+    """Answers the client's events until it closes the websocket (or it breaks)."""
     created: set[str] = set()
-    async for message in ws:
+    while True:
+        message = await ws.receive()
         if message.type == WSMsgType.TEXT:
-            _record(request, message.data)
+            _record(request, "WS", message.data)
             for event in _answer(message.data, created):
                 await ws.send_str(json.dumps(event))
         elif message.type == WSMsgType.BINARY:
             await ws.send_str(json.dumps(_error(OpenAIError(400, "Binary messages are not supported; send client "
                                                             "events as JSON text.", code="invalid_message"))))
-    return ws
+        elif message.type == WSMsgType.CLOSE:
+            _record(request, "WS_CLOSE", json.dumps({"code": message.data, "reason": message.extra or ""}))
+            await ws.close()
+            return ws
+        else:  # closing, closed or broken
+            return ws
 
 
 def _answer(raw: str, created: set[str]) -> list[dict[str, Any]]:
@@ -116,7 +142,7 @@ def _error(exc: OpenAIError) -> dict[str, Any]:
     return {"type": "error", "status": exc.status, "error": exc.error}
 
 
-def _record(request: web.Request, raw: str) -> None:
+def _record(request: web.Request, method: str, raw: str) -> None:
     """Appends one client message to the emulator's request log (see the module docstring)."""
     from .app import MAX_REQUESTS, REQUESTS  # app imports this module
 
@@ -125,7 +151,7 @@ def _record(request: web.Request, raw: str) -> None:
     except ValueError:
         body = None
     log = request.app[REQUESTS]
-    log.append({"method": "WS", "path": request.path, "query": dict(request.query),
+    log.append({"method": method, "path": request.path, "query": dict(request.query),
                 "headers": {name.lower(): value for name, value in request.headers.items()},
                 "body_raw": raw, "body": body})
     if len(log) > MAX_REQUESTS:

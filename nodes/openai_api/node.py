@@ -30,9 +30,11 @@ from .catalog import GROUPS, METHODS
 from .errors import api_error, local_error
 from .realtime_defaults import RealtimeDefaults, check_ttl
 from .redaction import protect
+from .responses_websocket import ResponsesWebSockets
 from .retired import retirement_warning
 from .sdk import preload, ready
 from .service_host import ServiceHostNode
+from .spec import Result
 
 if TYPE_CHECKING:
     import openai
@@ -185,6 +187,8 @@ class OpenAIApiNode(Node):
     def __init__(self, config: OpenAIApiConfig, flow) -> None:
         super().__init__(config, flow)
         self._defaults = config.realtime_defaults() if config.method == CLIENT_SECRET else RealtimeDefaults()
+        method = METHODS.get(config.method)
+        self._sockets = ResponsesWebSockets(self, config.output) if method and method.result is Result.SESSION else None
         preload()  # the SDK loads on a thread while the flows start, not on the loop at the first msg
 
     def start(self) -> None:
@@ -196,6 +200,11 @@ class OpenAIApiNode(Node):
 
     def label(self) -> str:
         return self.name or self.config.method or "OpenAI API"
+
+    async def close(self, removed: bool) -> None:
+        """Closes the node's Responses websocket sessions (1000 "Node-RED node closed")."""
+        if self._sockets is not None:
+            await self._sockets.close_all()
 
     async def on_input(self, msg: dict) -> None:
         try:
@@ -253,6 +262,10 @@ class OpenAIApiNode(Node):
 
     async def _call(self, client: openai.AsyncOpenAI, method: Any, request: Any, msg: dict) -> None:
         cfg = self.config
+        if self._sockets is not None:  # manageModelResponseWebSocket: the action's acknowledgement
+            set_msg_property(msg, cfg.output, await self._sockets.handle(client, request))
+            self.send(msg)
+            return
         events = 0
         marked = cfg.streamFinal
         async for kind, value in run(client, method, request, raw=cfg.resultFormat == "raw", all_pages=cfg.allPages):
