@@ -161,7 +161,7 @@ class OpenAIApiNode(Node):
       ``{..., action: "close", connection_id, code, reason}``. The answer replaces the output
       property of the msg; the server's events (``response.created`` ...
       ``response.output_text.delta`` ... ``response.completed``, or ``error``) come out as new
-      msgs, the event in ``payload`` and ``msg.openai = {transport: "responses.websocket",
+      msgs, the event in the output property and ``msg.openai = {transport: "responses.websocket",
       direction: "server", connection_id, event_type}``. Redeploying or stopping the node closes
       its websockets (1000 "Node-RED node closed"). Errors have the package's texts:
       ``msg.payload.action must be one of 'connect', 'send', or 'close'``, ``...connection_id
