@@ -34,6 +34,7 @@ from aiohttp import web
 from . import files, images, realtime, text
 from .errors import OpenAIError
 from .faults import DroppedConnection, Faults, apply, from_headers
+from .responses_websocket import add_routes as add_responses_websocket
 from .validation import API_KEYS
 
 REQUESTS = web.AppKey("requests", list[dict[str, Any]])
@@ -56,6 +57,7 @@ def create_app(api_keys: set[str] | None = None) -> web.Application:
     app.on_response_prepare.append(_add_request_id)
     realtime.add_routes(app)
     text.add_routes(app)
+    add_responses_websocket(app)
     files.add_routes(app)
     images.add_routes(app)
     app.router.add_route("*", "/v1/{tail:.*}", invalid_url)

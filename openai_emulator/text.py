@@ -107,6 +107,17 @@ async def responses(request: web.Request) -> web.StreamResponse:
     """``POST /v1/responses``: an echo of the last user input."""
     authenticate(request)
     params = await validated(request, ResponseRequest)
+    done, events = response_answer(params)
+    if not params.stream:
+        return web.json_response(done)
+    return await _sse(request, events, done=False)
+
+
+def response_answer(params: ResponseRequest) -> tuple[dict[str, Any], Iterator[tuple[str, dict]]]:
+    """The completed response object for ``params`` (one ``message`` item echoing the last user
+    input) and the stream events leading to it, as ``(type, event)`` pairs in OpenAI's order
+    (``response.created`` ... ``response.completed``, each with ``type`` and
+    ``sequence_number``); ``POST /v1/responses`` and the Responses websocket both answer with it."""
     text = _input_text(params.input)
     response_id, message_id = f"resp_{secrets.token_hex(16)}", f"msg_{secrets.token_hex(16)}"
     input_tokens = len(_words(text)) + len(_words(params.instructions or ""))
@@ -121,9 +132,7 @@ async def responses(request: web.Request) -> web.StreamResponse:
                       "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
                       "total_tokens": input_tokens + output_tokens},
             "metadata": {}}
-    if not params.stream:
-        return web.json_response(done)
-    return await _sse(request, _response_events(done, item, part, text), done=False)
+    return done, _response_events(done, item, part, text)
 
 
 def _input_text(value: str | list[dict[str, Any]]) -> str:

@@ -1,6 +1,6 @@
-"""The method table: every method name of ``@inductiv/node-red-openai-api`` 6.34.0 that the
-Python SDK serves (154 of its 155; ``manageModelResponseWebSocket`` is a websocket session
-manager, not an SDK call), plus ``createRealtimeSession`` and
+"""The method table: every method name of ``@inductiv/node-red-openai-api`` 6.34.0 (its 155;
+``manageModelResponseWebSocket`` is a websocket session manager on ``responses.connect``, run by
+:mod:`.responses_websocket`), plus ``createRealtimeSession`` and
 ``createRealtimeTranscriptionSession`` for the legacy endpoints of seeds 001 and 003.
 
 Names and groups are the package's (src/<area>/methods.js, the editor's ``<optgroup>``s); SDK
@@ -12,6 +12,7 @@ from __future__ import annotations
 from .spec import Method, Result, Stream
 
 L, B, C, H, E, X = Result.LIST, Result.BINARY, Result.CONFIRM, Result.COMPOSED, Result.EVENTS, Result.LOCAL
+S = Result.SESSION
 
 
 def _m(group: str, rows: list[tuple]) -> list[Method]:
@@ -186,6 +187,7 @@ _TABLE: list[Method] = [
         ("compactModelResponse", "responses.compact", "POST /responses/compact"),
         ("listInputItems", "responses.input_items.list", "GET /responses/{response_id}/input_items", L),
         ("countInputTokens", "responses.input_tokens.count", "POST /responses/input_tokens"),
+        ("manageModelResponseWebSocket", "responses.connect", None, S),
     ]),
     *_m("Runs", [
         ("createThreadAndRun", "beta.threads.create_and_run", "POST /threads/runs", _EVENTS),

@@ -30,9 +30,11 @@ from .catalog import GROUPS, METHODS
 from .errors import api_error, local_error
 from .realtime_defaults import RealtimeDefaults, check_ttl
 from .redaction import protect
+from .responses_websocket import ResponsesWebSockets
 from .retired import retirement_warning
 from .sdk import preload, ready
 from .service_host import ServiceHostNode
+from .spec import Result
 
 if TYPE_CHECKING:
     import openai
@@ -114,7 +116,7 @@ class OpenAIApiNode(Node):
 
     - *Service* (``service``): a Service Host (base URL, API key, organization, project, timeout,
       retries, extra headers).
-    - *Method* (``method``): one of 156, grouped as the package's editor (Assistants, Audio,
+    - *Method* (``method``): one of 157, grouped as the package's editor (Assistants, Audio,
       Chat, ..., Realtime, Responses, ..., Webhooks). The request is an object: fields in the
       path (``completion_id``, ``vector_store_id``...) are required; other fields are the
       method's parameters; fields the SDK does not know are still sent (query for GET/DELETE,
@@ -147,6 +149,28 @@ class OpenAIApiNode(Node):
       a copy of the msg with the event in ``payload`` (for assistant runs the event's
       ``data``), and no msg at the end (``streamModelResponse`` ends with the complete
       response, as the package's ``finalResponse()``).
+    - *Responses websocket* (``manageModelResponseWebSocket``, as the package): one node keeps
+      Responses API websockets open, each named by a ``connection_id``; the request is
+      ``{action, connection_id, event?, code?, reason?}``. ``connect`` opens
+      ``<apiBase>/responses`` (``ws://``/``wss://``, the Service Host's auth) and answers
+      ``{object: "response.websocket.connection", action: "connect", connection_id, url}``;
+      ``send`` sends ``event`` (``{type: "response.create", model, input, ...}``: the fields of
+      ``createModelResponse``, ``previous_response_id`` chains turns) and answers
+      ``{object: "response.websocket.client_event", action: "send", connection_id,
+      event_type}``; ``close`` closes with ``code`` (1000) and ``reason`` ("OK") and answers
+      ``{..., action: "close", connection_id, code, reason}``. The answer replaces the output
+      property of the msg; the server's events (``response.created`` ...
+      ``response.output_text.delta`` ... ``response.completed``, or ``error``) come out as new
+      msgs, the event in the output property and ``msg.openai = {transport: "responses.websocket",
+      direction: "server", connection_id, event_type}``. Redeploying or stopping the node closes
+      its websockets (1000 "Node-RED node closed"). Errors have the package's texts:
+      ``msg.payload.action must be one of 'connect', 'send', or 'close'``, ``...connection_id
+      must be a non-empty string``, ``Responses websocket connection '<id>' is already open on
+      this node`` / ``is not open on this node``, ``msg.payload.event must be an object``,
+      ``msg.payload.event.type must be 'response.create'``, ``Unexpected server response: 401``
+      (with OpenAI's ``status``, ``code``), ``connect ECONNREFUSED <host>:<port>``; a server
+      event that is not JSON is logged on the node: ``Could not parse Responses websocket
+      event``.
     - *Final stream msg* (``streamFinal``, off): each event msg also gets
       ``msg.openai = {method, stream: "event", index, type}`` and, after the last event, the
       msg itself is sent with the complete result (``msg.openai.stream == "final"``,
@@ -185,6 +209,8 @@ class OpenAIApiNode(Node):
     def __init__(self, config: OpenAIApiConfig, flow) -> None:
         super().__init__(config, flow)
         self._defaults = config.realtime_defaults() if config.method == CLIENT_SECRET else RealtimeDefaults()
+        method = METHODS.get(config.method)
+        self._sockets = ResponsesWebSockets(self, config.output) if method and method.result is Result.SESSION else None
         preload()  # the SDK loads on a thread while the flows start, not on the loop at the first msg
 
     def start(self) -> None:
@@ -196,6 +222,11 @@ class OpenAIApiNode(Node):
 
     def label(self) -> str:
         return self.name or self.config.method or "OpenAI API"
+
+    async def close(self, removed: bool) -> None:
+        """Closes the node's Responses websocket sessions (1000 "Node-RED node closed")."""
+        if self._sockets is not None:
+            await self._sockets.close_all()
 
     async def on_input(self, msg: dict) -> None:
         try:
@@ -253,6 +284,10 @@ class OpenAIApiNode(Node):
 
     async def _call(self, client: openai.AsyncOpenAI, method: Any, request: Any, msg: dict) -> None:
         cfg = self.config
+        if self._sockets is not None:  # manageModelResponseWebSocket: the action's acknowledgement
+            set_msg_property(msg, cfg.output, await self._sockets.handle(client, request))
+            self.send(msg)
+            return
         events = 0
         marked = cfg.streamFinal
         async for kind, value in run(client, method, request, raw=cfg.resultFormat == "raw", all_pages=cfg.allPages):

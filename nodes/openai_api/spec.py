@@ -25,6 +25,7 @@ class Result(str, Enum):
     COMPOSED = "composed"  # an SDK convenience method (poll, upload, parse); may make several requests
     EVENTS = "events"    # an SDK stream manager (responses.stream): always streams
     LOCAL = "local"      # no request at all (webhook signatures)
+    SESSION = "session"  # a websocket the node keeps open (responses.connect): see responses_websocket.py
 
 
 class Stream(str, Enum):
@@ -43,7 +44,7 @@ class Method:
     """One entry of the method table.
 
     ``http``: ``"VERB /path/{param}"`` relative to the API base, of the first request the SDK
-    makes (None for ``LOCAL``). ``files``: request fields uploaded as files (a path, bytes,
+    makes (None for ``LOCAL`` and ``SESSION``). ``files``: request fields uploaded as files (a path, bytes,
     base64 or ``{filename, data|path, contentType}``). ``stream``: set when ``stream: true`` in
     the request (or, for ``EVENTS``, always) makes the answer a stream of events.
     ``defaults``: fields filled in when the request leaves them out. ``confirm``: the result of
