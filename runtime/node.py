@@ -340,6 +340,13 @@ class Node:
         ``detach``, ``send``), or None when the runtime runs alone. Used by ``link out``."""
         return self.flow.durable_links()
 
+    def wires(self) -> "tuple[tuple[Node, ...], ...]":
+        """The running nodes each output port is wired to, in wire order (what ``send``
+        delivers to), as the last deploy wired them. A deploy may rewire a node that keeps
+        running, so read it where it is used rather than keeping it. As Node-RED's
+        ``node.wires``, which holds their ids."""
+        return self._outputs
+
     @property
     def path(self) -> str:
         return self.flow.path
