@@ -180,6 +180,11 @@ class PythonFunctionNode(Node):
         watches it and the code does not call node.done itself)."""
         return bool(self._completers) and not self._user_done
 
+    def needs_input(self) -> bool:
+        """Whether a chained run's input msg may be needed here: to complete it, or to report an
+        error with it to a catch node (otherwise its ``_msgid`` does)."""
+        return bool(self._completers) or self.catchable()
+
     def finish(self, msg: dict, ok: bool, value: Any, timed_out: bool, worker: Any) -> None:
         """The result of running the code on ``msg``: send what it returned and complete the
         msg (unless the code calls node.done itself), or report its error with the msg."""

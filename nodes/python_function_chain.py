@@ -27,6 +27,7 @@ import itertools
 import pickle
 import struct
 import sys
+import time
 import uuid
 from collections import OrderedDict, deque
 from importlib import resources
@@ -79,6 +80,8 @@ class _Worker:
         self._progress: asyncio.Future | None = None
         self.inflight: deque[tuple] = deque()  # (node, msg) sent to run, in order, whose chain is not done
         self.late: tuple | None = None  # ("late", member, entry, snap): a run past its limit, not ended yet
+        self.late_at = 0.0  # when ``late`` came (time.monotonic)
+        self.progressed = 0.0  # when a run last ended (time.monotonic)
         self.dead = False  # killed, or its channel closed
 
     @property
@@ -114,20 +117,30 @@ class _Worker:
 
     async def run(self, entries: list[tuple], plan: tuple | None, limit: float) -> None:
         """Run ``entries`` (``(node, msg)``) in order, in one write; each node handles its
-        results as they arrive. Returns once all are answered. Raises TimeoutError when nothing
-        came for ``limit`` s, or for GRACE s after the worker said a run passed its limit (the
+        results as they arrive. Returns once all are answered. Raises TimeoutError when no run
+        ended for ``limit`` s, or for GRACE s after the worker said a run passed its limit (the
         worker is then killed), or WorkerDied; the entries not answered are then still in
-        ``inflight``, the first of them the one whose chain was running."""
+        ``inflight``, the first of them the one whose chain was running. Woken only when the
+        batch is done, a run is late or the worker died, not per result."""
         loop = asyncio.get_running_loop()
         self.late = None
         self._write_runs(entries, plan)
+        self.progressed = time.monotonic()
         try:
             while self.inflight:
                 if self.dead:
                     raise WorkerDied()
+                late = self.late
+                since, wait = (self.late_at, GRACE) if late is not None else (self.progressed, limit)
+                left = since + wait - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError()
                 self._progress = loop.create_future()
-                async with asyncio.timeout(GRACE if self.late is not None else limit):
-                    await self._progress
+                try:
+                    async with asyncio.timeout(left):
+                        await self._progress
+                except TimeoutError:
+                    continue  # look again: runs may have ended meanwhile
         except (TimeoutError, asyncio.CancelledError):
             self.kill()
             raise
@@ -172,7 +185,7 @@ class _Worker:
         self._proc.stdin.write(data)
 
     def _write_runs(self, entries: list[tuple], plan: tuple | None) -> None:
-        """One ``("runs", [(member, pickled msg), ...], routes, complete)`` frame: each msg its
+        """One ``("runs", [(member, pickled msg), ...], routes, complete, keep)`` frame: each msg its
         own pickle, all in one write; each entry goes to ``inflight``. A msg that cannot be
         pickled is reported with it and not sent."""
         buf = io.BytesIO()
@@ -192,8 +205,8 @@ class _Worker:
             buf.truncate()
             pickler.clear_memo()
         if blobs:
-            routes, complete = plan if plan is not None else (None, ())
-            self._write(("runs", blobs, routes, complete))
+            routes, complete, keep = plan if plan is not None else (None, (), ())
+            self._write(("runs", blobs, routes, complete, keep))
 
     async def _read(self) -> None:
         """Read what the worker writes, as much as is there at a time, and handle each frame
@@ -247,7 +260,7 @@ class _Worker:
                     elif kind == "tick":
                         self._advance()
                     elif kind == "late":
-                        self.late = frame
+                        self.late, self.late_at = frame, time.monotonic()
                         self._poke()
                     elif kind in ("ctx", "env"):
                         self._answer(frame)
@@ -270,9 +283,12 @@ class _Worker:
             progress.set_result(None)
 
     def _advance(self) -> None:
-        """A run ended: the one that was late, if any, stopped."""
+        """A run ended (the one that was late, if any, stopped); the pump is woken when no msg
+        is left in flight."""
         self.late = None
-        self._poke()
+        self.progressed = time.monotonic()
+        if not self.inflight:
+            self._poke()
 
     def _result(self, frame: tuple) -> None:
         """``("result", ok, value, timed_out)``: of the first msg in flight, else of ``call``."""
@@ -284,16 +300,18 @@ class _Worker:
             self._pending.set_result(frame[1:])
 
     def _fresult(self, frame: tuple) -> None:
-        """``("fresult", member, ok, value, timed_out, entry, snap)``: a run of a chain."""
-        _, idx, ok, value, timed_out, entry, snap = frame
-        msg = self.msg if entry else None if snap is None else self._chain.load(snap)
-        self._members[idx].finish_chained(msg, ok, value, timed_out, self)
+        """``("fresult", member, ok, value, timed_out, entry, snap, end)``: a run of a chain;
+        ``end``: the last of the chain of the first msg in flight."""
+        _, idx, ok, value, timed_out, entry, snap, end = frame
+        self._members[idx].finish_chained(self.msg if entry else self._chain.input(snap), ok, value, timed_out, self)
+        if end and self.inflight:
+            self.inflight.popleft()
         self._advance()
 
     def _event(self, frame: tuple) -> None:
         node = self._members[frame[1]]
         if frame[0] == "done":
-            node.event(frame, self.msg if frame[3] else None if frame[4] is None else self._chain.load(frame[4]))
+            node.event(frame, self.msg if frame[3] else self._chain.input(frame[4]))
         else:
             node.event(frame, None)
 
@@ -449,9 +467,11 @@ class Chain:
             await worker.stop()
 
     def plan(self) -> tuple | None:
-        """Which ports are fused for the next batch: ``(routes, complete)`` with ``routes[i]``
-        None or the member index per port (-1: through the runtime), ``complete[i]`` whether
-        member ``i`` completes its msgs; None when nothing is fused."""
+        """Which ports are fused for the next batch: ``(routes, complete, keep)`` with
+        ``routes[i]`` None or the member index per port (-1: through the runtime),
+        ``complete[i]`` whether member ``i`` completes its msgs, ``keep[i]`` whether it may need
+        a run's input msg (completion, or an error a catch node may get); None when nothing is
+        fused."""
         if len(self.members) < 2 or self._sidebar.tracing:
             return None
         members = self.members
@@ -472,7 +492,8 @@ class Chain:
         if not any(graph):
             return None
         routes = tuple(None if p is None or max(p) < 0 else tuple(p) for p in graph)
-        return routes, tuple(node.wants_completion() for node in members)
+        return (routes, tuple(node.wants_completion() for node in members),
+                tuple(node.needs_input() for node in members))
 
     async def _pump_queue(self) -> None:
         """Hand the queued msgs to the worker, a batch at a time, until none are left. A msg
@@ -512,7 +533,7 @@ class Chain:
         worker.inflight.clear()
         late = worker.late
         if late is not None and 0 <= late[1] < len(self.members) and not late[2]:
-            node, msg = self.members[late[1]], (self.load(late[3]) if late[3] is not None else None)
+            node, msg = self.members[late[1]], self.input(late[3])
         if not node.closed:
             node.error(NodeError(node.failure(None, timed_out, worker)), msg)
 
@@ -579,6 +600,13 @@ class Chain:
     def load(self, data: bytes) -> Any:
         """A value the worker pickled on its own (a run's input msg)."""
         return pickle.loads(data) if _TO_RUNTIME not in data else self.unpickler(io.BytesIO(data)).load()
+
+    def input(self, snap: bytes | str | None) -> dict | None:
+        """The input msg of a chained run as the worker sent it: its pickle (``load``), or only
+        its ``_msgid`` when the node did not need it whole (a msg with only that), or None."""
+        if snap is None:
+            return None
+        return {"_msgid": snap} if isinstance(snap, str) else self.load(snap)
 
     def keep(self, obj: Any) -> tuple[int, dict | None]:
         """Keep ``obj`` in the runtime; the reference the worker gets (with a copy of its

@@ -9,19 +9,21 @@ index ``i``, with its own namespace, time limit, context and events. Runtime →
 
 * ``("init", setup)``: once, first: the members' code and names, the memory limit and ``sys.path``.
 * ``("start", i)``: run member ``i``'s On Start; answers ``("result", ok, error_text, timed_out)``.
-* ``("runs", [(i, pickled msg), ...], routes, complete)``: a batch: each msg (its own pickle) is
-  run by member ``i``, in order. ``routes[i]`` is None (plain) or, per output port, the member
-  the port is fused to (-1: not fused); ``complete[i]`` says that member ``i``'s runtime node
-  completes its msgs (a complete node watches it). A plain member's run answers
+* ``("runs", [(i, pickled msg), ...], routes, complete, keep)``: a batch: each msg (its own
+  pickle) is run by member ``i``, in order. ``routes[i]`` is None (plain) or, per output port,
+  the member the port is fused to (-1: not fused); ``complete[i]`` says that member ``i``'s
+  runtime node completes its msgs (a complete node watches it), ``keep[i]`` that it may need
+  a run's input msg (a complete or catch node watches it). A plain member's run answers
   ``("result", True, returned_value, False)`` or ``("result", False, error_text, timed_out)``.
   A member with fused ports runs the msg's whole *chain*: what it sends or returns on a fused
   port is run at once here by the member the port is fused to, and so on (depth first, each
   run with its own member's time limit); each run whose outcome the runtime must handle (an
   error, msgs for unfused ports, a completion) answers ``("fresult", i, ok, value, timed_out,
-  entry, snap)``: ``value`` already shaped as a list per output (``_msgid`` set, fused ports
+  entry, snap, end)``: ``value`` already shaped as a list per output (``_msgid`` set, fused ports
   None), ``entry`` True for the run of the msg the runtime sent (the runtime holds it), else
-  ``snap`` is the run's input msg pickled before the run (for the error, the completion). Then
-  ``("end",)`` closes the msg's chain.
+  ``snap`` is the run's input msg pickled before the run (for the error, the completion) when
+  ``keep[i]``, otherwise its ``_msgid`` (the runtime then reports errors with that alone).
+  ``end`` True closes the msg's chain; when its last run wrote no ``fresult``, ``("end",)`` does.
 * ``("fin", i)``: run member ``i``'s On Stop, answers like ``start``. ``("exit",)`` (or EOF): end the process.
 * ``("reply", rid, ok, value)``: the answer to request ``rid``.
 
@@ -488,7 +490,7 @@ class Runner:
         self.current = None  # (member, entry, snap) of the run in progress, for "late" and "done"
         self.pending = None  # in a chained run: what node.send gave fused ports, (member, msg, snap)
         self.routes = None
-        self.complete = ()
+        self.complete = self.keep = ()
         self.snapshots = _Snapshots()
         self.watchdog = _Watchdog(threading.get_ident(), self._late)
         self.members = [Worker(self, setup, i) for i, setup in enumerate(setups)]
@@ -499,9 +501,9 @@ class Runner:
         self.chan.write(("late", idx, entry, snap))
         self.chan.flush()
 
-    def runs(self, entries, routes, complete):
+    def runs(self, entries, routes, complete, keep):
         """Run a batch: each msg by its member, a member with fused ports as a chain."""
-        self.routes, self.complete = routes, complete
+        self.routes, self.complete, self.keep = routes, complete, keep
         chan = self.chan
         members = self.members
         for idx, blob in entries:
@@ -511,56 +513,77 @@ class Runner:
                 _reply(chan, members[idx].handle(("run", msg)))
             else:
                 self.chain(idx, msg)
-                chan.write(_END)
         self.current = None
 
     def chain(self, idx, msg):
         """Run ``msg`` by member ``idx`` and what it gives fused ports by their members, depth
-        first, in the order the msgs were sent; write what the runtime must handle."""
+        first, in the order the msgs were sent; write what the runtime must handle. A run's
+        input is pickled before the run (``snap``) only when its member's runtime node may need
+        it (``keep``: a catch or complete node watches it); otherwise ``snap`` is its
+        ``_msgid``. The last ``fresult`` of the chain says it ends it; else ``end`` follows."""
         chan = self.chan
-        members, routes, complete = self.members, self.routes, self.complete
+        write = chan.write
+        members, routes, complete, keep = self.members, self.routes, self.complete, self.keep
+        take = self.snapshots.take
+        monotonic = time.monotonic
         stack = [(idx, msg, None)]
+        ended = False
         while stack:
             idx, msg, snap = stack.pop()
             member = members[idx]
             entry = snap is None
-            if not entry and time.monotonic() - chan.last > TICK:
-                chan.write(_TICK)
+            if not entry and monotonic() - chan.last > TICK:
+                write(_TICK)
             self.current = (idx, entry, snap)
-            pending = self.pending = []
-            member.msgid = msg.get("_msgid")
+            out = self.pending = []
+            msgid = member.msgid = msg.get("_msgid")
             try:
                 result = member.run("run", member.body, (msg,), member.files["func"])
             finally:
                 self.pending = None
-            out = []
-            if result[1]:
-                try:
-                    rest = None
-                    value = result[2]
-                    if value is not None:
-                        errors = []
-                        shaped = _shape(value, member.msgid or _new_id(), errors)
-                        for text in errors:
-                            chan.write(("error", idx, text, None))
-                        if shaped is not None:
-                            rest = self.route(routes[idx], shaped, out) if routes[idx] is not None else shaped
-                    if rest is not None or complete[idx]:
-                        chan.write(("fresult", idx, True, rest, False, entry, snap if complete[idx] else None))
-                except Exception as exc:  # noqa: BLE001 - a returned value that cannot be pickled
-                    out = []
-                    chan.write(("fresult", idx, False, f"Function returned a value that cannot be sent: {exc}",
-                                False, entry, snap))
+            if not result[1]:
+                ended = not out and not stack
+                write(("fresult", idx, False, result[2], result[3], entry, snap, ended))
             else:
-                chan.write(("fresult", idx, False, result[2], result[3], entry, snap))
-            if pending or out:
-                stack.extend(reversed(pending + out))
+                sent = len(out)
+                value = result[2]
+                ports = routes[idx]
+                try:
+                    if type(value) is dict:  # ``return msg``
+                        value["_msgid"] = msgid or _new_id()
+                        if ports is not None and ports[0] >= 0:
+                            target = ports[0]
+                            out.append((target, value, take(value) if keep[target] else value["_msgid"]))
+                            rest = None
+                        else:
+                            rest = value
+                    elif value is None:
+                        rest = None
+                    else:
+                        errors = []
+                        shaped = _shape(value, msgid or _new_id(), errors)
+                        for text in errors:
+                            write(("error", idx, text, None))
+                        rest = shaped if shaped is None or ports is None else self.route(ports, shaped, out)
+                    if rest is not None or complete[idx]:
+                        ended = not out and not stack
+                        write(("fresult", idx, True, rest, False, entry, snap if complete[idx] else None, ended))
+                except Exception as exc:  # noqa: BLE001 - a returned value that cannot be pickled
+                    del out[sent:]
+                    ended = not out and not stack
+                    write(("fresult", idx, False, f"Function returned a value that cannot be sent: {exc}",
+                           False, entry, snap, ended))
+            if out:
+                stack.extend(reversed(out))
+        if not ended:
+            write(_END)
 
     def route(self, ports, shaped, out):
         """Move the msgs of ``shaped`` (a list per output) on fused ``ports`` to ``out`` as
         ``(member, msg, snap)``: the first keeps its object, later ones are copies (as Node-RED
         clones every delivery of a send but the first). The rest, or None when nothing is left."""
         take = self.snapshots.take
+        keep = self.keep
         first = True
         left = False
         for port, entry in enumerate(shaped):
@@ -571,9 +594,12 @@ class Runner:
                 left = True
                 continue
             for m in entry:
-                snap = take(m)
-                out.append((target, m if first else _clone(m, snap), snap))
-                first = False
+                if first:
+                    out.append((target, m, take(m) if keep[target] else m["_msgid"]))
+                    first = False
+                else:
+                    snap = take(m)
+                    out.append((target, _clone(m, snap), snap))
             shaped[port] = None
         return shaped if left else None
 
@@ -633,7 +659,7 @@ def main():
         if kind == "exit":
             break
         if kind == "runs":
-            runner.runs(frame[1], frame[2], frame[3])
+            runner.runs(frame[1], frame[2], frame[3], frame[4])
         elif kind == "start":
             _reply(chan, members[frame[1]].handle(("init",)))
         elif kind == "fin":

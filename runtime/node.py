@@ -347,6 +347,17 @@ class Node:
         ``node.wires``, which holds their ids."""
         return self._outputs
 
+    def catchable(self) -> bool:
+        """Whether an error this node reports with a msg can reach a catch node: one of its
+        flow or, inside a subflow instance, of a flow around it (as ``Flow.handle_error``
+        routes it). For a node that keeps a copy of a msg only to report it with an error."""
+        flow = self.flow
+        while flow is not None:
+            if flow.catch_nodes:
+                return True
+            flow = flow.parent if flow.instance_node is not None else None
+        return False
+
     @property
     def path(self) -> str:
         return self.flow.path
