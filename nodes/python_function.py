@@ -7,10 +7,12 @@ Stop) and ``timeout`` (seconds).
 
 How the code runs, and why:
 
-* Each node owns one worker process (nodes/python_function_worker.py), started with the node
+* Each node runs in a worker process (nodes/python_function_worker.py), started with the node
   and kept between msgs; msgs are handled one at a time, in arrival order (as a function node's
   code never runs twice at once). The runtime's event loop never runs user code, so neither a
-  blocking body nor a runaway one holds up other nodes, the Admin API or the editor.
+  blocking body nor a runaway one holds up other nodes, the Admin API or the editor. Nodes of
+  one flow wired straight to each other share a worker, which runs the next node itself
+  (chains and fused wires: nodes/python_function_chain.py); a node alone has its own.
 * Every run has a time limit (``timeout``; 0 means 10 s). When it passes, the worker raises an
   exception in the run (a BaseException, so ``except Exception`` does not swallow it): pure
   Python code stops at once and the msg's error reads ``Function timed out after N s``. Code
@@ -21,7 +23,7 @@ How the code runs, and why:
   default 512; 0: no cap): past it allocations raise ``MemoryError`` in the user's code. A
   worker that dies (a crash, ``os._exit``) fails its msg and is started again for the next.
 * Msgs travel in batches: the msgs that arrived while the worker was busy go to it in one
-  write (up to MAX_BATCH), and the worker writes back what the code sent and returned for
+  write (up to python_function_chain.MAX_BATCH), and the worker writes back what the code sent and returned for
   several msgs at once (at the latest a few ms after it was produced, and whenever it waits
   for more msgs). Each msg is still its own pickle, run and result: what the code sent and
   returned is pickled back at the call (so ``node.send`` copies at the call), and the time
@@ -122,11 +124,13 @@ class PythonFunctionNode(Node):
     * *On Start* (``initialize``) runs once before the first msg, in the namespace shared with
       the body and *On Stop* (``finalize``), which runs when the node stops.
 
-    The code runs in the node's own worker process, so the rest of the flows keeps running
-    meanwhile; msgs are handled one at a time. Each run may take ``timeout`` seconds (0: 10 s);
-    the process may use ``pythonFunctionMemoryLimit`` MiB (setting, default 512). Values other
-    than plain data (``msg.req``, ``msg.res``) stay in the runtime and reach the code as dicts
-    of their items; ``print`` writes to the runtime's stderr.
+    The code runs in a worker process, so the rest of the flows keeps running meanwhile; msgs
+    are handled one at a time. python-function nodes of one flow wired straight to each other
+    (an output wired to that one node only) share a worker, which runs the next node's code
+    itself: a msg leaves the worker only where the chain ends. Each run may take ``timeout``
+    seconds (0: 10 s); the process may use ``pythonFunctionMemoryLimit`` MiB (setting, default
+    512). Values other than plain data (``msg.req``, ``msg.res``) stay in the runtime and reach
+    the code as dicts of their items; ``print`` writes to the runtime's stderr.
 
     Errors: an exception in the code is reported with the msg as ``Type: text (line n)`` (catch
     nodes get it; ``MemoryError`` past the memory cap); a run over its time limit as
