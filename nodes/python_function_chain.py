@@ -431,6 +431,7 @@ class Chain:
     async def ensure_worker(self) -> _Worker | None:
         """The running worker; a new one (each node's On Start run in it) when there is none.
         Call with ``serial`` held. None when no node can run (closing, or On Start failed)."""
+        self.sealed = True  # no node joins once a worker runs the members' code
         if self.worker is not None:
             if self.worker.alive:
                 return self.worker

@@ -216,3 +216,30 @@ async def test_a_loop_of_fused_wires_still_ends(start_runtime):
     fused, plain = await both(start_runtime, flow, [{"payload": 1}, {"payload": 2}], {"d1": 2})
     assert without(fused["d1"], "_msgid") == without(plain["d1"], "_msgid") == [{"payload": 1, "n": 6},
                                                                                {"payload": 2, "n": 6}]
+
+
+async def test_a_node_changed_by_a_partial_deploy_leaves_the_running_chain_alone(start_runtime):
+    count = ("n = (context.get('n') or 0) + 1\n"
+             "context.set('n', n)\n"
+             "msg.setdefault('seen', []).append([node.id, n, started])\n")
+    nodes = [feeder("f1", "A"), pyfunc("A", PID + count + "return msg", (("B",),), initialize="started = 'A1'"),
+             pyfunc("B", PID + count + "return msg", (("C",),), initialize="started = 'B1'"),
+             pyfunc("C", PID + count + "return msg", (("d1",),), initialize="started = 'C1'"), debug("d1")]
+    rt = await start_runtime([TEST_TAB, *nodes])
+    comms = await rt.comms()
+    await rt.inject("f1", {"payload": 1})
+    [first] = [json.loads(d["msg"]) for d in await comms.debug(1, 30, "d1")]
+    assert first["seen"] == [["A", 1, "A1"], ["B", 1, "B1"], ["C", 1, "C1"]]
+    assert len(set(first["pids"].values())) == 1
+    changed = [*nodes[:1], {**nodes[1], "initialize": "started = 'A2'"}, *nodes[2:]]
+    resp = await rt.http.post(rt.url + "/flows", json=[TEST_TAB, *changed],
+                              headers={"Node-RED-Deployment-Type": "nodes"})
+    assert resp.status == 204
+    for i in (2, 3):
+        await rt.inject("f1", {"payload": i})
+    later = [json.loads(d["msg"]) for d in (await comms.debug(3, 30, "d1"))[1:]]
+    # A is new (On Start again, its context kept, as Node-RED); B and C kept running in their worker
+    assert [m["seen"] for m in later] == [[["A", 2, "A2"], ["B", 2, "B1"], ["C", 2, "C1"]],
+                                          [["A", 3, "A2"], ["B", 3, "B1"], ["C", 3, "C1"]]]
+    pids = later[0]["pids"]
+    assert pids["B"] == pids["C"] == first["pids"]["B"] != pids["A"]
