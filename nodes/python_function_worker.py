@@ -1,24 +1,41 @@
-"""The worker process of a python-function node: runs the node's code, one job at a time.
+"""The worker process of a chain of python-function nodes: runs the nodes' code, one job at a time.
 
-nodes/python_function.py starts it as ``python -c <this file's text>`` (so that no module of
-``flowred`` is imported, and ``nodes/`` does not shadow the standard library) and speaks to it
+nodes/python_function_chain.py starts it as ``python -c <this file's text>`` (so that no module
+of ``flowred`` is imported, and ``nodes/`` does not shadow the standard library) and speaks to it
 over the child's stdin/stdout; user code's ``print`` goes to stderr. Frames are a 4-byte
-big-endian length and a pickle. Runtime → worker:
+big-endian length and a pickle. A worker serves one chain: one python-function node, or several
+joined by fused wires (see python_function_chain.py); each node is a *member*, named by its
+index ``i``, with its own namespace, time limit, context and events. Runtime → worker:
 
-* ``("init", setup)``: once, first: the code, names, time limit, memory limit and ``sys.path``;
-  runs On Start and answers ``("result", ok, error_text, timed_out)``.
-* ``("run", msg)``: run the body on ``msg``; answers ``("result", True, returned_value, False)``
-  or ``("result", False, error_text, timed_out)``.
-* ``("runs", [pickled msg, ...])``: a batch: each msg (its own pickle) is run in order, each
-  answered as ``run`` is.
-* ``("fin",)``: run On Stop, answers like ``run``. ``("exit",)`` (or EOF): end the process.
+* ``("init", setup)``: once, first: the members' code and names, the memory limit and ``sys.path``.
+* ``("start", i)``: run member ``i``'s On Start; answers ``("result", ok, error_text, timed_out)``.
+* ``("runs", [(i, pickled msg), ...], routes, complete, keep)``: a batch: each msg (its own
+  pickle) is run by member ``i``, in order. ``routes[i]`` is None (plain) or, per output port,
+  the member the port is fused to (-1: not fused); ``complete[i]`` says that member ``i``'s
+  runtime node completes its msgs (a complete node watches it), ``keep[i]`` that it may need
+  a run's input msg (a complete or catch node watches it). A plain member's run answers
+  ``("result", True, returned_value, False)`` or ``("result", False, error_text, timed_out)``.
+  A member with fused ports runs the msg's whole *chain*: what it sends or returns on a fused
+  port is run at once here by the member the port is fused to, and so on (depth first, each
+  run with its own member's time limit); each run whose outcome the runtime must handle (an
+  error, msgs for unfused ports, a completion) answers ``("fresult", i, ok, value, timed_out,
+  entry, snap, end)``: ``value`` already shaped as a list per output (``_msgid`` set, fused ports
+  None), ``entry`` True for the run of the msg the runtime sent (the runtime holds it), else
+  ``snap`` is the run's input msg pickled before the run (for the error, the completion) when
+  ``keep[i]``, otherwise its ``_msgid`` (the runtime then reports errors with that alone).
+  ``end`` True closes the msg's chain; when its last run wrote no ``fresult``, ``("end",)`` does.
+* ``("fin", i)``: run member ``i``'s On Stop, answers like ``start``. ``("exit",)`` (or EOF): end the process.
 * ``("reply", rid, ok, value)``: the answer to request ``rid``.
 
-Worker → runtime: ``("send", msgs, msgid)``, ``("done", error)``, ``("error", err, msg)``,
-``("warn", text)``, ``("log", text)``, ``("status", status)``; requests that wait for a reply:
-``("ctx", rid, scope, op, key, value, store)`` and ``("env", rid, name)``; and the ``result``.
-Objects that the runtime sends by reference (``msg.req``, ``msg.res`` ...) arrive as
-``RuntimeObject`` and go back as the same object.
+Worker → runtime: events ``("send", i, msgs, msgid)``, ``("done", i, error, entry, snap)``,
+``("error", i, err, msg)``, ``("warn", i, text)``, ``("log", i, text)``, ``("status", i, status)``;
+requests that wait for a reply: ``("ctx", rid, i, scope, op, key, value, store)`` and ``("env",
+rid, i, name)``; the results; ``("late", i, entry, snap)`` when a run passed its time limit
+(written at once, so the runtime kills the process if the run does not stop within its grace);
+``("tick",)`` at the start of a chained run when nothing was written for TICK s (the runtime
+waits for progress, and a long chain of runs that each keep their limit is progress). Objects
+that the runtime sends by reference (``msg.req``, ``msg.res`` ...) arrive as ``RuntimeObject`` and
+go back as the same object.
 
 Frames are batched both ways (each is still its own length and pickle): the runtime writes
 the msgs of several runs in one ``runs`` frame, and the worker keeps what it writes in a buffer
@@ -31,11 +48,13 @@ thread; code that catches it or is stuck in C is killed from outside with the wh
 """
 import ast
 import builtins
+import copy
 import ctypes
 import io
 import os
 import pickle
 import queue
+import random
 import struct
 import sys
 import threading
@@ -44,8 +63,12 @@ import time
 _LEN = struct.Struct(">I")
 FLUSH_DELAY = 0.002  # seconds a written frame may wait in the buffer
 FLUSH_SIZE = 1 << 18  # bytes of buffered frames that are written at once
+TICK = 1.0  # seconds without a written frame after which a chained run's start writes a tick
 _RUNTIME_OBJECT = b"_runtime_object"  # in the pickle of a msg holding a value kept in the runtime
+_TO_RUNTIME = b"_to_runtime"  # in a pickle made here of a value holding a RuntimeObject
 _PLAIN = frozenset({dict, list, str, int, float, bool, type(None), bytes, bytearray, tuple, set, frozenset})
+_END = ("end",)
+_TICK = ("tick",)
 
 
 class _Timeout(BaseException):
@@ -82,9 +105,63 @@ class _Pickler(pickle.Pickler):
 
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module, name):
-        if module == "flowred.nodes.python_function" and name == "_runtime_object":
+        if module == "flowred.nodes.python_function_chain" and name == "_runtime_object":
             return RuntimeObject
         return super().find_class(module, name)
+
+
+class _Snapshots:
+    """Pickles of msgs as the runtime reads them (RuntimeObjects by reference), made in the main
+    thread: a chained run's input before the run, what ``node.send`` sends at the call."""
+
+    def __init__(self):
+        self._buf = io.BytesIO()
+        self._pickler = _Pickler(self._buf, pickle.HIGHEST_PROTOCOL)
+
+    def take(self, obj):
+        buf = self._buf
+        buf.seek(0)
+        buf.truncate()
+        self._pickler.clear_memo()
+        self._pickler.dump(obj)
+        return buf.getvalue()
+
+
+def _clone(obj, snap):
+    """A deep copy of ``obj`` whose pickle (by this module's pickler) is ``snap``."""
+    return pickle.loads(snap) if _TO_RUNTIME not in snap else copy.deepcopy(obj)
+
+
+def _new_id():
+    return "%016x" % random.getrandbits(64)
+
+
+def _shape(msgs, msgid, errors):
+    """As the runtime's PythonFunctionNode.results (Node-RED's sendResults): ``msgs`` as a list
+    per output, each msg with ``_msgid`` set; None when there is nothing to send. Entries that
+    are not msgs are skipped and their error texts appended to ``errors``."""
+    if msgs is None:
+        return None
+    if not isinstance(msgs, (list, tuple)):
+        msgs = (msgs,)
+    out = []
+    count = 0
+    for entry in msgs:
+        if entry is None:
+            out.append(None)
+            continue
+        port = []
+        for m in entry if isinstance(entry, (list, tuple)) else (entry,):
+            if m is None:
+                continue
+            if not isinstance(m, dict):
+                errors.append(f"Function tried to send a message of type {type(m).__name__}")
+                continue
+            m["_msgid"] = msgid
+            port.append(m)
+            count += 1
+        out.append(port)
+    return out if count else None
 
 
 class _Channel:
@@ -99,6 +176,7 @@ class _Channel:
         self._out = io.BytesIO()
         self._pickler = _Pickler(self._out, pickle.HIGHEST_PROTOCOL)
         self._since = None  # when the oldest buffered frame was written
+        self.last = time.monotonic()  # when the last frame was written
         self._rids = iter(range(1, 1 << 62))
         self._waiting = {}
         self.jobs = queue.SimpleQueue()
@@ -122,8 +200,9 @@ class _Channel:
             out.seek(start)
             out.write(_LEN.pack(end - start - 4))
             out.seek(end)
+            self.last = now = time.monotonic()
             if self._since is None:
-                self._since = time.monotonic()
+                self._since = now
                 self._lock.notify()
             if end >= FLUSH_SIZE:
                 self._flush_locked()
@@ -189,12 +268,14 @@ class _Channel:
 
 
 class _Watchdog:
-    """Raises _Timeout in the main thread when the current run passes its deadline. Starting
-    and ending a run only set fields: the watchdog thread is woken when it sleeps without a
-    deadline, and otherwise looks at the run in progress when its own wait ends."""
+    """Raises _Timeout in the main thread when the current run passes its deadline, and calls
+    ``on_late`` (still holding its lock, so that what it writes goes before the run's result).
+    Starting and ending a run only set fields: the watchdog thread is woken when it sleeps
+    without a deadline, and otherwise looks at the run in progress when its own wait ends."""
 
-    def __init__(self, tid):
+    def __init__(self, tid, on_late):
         self._tid = tid
+        self._on_late = on_late
         self._mutex = threading.Lock()  # held through ``with`` at C speed; the condition shares it
         self._cond = threading.Condition(self._mutex)
         self._deadline = None
@@ -230,6 +311,10 @@ class _Watchdog:
                 self._deadline = None
                 self._fired = True
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._tid), ctypes.py_object(_Timeout))
+                try:
+                    self._on_late()
+                except Exception:  # noqa: BLE001, S110 - the runtime's own limit still holds
+                    pass
 
 
 class ContextApi:
@@ -237,27 +322,27 @@ class ContextApi:
     ``set(key, value, store=None)``, ``keys(store=None)``, ``update(key, fn, store=None)``;
     each asks the runtime and waits."""
 
-    __slots__ = ("_scope", "_chan", "flow", "global_")
+    __slots__ = ("_scope", "_chan", "_idx", "flow", "global_")
 
-    def __init__(self, scope, chan):
-        self._scope, self._chan = scope, chan
+    def __init__(self, scope, chan, idx):
+        self._scope, self._chan, self._idx = scope, chan, idx
 
     def get(self, key, store=None):
-        return self._chan.request("ctx", self._scope, "get", key, None, store)
+        return self._chan.request("ctx", self._idx, self._scope, "get", key, None, store)
 
     def set(self, key, value, store=None):
-        self._chan.request("ctx", self._scope, "set", key, value, store)
+        self._chan.request("ctx", self._idx, self._scope, "set", key, value, store)
 
     def keys(self, store=None):
-        return self._chan.request("ctx", self._scope, "keys", None, None, store)
+        return self._chan.request("ctx", self._idx, self._scope, "keys", None, None, store)
 
     def update(self, key, fn, store=None):
         """Atomically replace the value by ``fn(old)`` (old None when missing) and return the
         new value; ``fn`` may run more than once (compare-and-set with retry)."""
         for _ in range(10000):
-            token, *old = self._chan.request("ctx", self._scope, "peek", key, None, store)
+            token, *old = self._chan.request("ctx", self._idx, self._scope, "peek", key, None, store)
             new = fn(old[0] if old else None)
-            if self._chan.request("ctx", self._scope, "cas", key, (token, new), store):
+            if self._chan.request("ctx", self._idx, self._scope, "cas", key, (token, new), store):
                 return new
         raise RuntimeError(f"context update of {key!r} gave up after 10000 conflicts")
 
@@ -265,19 +350,20 @@ class ContextApi:
 class EnvApi:
     """``env.get("NAME")`` as Node-RED's (node, tab, process env), answered by the runtime."""
 
-    __slots__ = ("_chan",)
+    __slots__ = ("_chan", "_idx")
 
-    def __init__(self, chan):
-        self._chan = chan
+    def __init__(self, chan, idx):
+        self._chan, self._idx = chan, idx
 
     def get(self, name):
-        return self._chan.request("env", name)
+        return self._chan.request("env", self._idx, name)
 
 
 class NodeApi:
     """``node``: ``id``, ``name``, ``path``, ``outputCount``, ``send(msgs, clone=True)``,
     ``done(error=None)``, ``error(err, msg=None)``, ``warn``, ``log``, ``status``. What is sent
-    is copied at the call (it is pickled to the runtime), so ``clone`` changes nothing."""
+    is copied at the call (it is pickled to the runtime, or copied for a fused port), so
+    ``clone`` changes nothing."""
 
     def __init__(self, worker, setup):
         self._worker = worker
@@ -286,28 +372,35 @@ class NodeApi:
 
     def send(self, msgs, clone=True):
         w = self._worker
-        if w.kind == "fin" and threading.current_thread() is threading.main_thread():
+        main = threading.current_thread() is threading.main_thread()
+        if w.kind == "fin" and main:
             self.error("Cannot send from close function")
             return
-        if msgs is not None:  # the runtime shapes them (python_function.results), as what the code returns
-            w.chan.write(("send", msgs, w.msgid if threading.current_thread() is threading.main_thread() else None))
+        if msgs is None:  # the runtime shapes them (python_function.results), as what the code returns
+            return
+        if main and w.kind == "run" and w.runner.pending is not None:
+            w.runner.send(w, msgs)  # a chained run: fused ports run here
+        else:
+            w.chan.write(("send", w.idx, msgs, w.msgid if main else None))
 
     def done(self, error=None):
-        if self._worker.kind == "run":
-            self._worker.chan.write(("done", None if error is None else str(error)))
+        w = self._worker
+        if w.kind == "run":
+            _, entry, snap = w.runner.current or (w.idx, True, None)
+            w.chan.write(("done", w.idx, None if error is None else str(error), entry, snap))
 
     def error(self, err, msg=None):
-        self._worker.chan.write(("error", err if isinstance(err, str) else str(err),
+        self._worker.chan.write(("error", self._worker.idx, err if isinstance(err, str) else str(err),
                                  msg if isinstance(msg, dict) else None))
 
     def warn(self, text):
-        self._worker.chan.write(("warn", text if isinstance(text, str) else str(text)))
+        self._worker.chan.write(("warn", self._worker.idx, text if isinstance(text, str) else str(text)))
 
     def log(self, text):
-        self._worker.chan.write(("log", text if isinstance(text, str) else str(text)))
+        self._worker.chan.write(("log", self._worker.idx, text if isinstance(text, str) else str(text)))
 
     def status(self, status):
-        self._worker.chan.write(("status", status))
+        self._worker.chan.write(("status", self._worker.idx, status))
 
 
 def _compile(source, filename, params):
@@ -331,27 +424,30 @@ def _describe(exc, filename, kind=""):
 
 
 class Worker:
-    """The node's code and namespace in this process."""
+    """One member's code and namespace in this process."""
 
-    def __init__(self, chan, setup):
-        self.chan = chan
+    def __init__(self, runner, setup, idx):
+        self.runner = runner
+        self.chan = chan = runner.chan
         self.setup = setup
+        self.idx = idx
+        self.timeout = setup["timeout"]
         self.kind = ""
         self.msgid = None
-        self.watchdog = _Watchdog(threading.get_ident())
+        self.watchdog = runner.watchdog
         self.files = setup["files"]
-        context = ContextApi("node", chan)
-        context.flow, context.global_ = ContextApi("flow", chan), ContextApi("global", chan)
+        context = ContextApi("node", chan, idx)
+        context.flow, context.global_ = ContextApi("flow", chan, idx), ContextApi("global", chan, idx)
         self.namespace = {"__builtins__": builtins, "__name__": f"python_function_{setup['id']}",
                           "node": NodeApi(self, setup), "context": context, "flow": context.flow,
-                          "global_": context.global_, "env": EnvApi(chan)}
+                          "global_": context.global_, "env": EnvApi(chan, idx)}
         exec(_compile(setup["func"], self.files["func"], ("msg",)), self.namespace)  # noqa: S102
         self.body = self.namespace.pop("__flowred_code__")
 
     def run(self, kind, fn, args, filename, where=""):
         """Run ``fn(*args)`` within the time limit; the result frame."""
         self.kind = kind
-        self.watchdog.begin(self.setup["timeout"])
+        self.watchdog.begin(self.timeout)
         try:
             try:
                 value = fn(*args)
@@ -386,6 +482,144 @@ class Worker:
         return None
 
 
+class Runner:
+    """The members of this worker's chain and the runs of a batch, fused ports included."""
+
+    def __init__(self, chan, setups):
+        self.chan = chan
+        self.current = None  # (member, entry, snap) of the run in progress, for "late" and "done"
+        self.pending = None  # in a chained run: what node.send gave fused ports, (member, msg, snap)
+        self.routes = None
+        self.complete = self.keep = ()
+        self.snapshots = _Snapshots()
+        self.watchdog = _Watchdog(threading.get_ident(), self._late)
+        self.members = [Worker(self, setup, i) for i, setup in enumerate(setups)]
+
+    def _late(self):
+        """The watchdog's call when a run passed its limit: tell the runtime which run, now."""
+        idx, entry, snap = self.current or (-1, True, None)
+        self.chan.write(("late", idx, entry, snap))
+        self.chan.flush()
+
+    def runs(self, entries, routes, complete, keep):
+        """Run a batch: each msg by its member, a member with fused ports as a chain."""
+        self.routes, self.complete, self.keep = routes, complete, keep
+        chan = self.chan
+        members = self.members
+        for idx, blob in entries:
+            msg = _Unpickler(io.BytesIO(blob)).load() if _RUNTIME_OBJECT in blob else pickle.loads(blob)
+            if routes is None or routes[idx] is None:
+                self.current = (idx, True, None)
+                _reply(chan, members[idx].handle(("run", msg)))
+            else:
+                self.chain(idx, msg)
+        self.current = None
+
+    def chain(self, idx, msg):
+        """Run ``msg`` by member ``idx`` and what it gives fused ports by their members, depth
+        first, in the order the msgs were sent; write what the runtime must handle. A run's
+        input is pickled before the run (``snap``) only when its member's runtime node may need
+        it (``keep``: a catch or complete node watches it); otherwise ``snap`` is its
+        ``_msgid``. The last ``fresult`` of the chain says it ends it; else ``end`` follows."""
+        chan = self.chan
+        write = chan.write
+        members, routes, complete, keep = self.members, self.routes, self.complete, self.keep
+        take = self.snapshots.take
+        monotonic = time.monotonic
+        stack = [(idx, msg, None)]
+        ended = False
+        while stack:
+            idx, msg, snap = stack.pop()
+            member = members[idx]
+            entry = snap is None
+            if not entry and monotonic() - chan.last > TICK:
+                write(_TICK)
+            self.current = (idx, entry, snap)
+            out = self.pending = []
+            msgid = member.msgid = msg.get("_msgid")
+            try:
+                result = member.run("run", member.body, (msg,), member.files["func"])
+            finally:
+                self.pending = None
+            if not result[1]:
+                ended = not out and not stack
+                write(("fresult", idx, False, result[2], result[3], entry, snap, ended))
+            else:
+                sent = len(out)
+                value = result[2]
+                ports = routes[idx]
+                try:
+                    if type(value) is dict:  # ``return msg``
+                        value["_msgid"] = msgid or _new_id()
+                        if ports is not None and ports[0] >= 0:
+                            target = ports[0]
+                            out.append((target, value, take(value) if keep[target] else value["_msgid"]))
+                            rest = None
+                        else:
+                            rest = value
+                    elif value is None:
+                        rest = None
+                    else:
+                        errors = []
+                        shaped = _shape(value, msgid or _new_id(), errors)
+                        for text in errors:
+                            write(("error", idx, text, None))
+                        rest = shaped if shaped is None or ports is None else self.route(ports, shaped, out)
+                    if rest is not None or complete[idx]:
+                        ended = not out and not stack
+                        write(("fresult", idx, True, rest, False, entry, snap if complete[idx] else None, ended))
+                except Exception as exc:  # noqa: BLE001 - a returned value that cannot be pickled
+                    del out[sent:]
+                    ended = not out and not stack
+                    write(("fresult", idx, False, f"Function returned a value that cannot be sent: {exc}",
+                           False, entry, snap, ended))
+            if out:
+                stack.extend(reversed(out))
+        if not ended:
+            write(_END)
+
+    def route(self, ports, shaped, out):
+        """Move the msgs of ``shaped`` (a list per output) on fused ``ports`` to ``out`` as
+        ``(member, msg, snap)``: the first keeps its object, later ones are copies (as Node-RED
+        clones every delivery of a send but the first). The rest, or None when nothing is left."""
+        take = self.snapshots.take
+        keep = self.keep
+        first = True
+        left = False
+        for port, entry in enumerate(shaped):
+            if not entry:
+                continue
+            target = ports[port] if port < len(ports) else -1
+            if target < 0:
+                left = True
+                continue
+            for m in entry:
+                if first:
+                    out.append((target, m, take(m) if keep[target] else m["_msgid"]))
+                    first = False
+                else:
+                    snap = take(m)
+                    out.append((target, _clone(m, snap), snap))
+            shaped[port] = None
+        return shaped if left else None
+
+    def send(self, member, msgs):
+        """``node.send`` in a chained run: copied at the call; fused ports' msgs run after the
+        run, the rest goes to the runtime now."""
+        chan = self.chan
+        idx = member.idx
+        copied = _clone(msgs, self.snapshots.take(msgs))
+        errors = []
+        shaped = _shape(copied, member.msgid or _new_id(), errors)
+        for text in errors:
+            chan.write(("error", idx, text, None))
+        if shaped is None:
+            return
+        rest = self.route(self.routes[idx], shaped, self.pending) if self.routes[idx] is not None else shaped
+        if rest is not None:
+            chan.write(("send", idx, rest, member.msgid))
+
+
 def _die_with_parent():
     """Linux: have the kernel kill this process when the runtime process dies, so that code
     stuck in a loop does not outlive it (elsewhere the worker ends when its stdin closes)."""
@@ -414,22 +648,22 @@ def main():
         import resource
         limit = setup["memory"] * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    worker = Worker(chan, setup)
-    chan.write(worker.handle(("init",)))
-    chan.flush()
+    runner = Runner(chan, setup["members"])
+    members = runner.members
     jobs = chan.jobs
     while True:
         if jobs.empty():
             chan.flush()
         frame = jobs.get()
-        if frame[0] == "exit":
+        kind = frame[0]
+        if kind == "exit":
             break
-        if frame[0] == "runs":
-            for blob in frame[1]:
-                msg = _Unpickler(io.BytesIO(blob)).load() if _RUNTIME_OBJECT in blob else pickle.loads(blob)
-                _reply(chan, worker.handle(("run", msg)))
-        else:
-            _reply(chan, worker.handle(frame))
+        if kind == "runs":
+            runner.runs(frame[1], frame[2], frame[3], frame[4])
+        elif kind == "start":
+            _reply(chan, members[frame[1]].handle(("init",)))
+        elif kind == "fin":
+            _reply(chan, members[frame[1]].handle(("fin",)))
     chan.flush()
 
 

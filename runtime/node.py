@@ -340,6 +340,24 @@ class Node:
         ``detach``, ``send``), or None when the runtime runs alone. Used by ``link out``."""
         return self.flow.durable_links()
 
+    def wires(self) -> "tuple[tuple[Node, ...], ...]":
+        """The running nodes each output port is wired to, in wire order (what ``send``
+        delivers to), as the last deploy wired them. A deploy may rewire a node that keeps
+        running, so read it where it is used rather than keeping it. As Node-RED's
+        ``node.wires``, which holds their ids."""
+        return self._outputs
+
+    def catchable(self) -> bool:
+        """Whether an error this node reports with a msg can reach a catch node: one of its
+        flow or, inside a subflow instance, of a flow around it (as ``Flow.handle_error``
+        routes it). For a node that keeps a copy of a msg only to report it with an error."""
+        flow = self.flow
+        while flow is not None:
+            if flow.catch_nodes:
+                return True
+            flow = flow.parent if flow.instance_node is not None else None
+        return False
+
     @property
     def path(self) -> str:
         return self.flow.path
