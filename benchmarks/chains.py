@@ -4,8 +4,9 @@ as the throughput scenario is (``throughput.measure``).
 
 * ``function-heavy``: 10 × function (``msg.x = 1; return msg;``) on both runtimes.
 * ``python-function``: FlowRed runs 10 × python-function (``msg['x'] = 1``, the same code in
-  Python; the ten nodes form one chain that shares a worker process, see nodes/python_function_chain.py); Node-RED runs the function-heavy flow, the code in
-  its function nodes. Peak RSS is the runtime's plus its worker processes'. Both runtimes get
+  Python; the ten nodes form one chain sharing a worker process, see
+  nodes/python_function_chain.py); Node-RED runs the function-heavy flow, the code in its
+  function nodes. Peak RSS is the runtime's plus its worker processes'. Both runtimes get
   SETTLE seconds after "Started flows" before the inject, for the workers to start.
 * ``mixed``: a flow shaped like real ones, msgs ``{kind, value}``: switch on
   ``msg.payload.kind`` (3 rules and otherwise, stop at the first match) → template (mustache,
