@@ -266,7 +266,9 @@ def test_python_syntax_errors_are_marked_with_line_and_tab(start_server, page):
     second = func.locator(".cm-lineNumbers .cm-gutterElement", has_text="2")
     assert abs(marker.bounding_box()["y"] - second.bounding_box()["y"]) < 8
     status = tray.locator('.form-row[data-field="func"] .code-status')
-    expect(status).to_contain_text("Line 2, column 5")
+    expect(status).to_have_text("Line 2, column 5: Unexpected end of line")      # the colon is missing
+    OUTPUT.mkdir(exist_ok=True)
+    tray.screenshot(path=str(OUTPUT / "python-function-lint.png"))
     expect(tab_button(tray, "On Message")).to_have_class(re.compile(r"\bhas-syntax-error\b"))
     # On Start: an error there marks its tab while another is shown
     show_tab(tray, "On Start")

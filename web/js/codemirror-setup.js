@@ -72,24 +72,27 @@ export function jsSyntaxErrors(code) {
  * The syntax errors of Python code, from the error nodes of the Lezer Python parser's tree
  * (@lezer/python, what @codemirror/lang-python highlights with); `return` at the top level is
  * allowed, as in a python-function body. The parser recovers after an error, so this can find
- * several; one per line: [{from, to, line, column, message}], 1-based line and column. It knows
- * no message for an error: "Unexpected <text>", or "Unexpected end of code".
+ * several; one per line: [{from, to, line, column, message}], 1-based line and column. The
+ * parser gives no message: it is "Unexpected <text>", "Unexpected end of line" or "Unexpected end
+ * of code".
  */
 export function pySyntaxErrors(code) {
   const found = [];
   const lines = new Set();
   pythonLanguage.parser.parse(code).iterate({
     enter(node) {
-      if (!node.type.isError) return;
+      if (!node.type.isError || found.length >= 50) return;   // 50: enough to show, bounded work
       const before = code.slice(0, node.from);
       const line = before.split("\n").length;
       if (lines.has(line)) return;
       lines.add(line);
-      const text = code.slice(node.from, node.to).split("\n")[0].trim();
       const column = node.from - before.lastIndexOf("\n");
-      const atEnd = !code.slice(node.from).trim();
-      found.push({ from: node.from, to: Math.max(node.to, Math.min(node.from + 1, code.length)), line, column,
-        message: atEnd ? "Unexpected end of code" : `Unexpected ${JSON.stringify(text || code.slice(node.from).trim()[0])}` });
+      const rest = code.slice(node.from);
+      const text = code.slice(node.from, node.to).trim().split("\n")[0] || rest.split("\n")[0].trim().split(/\s/)[0];
+      let message = `Unexpected ${JSON.stringify(text)}`;
+      if (!rest.trim()) message = "Unexpected end of code";
+      else if (!text) message = "Unexpected end of line";
+      found.push({ from: node.from, to: Math.max(node.to, Math.min(node.from + 1, code.length)), line, column, message });
     },
   });
   return found;
