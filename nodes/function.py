@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Callable
 
 from py_mini_racer import JSEvalException, MiniRacer
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from flowred import PENDING, UNDEFINED, Node, NodeConfig, register
 from flowred.fields import EmptyDefault, Text
@@ -48,15 +48,21 @@ class FunctionConfig(NodeConfig):
     10 s). ``initialize``/``finalize``: the On Start and On Stop code. ``libs``: external
     modules (not supported: a node that lists any reports an error and handles no msgs).
     ``noerr``: the editor's count of syntax errors, unused at runtime.
+
+    The editor groups the fields in tabs as Node-RED's 10-function.html: ``x-tab`` of each
+    field names its tab, ``x-tabs`` of the model their order, ``x-tab-default`` the one shown first.
     """
 
-    func: Text = "\nreturn msg;"
-    outputs: int = Field(1, ge=0)
-    timeout: float = 0
+    model_config = ConfigDict(json_schema_extra={"x-tabs": ["Setup", "On Start", "On Message", "On Stop"],
+                                                 "x-tab-default": "On Message"})
+
+    func: Text = Field("\nreturn msg;", json_schema_extra={"x-tab": "On Message"})
+    outputs: int = Field(1, ge=0, json_schema_extra={"x-tab": "Setup"})
+    timeout: float = Field(0, json_schema_extra={"x-tab": "Setup"})
     noerr: int = 0
-    initialize: Text = ""
-    finalize: Text = ""
-    libs: EmptyDefault[list[dict]] = []
+    initialize: Text = Field("", json_schema_extra={"x-tab": "On Start"})
+    finalize: Text = Field("", json_schema_extra={"x-tab": "On Stop"})
+    libs: EmptyDefault[list[dict]] = Field([], json_schema_extra={"x-tab": "Setup"})
 
     @field_validator("outputs", "noerr", "timeout", mode="before")
     @classmethod

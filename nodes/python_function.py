@@ -39,7 +39,7 @@ import asyncio
 import re
 from typing import Any
 
-from pydantic import field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from flowred import PENDING, UNDEFINED, Node, NodeConfig, NodeError, generate_id, register
 from flowred.fields import NonNegative, Text
@@ -58,7 +58,8 @@ _USES_DONE = re.compile(r"node\.done\s*\(\s*\)")  # Node-RED's test for code tha
 def _compile(source: str, filename: str, params: tuple[str, ...] | None) -> Any:
     """Compile ``source``: as the body of ``def __flowred_code__(*params)`` when ``params`` is
     given (``return`` allowed; line numbers stay the user's), else as module code. A syntax
-    error becomes ValueError ``SyntaxError: <what> (line n)``."""
+    error becomes ValueError ``SyntaxError: <what> (line n, column c)`` (1-based, as Python's
+    ``SyntaxError.lineno``/``offset``; no column when Python gives none)."""
     try:
         tree = ast.parse(source, filename, "exec")
         if params is not None:
@@ -67,7 +68,8 @@ def _compile(source: str, filename: str, params: tuple[str, ...] | None) -> Any:
             tree = ast.fix_missing_locations(wrapper)
         return compile(tree, filename, "exec")
     except SyntaxError as exc:
-        raise ValueError(f"SyntaxError: {exc.msg} (line {exc.lineno})") from None
+        where = f"line {exc.lineno}, column {exc.offset}" if exc.offset else f"line {exc.lineno}"
+        raise ValueError(f"SyntaxError: {exc.msg} ({where})") from None
 
 
 class PythonFunctionConfig(NodeConfig):
@@ -78,13 +80,19 @@ class PythonFunctionConfig(NodeConfig):
     ``finalize`` share (imports, helper functions, variables it defines are visible to them).
     ``finalize``: code run when the node stops. ``timeout``: seconds one run may take; 0 means
     10 s.
+
+    The editor shows the fields in the function node's tabs (Setup, On Start, On Message, On
+    Stop): ``x-tab`` of each field, ``x-tabs`` (order) and ``x-tab-default`` of the model.
     """
 
-    func: Text = "\nreturn msg"
-    outputs: NonNegative[int] = 1
-    initialize: Text = ""
-    finalize: Text = ""
-    timeout: NonNegative[float] = 0
+    model_config = ConfigDict(json_schema_extra={"x-tabs": ["Setup", "On Start", "On Message", "On Stop"],
+                                                 "x-tab-default": "On Message"})
+
+    func: Text = Field("\nreturn msg", json_schema_extra={"x-tab": "On Message"})
+    outputs: NonNegative[int] = Field(1, json_schema_extra={"x-tab": "Setup"})
+    initialize: Text = Field("", json_schema_extra={"x-tab": "On Start"})
+    finalize: Text = Field("", json_schema_extra={"x-tab": "On Stop"})
+    timeout: NonNegative[float] = Field(0, json_schema_extra={"x-tab": "Setup"})
 
     @field_validator("func")
     @classmethod

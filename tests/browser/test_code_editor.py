@@ -111,9 +111,11 @@ def test_function_code_editor_highlights_indents_matches_and_searches(start_serv
     import_nodes(page, [tab_node(), function_node("fn1", "const n = 1;\nreturn msg;")])
     tray = open_node(page, "fn1")
     editor = code_field(tray, "func")
-    for key in ("initialize", "finalize"):      # On Start and On Stop are JavaScript editors too
+    for key, tab in (("initialize", "On Start"), ("finalize", "On Stop")):  # JavaScript editors too, in their tabs
+        tray.locator(".form-tab-bar [role=tab]", has_text=tab).click()
         code_field(tray, key)
         assert tray.locator(f'.form-row[data-field="{key}"] .code-field').get_attribute("data-mode") == "javascript"
+    tray.locator(".form-tab-bar [role=tab]", has_text="On Message").click()
 
     # line numbers and highlighting: keywords are coloured, plain names are not
     assert editor.locator(".cm-lineNumbers .cm-gutterElement", has_text="2").count() == 1

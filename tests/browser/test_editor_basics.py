@@ -148,6 +148,7 @@ def test_function_dialog_refuses_negative_outputs(start_server, page):
                                      "libs": [], "x": 200, "y": 100, "wires": [["fn1"]]}])
     page.locator('.node[data-node-id="fn1"] .node-body').dblclick()
     tray = page.locator(".tray:not(.closing)")
+    tray.locator(".form-tab-bar [role=tab]", has_text="Setup").click()      # outputs are in the Setup tab
     outputs = tray.locator('.form-row[data-field="outputs"] input')
     expect(outputs).to_have_attribute("min", "0")
     outputs.fill("-1")
@@ -353,6 +354,7 @@ def test_group_link_out_and_function_dialogs(start_server, page):
     assert page.evaluate("window.flowred.model.get('l1').mode") == "return"
 
     page.locator('.node[data-node-id="f1"] .node-body').dblclick()
+    tray.locator(".form-tab-bar [role=tab]", has_text="Setup").click()      # outputs are in the Setup tab
     expect(tray.locator('.form-row[data-field="outputs"]')).to_be_visible()
     expect(tray.locator('.form-row[data-field="noerr"]')).to_have_count(0)
     tray.screenshot(path=str(OUTPUT / "function-dialog.png"))

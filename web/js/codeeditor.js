@@ -37,12 +37,15 @@ export class CodeEditor {
   /**
    * options: value (text), mode ("javascript", "python", "json", "jsonata", "html", "css",
    * "yaml", "mustache", "text"), mustache (highlight {{tags}} in another mode), lint (show
-   * syntax errors: javascript, json), id, label, rows (visible lines), autofocus,
-   * onChange(text).
+   * syntax errors: javascript, python, json), id, label, rows (visible lines), autofocus,
+   * onChange(text), api (complete a node type's code API: "function", "python-function").
+   * After each lint run the element (.el) gets a bubbling "code-problems" event, detail
+   * {count}.
    */
   constructor({ value = "", mode = "text", mustache = false, lint = false, id = null, label = "", rows = 8,
-    autofocus = false, onChange = null } = {}) {
+    autofocus = false, onChange = null, api = null } = {}) {
     this.mode = mode;
+    this.api = api;
     this.mustache = mustache;
     this.lint = lint;
     this.label = label;
@@ -100,12 +103,18 @@ export class CodeEditor {
   }
 
   /**
-   * The syntax errors of JavaScript code with lint on: [{line, column, message}]; [] when
-   * there are none, for other modes, and when CodeMirror (with its parser) is not loaded.
+   * The syntax errors of JavaScript or Python code with lint on: [{line, column, message}]; []
+   * when there are none, for other modes, and when CodeMirror (with its parsers) is not loaded.
    */
   syntaxErrors() {
-    if (!setup || !this.lint || this.mode !== "javascript") return [];
-    return setup.jsSyntaxErrors(this.value).map(({ line, column, message }) => ({ line, column, message }));
+    if (!setup || !this.lint || !["javascript", "python"].includes(this.mode)) return [];
+    const found = this.mode === "python" ? setup.pySyntaxErrors(this.value) : setup.jsSyntaxErrors(this.value);
+    return found.map(({ line, column, message }) => ({ line, column, message }));
+  }
+
+  /** Measure again after the editor was hidden (a tab of the form shown again). */
+  refresh() {
+    this.handle?.view.requestMeasure();
   }
 
   /** Replace the textarea with CodeMirror, keeping the text and the focus. */
@@ -114,7 +123,7 @@ export class CodeEditor {
     const hadFocus = document.activeElement === this.textarea;
     this.handle = setup.createCodeView({
       parent: this.el, before: this.textarea, doc: this.textarea.value, mode: this.mode, mustache: this.mustache,
-      lint: this.lint, label: this.label, autofocus: this.autofocus,
+      lint: this.lint, label: this.label, autofocus: this.autofocus, api: this.api,
       onChange: (text) => this.onChange?.(text),
       onDiagnostics: (found) => this.showProblems(found),
     });
@@ -133,6 +142,7 @@ export class CodeEditor {
     this.problems = found;
     this.status.classList.toggle("has-problems", found.length > 0);
     this.status.textContent = found.map((d) => `Line ${d.line}, column ${d.column}: ${d.message}`).join(" · ");
+    this.el.dispatchEvent(new CustomEvent("code-problems", { bubbles: true, detail: { count: found.length } }));
   }
 
   /** Escape: CodeMirror's own use (closing search) first, then "the next key decides" (see the top). */

@@ -1,12 +1,13 @@
 // CodeMirror 6 for the editor's code fields: line numbers, syntax highlighting per language,
 // auto-indent, bracket matching and closing, Tab indents (Escape then Tab moves on), search
-// (Ctrl+F), and JavaScript syntax errors as lint markers.
+// (Ctrl+F), JavaScript and Python syntax errors as lint markers, and completion (Ctrl+Space, or
+// typing; the function and python-function nodes' API from code-completions.js).
 //
 // The packages come from web/vendor (package.json, pinned by package-lock.json, installed with
 // npm ci) through the import map in index.html. Only codeeditor.js imports this module, with a
 // dynamic import(), and keeps a textarea when it fails to load.
 
-import { EditorState, Compartment } from "@codemirror/state";
+import { EditorState, Compartment, Prec } from "@codemirror/state";
 import {
   EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection,
   highlightSpecialChars, MatchDecorator, Decoration, ViewPlugin,
@@ -16,16 +17,19 @@ import {
   indentOnInput, bracketMatching, syntaxHighlighting, defaultHighlightStyle, indentUnit, LanguageSupport,
 } from "@codemirror/language";
 import { search, searchKeymap, highlightSelectionMatches } from "@codemirror/search";
-import { closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
+import {
+  autocompletion, closeBrackets, closeBracketsKeymap, closeCompletion, completionKeymap, currentCompletions,
+} from "@codemirror/autocomplete";
 import { linter, lintGutter, lintKeymap } from "@codemirror/lint";
-import { javascript } from "@codemirror/lang-javascript";
-import { python } from "@codemirror/lang-python";
+import { javascript, javascriptLanguage } from "@codemirror/lang-javascript";
+import { python, pythonLanguage } from "@codemirror/lang-python";
 import { json, jsonParseLinter } from "@codemirror/lang-json";
 import { html } from "@codemirror/lang-html";
 import { css } from "@codemirror/lang-css";
 import { yaml } from "@codemirror/lang-yaml";
 import { handlebarsLanguage } from "@xiechao/codemirror-lang-handlebars";
 import { parse } from "acorn";
+import { functionCompletions, pythonFunctionCompletions } from "./code-completions.js";
 
 /** The modes a code field can have; anything else is plain text. */
 export const MODES = ["javascript", "python", "json", "jsonata", "html", "css", "yaml", "mustache", "text"];
@@ -64,12 +68,45 @@ export function jsSyntaxErrors(code) {
   }
 }
 
+/**
+ * The syntax errors of Python code, from the error nodes of the Lezer Python parser's tree
+ * (@lezer/python, what @codemirror/lang-python highlights with); `return` at the top level is
+ * allowed, as in a python-function body. The parser recovers after an error, so this can find
+ * several; one per line: [{from, to, line, column, message}], 1-based line and column. The
+ * parser gives no message: it is "Unexpected <text>", "Unexpected end of line" or "Unexpected end
+ * of code".
+ */
+export function pySyntaxErrors(code) {
+  const found = [];
+  const lines = new Set();
+  pythonLanguage.parser.parse(code).iterate({
+    enter(node) {
+      if (!node.type.isError || found.length >= 50) return;   // 50: enough to show, bounded work
+      const before = code.slice(0, node.from);
+      const line = before.split("\n").length;
+      if (lines.has(line)) return;
+      lines.add(line);
+      const column = node.from - before.lastIndexOf("\n");
+      const rest = code.slice(node.from);
+      const text = code.slice(node.from, node.to).trim().split("\n")[0] || rest.split("\n")[0].trim().split(/\s/)[0];
+      let message = `Unexpected ${JSON.stringify(text)}`;
+      if (!rest.trim()) message = "Unexpected end of code";
+      else if (!text) message = "Unexpected end of line";
+      found.push({ from: node.from, to: Math.max(node.to, Math.min(node.from + 1, code.length)), line, column, message });
+    },
+  });
+  return found;
+}
+
 const jsonSource = jsonParseLinter();
 
 /** The lint source of a mode ({line, column, message} added for the status line), or null. */
 function lintSource(mode) {
   if (mode === "javascript") {
     return (view) => jsSyntaxErrors(view.state.doc.toString()).map((e) => ({ ...e, severity: "error" }));
+  }
+  if (mode === "python") {
+    return (view) => pySyntaxErrors(view.state.doc.toString()).map((e) => ({ ...e, severity: "error" }));
   }
   if (mode === "json") {
     return (view) => (view.state.doc.length ? jsonSource(view) : []).map((d) => {
@@ -101,18 +138,37 @@ const theme = EditorView.theme({
   ".cm-mustache-tag": { color: "#7a3e9d", backgroundColor: "rgba(122, 62, 157, 0.07)" },
 });
 
+// Escape closes the completion list when it is shown; otherwise (a query still pending after
+// typing) it only drops the query and goes on to the dialog's Escape (codeeditor.js).
+const completionKeys = Prec.highest(keymap.of(completionKeymap.map((binding) => (binding.key !== "Escape" ? binding : {
+  key: "Escape",
+  run(view) {
+    const shown = currentCompletions(view.state).length > 0;
+    closeCompletion(view);
+    return shown;
+  },
+}))));
+
 // Ctrl+Enter is the tray's Done, so the editor leaves it alone.
 const editorKeys = defaultKeymap.filter((binding) => binding.key !== "Mod-Enter");
+
+/** The completions of a node type's code: the function node's API in JavaScript, python-function's in Python. */
+const API_COMPLETIONS = {
+  function: javascriptLanguage.data.of({ autocomplete: functionCompletions }),
+  "python-function": pythonLanguage.data.of({ autocomplete: pythonFunctionCompletions }),
+};
 
 /**
  * A CodeMirror view in parent (before `before`, if given).
  * options: doc (text), mode (one of MODES), mustache (highlight {{tags}}), lint (check the
- * mode's syntax: javascript, json), label (aria-label), autofocus, onChange(text),
- * onDiagnostics([{line, column, message}]) after each lint run.
+ * mode's syntax: javascript, python, json), label (aria-label), autofocus, onChange(text),
+ * onDiagnostics([{line, column, message}]) after each lint run, api (a node type whose code
+ * API is completed: "function", "python-function"; keywords and local names are completed in
+ * any JavaScript or Python field).
  * Returns {view, setMode(mode, mustache), destroy()}.
  */
 export function createCodeView({ parent, before = null, doc = "", mode = "text", mustache = false, lint = false,
-  label = "", autofocus = false, onChange = null, onDiagnostics = null }) {
+  label = "", autofocus = false, onChange = null, onDiagnostics = null, api = null }) {
   const languageSlot = new Compartment();
   const lintSlot = new Compartment();
   const lintFor = (m) => {
@@ -139,6 +195,7 @@ export function createCodeView({ parent, before = null, doc = "", mode = "text",
         EditorState.allowMultipleSelections.of(true), indentOnInput(), indentUnit.of("    "), EditorState.tabSize.of(4),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }), bracketMatching(), closeBrackets(),
         highlightActiveLine(), highlightSelectionMatches(), search({ top: true }),
+        autocompletion({ icons: false, defaultKeymap: false }), completionKeys, API_COMPLETIONS[api] || [],
         keymap.of([...closeBracketsKeymap, ...editorKeys, ...searchKeymap, ...historyKeymap, ...lintKeymap, indentWithTab]),
         EditorView.contentAttributes.of(attributes),
         theme,

@@ -16,6 +16,7 @@ import {
 } from "./fields.js";
 import { linkTargetsField } from "./linkwires.js";
 import { subflowEnvField } from "./subflowedit.js";
+import { formTabs } from "./formtabs.js";
 
 /** Fields a type's special editor takes care of (or that are legacy and hidden). */
 const HIDDEN = {
@@ -176,8 +177,13 @@ export class NodeEditor {
         errors.length ? h("strong", null, "The last deploy rejected this node:") : null,
         h("ul", null, errors.map((e) => h("li", null, e.field ? `${e.field}: ${e.message}` : e.message))));
 
-      const form = h("form", { class: "node-form", autocomplete: "off", onSubmit: (e) => e.preventDefault() },
-        errorBox, fields.map((f) => f.el),
+      // Fields the schema puts in tabs (function, python-function) go where the first of them was.
+      const tabs = formTabs(schema, fields);
+      const firstTabbed = tabs ? fields.findIndex((f) => tabs.has(f)) : -1;
+      const parts = fields.flatMap((f, i) => (i === firstTabbed ? [tabs.el] : tabs?.has(f) ? [] : [f.el]));
+      const form = h("form", { class: ["node-form", tabs && "node-form-tabbed"], autocomplete: "off",
+        onSubmit: (e) => e.preventDefault() },
+        errorBox, parts,
         info ? h("details", { class: "node-description", open: !!node.info }, h("summary", null, "Description"), info) : null,
         helpBlock(def.help));
       for (const e of errors) {
@@ -187,6 +193,10 @@ export class NodeEditor {
           const slot = rowEl.querySelector(".form-error");
           if (slot) slot.textContent = e.message;
         }
+      }
+      if (tabs && errors.length) {
+        tabs.markErrors(errors.map((e) => e.field || ""));
+        errors.some((e) => tabs.showField(e.field || ""));
       }
 
       const enabled = h("input", { type: "checkbox", id: `enabled-${node.id}` });
@@ -212,7 +222,9 @@ export class NodeEditor {
         const creds = {};
         const problems = [];
         for (const f of fields) problems.push(...f.collect(out, creds));
+        tabs?.markErrors(problems.map((p) => p.key));
         if (problems.length) {
+          problems.some((p) => tabs?.showField(p.key));
           errorBox.hidden = false;
           errorBox.append(h("strong", null, "Please fix:"), h("ul", null, problems.map((p) => h("li", null, `${fieldLabel(p.key)}: ${p.message}`))));
           for (const p of problems) {

@@ -22,6 +22,7 @@ const LABELS = {
   initialize: "On start", finalize: "On stop", statusCode: "Status code", tosidebar: "To debug window",
   console: "To system console", tostatus: "To node status", checkall: "Mode", repair: "Recreate message sequences",
   user: "Username", password: "Password",
+  libs: "Modules",
 };
 
 const MULTILINE = new Set(["func", "initialize", "finalize", "template", "info", "reduceExp", "swaggerDoc"]);
@@ -147,8 +148,9 @@ export function plainField(node, key, prop, schema) {
   const text = value === undefined || value === null ? "" : typeof value === "string" ? value : JSON.stringify(value);
   if (multiline && key !== "info") {
     const mode = codeMode(node, key);
+    const api = node.type === "function" || node.type === "python-function" ? node.type : null;
     const code = new CodeEditor({ value: text, mode, mustache: node.type === "template" && node.syntax !== "plain",
-      lint: node.type === "function", id, label, rows: key === "func" ? 14 : 6 });
+      lint: api !== null, api, id, label, rows: key === "func" ? 14 : 6 });
     return { key, editor: code, syntaxErrors: () => code.syntaxErrors(), edited: () => code.value !== text,
       el: row(key, label, code.el, { help, id, wide: true }),
       collect: textCollector(key, t, value, code) };
