@@ -9,8 +9,9 @@
   /v1/chatkit/threads/{id}``, ``GET /v1/chatkit/threads/{id}/items``.
 
 Threads are made by ChatKit's web component talking to OpenAI, never through this REST API, so
-the emulator has none unless :func:`add_thread` puts one in: the list is empty and a thread id
-is OpenAI's 404.
+the emulator has none unless :func:`add_thread` (or ``POST /__emulator/chatkit/threads`` with
+``{user, title?, items?}``, answering the thread) puts one in: otherwise the list is empty and a
+thread id is OpenAI's 404.
 """
 from __future__ import annotations
 
@@ -40,6 +41,17 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/v1/chatkit/threads/{thread}", retrieve_thread)
     app.router.add_delete("/v1/chatkit/threads/{thread}", delete_thread)
     app.router.add_get("/v1/chatkit/threads/{thread}/items", list_items)
+    app.router.add_post("/__emulator/chatkit/threads", seed_thread)
+
+
+async def seed_thread(request: web.Request) -> web.Response:
+    """``POST /__emulator/chatkit/threads``: puts a thread in (see :func:`add_thread`); 201 with
+    it, 400 without a ``user``."""
+    body = await request.json() if request.can_read_body else {}
+    if not isinstance(body, dict) or not isinstance(body.get("user"), str):
+        return web.json_response({"error": "a thread needs a 'user' (text)"}, status=400)
+    thread = add_thread(request.app, body["user"], body.get("title"), body.get("items"))
+    return web.json_response(thread, status=201)
 
 
 def add_thread(app: web.Application, user: str, title: str | None = None,
