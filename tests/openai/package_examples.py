@@ -21,10 +21,11 @@ import aiohttp
 from flowred.openai_emulator.audio import mp3_silence
 from flowred.openai_emulator.images import solid_png
 
-PACKAGE = Path(os.environ.get("FLOWRED_OPENAI_PACKAGE",
-                              Path(__file__).resolve().parents[3] / "shared/anchors/inductiv-node-red-openai-api-6.34.0.tgz"))
+TARBALL = "inductiv-node-red-openai-api-6.34.0.tgz"
+BESIDE = Path(__file__).resolve().parents[3] / "shared" / "anchors"
+PACKAGE = Path(os.environ.get("FLOWRED_OPENAI_PACKAGE", BESIDE / TARBALL))
 if not PACKAGE.is_file():
-    PACKAGE = Path("/work/shared/anchors/inductiv-node-red-openai-api-6.34.0.tgz")
+    PACKAGE = Path("/work/shared/anchors") / TARBALL
 EXAMPLES_DIR = "package/examples/"
 NOT_COMPARED = {"responses/websocket": "it opens a Responses websocket, which the emulator does not serve here"}
 """Examples deployed but not pressed, with the reason."""
