@@ -104,7 +104,7 @@ async def _record(http: aiohttp.ClientSession, url: str, flow: list[dict]) -> tu
                 before = len(frames)
                 async with http.post(f"{url}/inject/{inject_id}") as resp:
                     assert resp.status == 200, await resp.text()
-                await _until(new, lambda: len(frames) > before, ANSWER_TIMEOUT)
+                await _until(new, lambda before=before: len(frames) > before, ANSWER_TIMEOUT)
                 while True:
                     seen = len(frames)
                     await asyncio.sleep(QUIET)
