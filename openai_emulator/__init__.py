@@ -8,7 +8,10 @@ and tests run offline with the real ``openai`` SDK pointed at it::
 
 It answers realtime client secrets and the legacy realtime session endpoints, chat completions
 and responses (JSON or SSE streams, echoing the user's text), embeddings, moderations, models,
-image generation and in-memory files with OpenAI's shapes, status codes and error bodies,
+image generation and edits, audio (speech as real silent mp3/wav/pcm, transcriptions and
+translations), and, kept in memory per emulator, files, vector stores (files, file batches,
+search), assistants/threads/messages/runs, conversations, ChatKit sessions and threads,
+fine-tuning jobs, batches and videos, with OpenAI's shapes, status codes and error bodies,
 validating request bodies with pydantic; it records every ``/v1/...`` request and injects faults on demand (429
 with ``retry-after``, 5xx, slow answers, dropped connections), by request header or with
 :meth:`Emulator.fail`. See :mod:`openai_emulator.app` and :mod:`openai_emulator.faults`.

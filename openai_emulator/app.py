@@ -9,7 +9,16 @@ Endpoints (all need ``Authorization: Bearer <key>``):
   ``POST /v1/moderations``, ``GET /v1/models[/{model}]`` (:mod:`.text`).
 - Files in memory: ``POST/GET /v1/files``, ``GET/DELETE /v1/files/{id}``,
   ``GET /v1/files/{id}/content`` (:mod:`.files`).
-- ``POST /v1/images/generations``: a solid-colour PNG per image (:mod:`.images`).
+- ``POST /v1/images/generations``, ``/v1/images/edits``, ``/v1/images/variations``: a
+  solid-colour PNG per image (:mod:`.images`).
+- Audio: ``POST /v1/audio/speech`` (silent mp3/wav/pcm), ``/v1/audio/transcriptions``,
+  ``/v1/audio/translations`` (:mod:`.audio`).
+- In memory, per emulator: vector stores with files, file batches and search
+  (:mod:`.vector_stores`); assistants, threads, messages and runs (:mod:`.assistants`);
+  conversations and items (:mod:`.conversations`); ChatKit sessions and threads
+  (:mod:`.chatkit`); fine-tuning jobs (:mod:`.fine_tuning`); batches run against the emulator
+  itself (:mod:`.batches`); videos and video characters (:mod:`.videos`). Shared helpers:
+  :mod:`.store`.
 
 Any other ``/v1/...`` request gets OpenAI's 404 ``Invalid URL (METHOD /v1/...)``. Errors have
 OpenAI's body ``{"error": {"message", "type", "param", "code"}}``; every response carries an
@@ -31,7 +40,20 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from . import files, images, realtime, text
+from . import (
+    assistants,
+    audio,
+    batches,
+    chatkit,
+    conversations,
+    files,
+    fine_tuning,
+    images,
+    realtime,
+    text,
+    vector_stores,
+    videos,
+)
 from .errors import OpenAIError
 from .faults import DroppedConnection, Faults, apply, from_headers
 from .responses_websocket import add_routes as add_responses_websocket
@@ -60,6 +82,14 @@ def create_app(api_keys: set[str] | None = None) -> web.Application:
     add_responses_websocket(app)
     files.add_routes(app)
     images.add_routes(app)
+    audio.add_routes(app)
+    vector_stores.add_routes(app)
+    assistants.add_routes(app)
+    conversations.add_routes(app)
+    chatkit.add_routes(app)
+    fine_tuning.add_routes(app)
+    batches.add_routes(app)
+    videos.add_routes(app)
     app.router.add_route("*", "/v1/{tail:.*}", invalid_url)
     app.router.add_get("/__emulator/requests", list_requests)
     app.router.add_delete("/__emulator/requests", clear_requests)

@@ -77,12 +77,18 @@ async def upload(request: web.Request) -> web.Response:
                           code="missing_required_parameter")
     params = validate(FileUpload, {"purpose": form["purpose"][1].decode(errors="replace")})
     filename, data = form["file"]
+    return web.json_response(store_file(request.app, str(filename), params.purpose, data))
+
+
+def store_file(app: web.Application, filename: str, purpose: str, data: bytes) -> dict[str, Any]:
+    """Keeps ``data`` as a processed file (also for files the emulator makes, such as a batch's
+    output, purpose ``batch_output``) and returns its public file object."""
     file_id = f"file-{secrets.token_hex(11)}"
     obj = {"id": file_id, "object": "file", "bytes": len(data), "created_at": int(time.time()),
-           "filename": filename, "purpose": params.purpose, "status": "processed",
+           "filename": filename, "purpose": purpose, "status": "processed",
            "expires_at": None, "status_details": None, "_order": next(_order)}
-    request.app[STORE][file_id] = (obj, data)
-    return web.json_response(_public(obj))
+    app[STORE][file_id] = (obj, data)
+    return _public(obj)
 
 
 async def list_files(request: web.Request) -> web.Response:

@@ -6,6 +6,10 @@
   prompt, so equal requests give equal images. ``response_format: "url"`` gives
   ``data: [{url}]`` with a ``data:image/png;base64,...`` URL (OpenAI's is an https address that
   expires; the emulator keeps everything on loopback).
+- ``POST /v1/images/edits`` (multipart ``image`` or ``image[]`` files, ``prompt``, ``mask``,
+  ``model``, ``n``, ``size``, ``response_format``) and ``POST /v1/images/variations`` (``image``,
+  no prompt): the same answer, a solid PNG whose colour comes from the prompt and the images'
+  bytes.
 """
 from __future__ import annotations
 
@@ -20,8 +24,9 @@ from aiohttp import web
 from pydantic import Field
 
 from .errors import OpenAIError
+from .store import form, text_field
 from .text_models import Lenient
-from .validation import authenticate, validated
+from .validation import authenticate, validate, validated
 
 DEFAULT_SIZE = (1024, 1024)
 MAX_SIDE = 4096
@@ -39,14 +44,35 @@ class ImageRequest(Lenient):
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/images/generations", generate)
+    app.router.add_post("/v1/images/edits", edit)
+    app.router.add_post("/v1/images/variations", edit)
 
 
 async def generate(request: web.Request) -> web.Response:
     """``POST /v1/images/generations``: ``n`` equal PNGs of ``size`` in one colour."""
     authenticate(request)
     params = await validated(request, ImageRequest)
+    return _answer(params, hashlib.sha256(f"{params.model}\0{params.prompt}".encode()).digest())
+
+
+async def edit(request: web.Request) -> web.Response:
+    """``POST /v1/images/edits`` and ``/v1/images/variations``: PNGs as :func:`generate` makes,
+    coloured by the prompt and the uploaded images."""
+    authenticate(request)
+    fields = await form(request)
+    images = [data for name, (filename, data) in fields.items() if name in ("image", "image[]") and filename]
+    if not images:
+        raise OpenAIError(400, "Missing required parameter: 'image'.", param="image",
+                          code="missing_required_parameter")
+    variation = request.path.endswith("/variations")
+    body = {k: text_field(fields, k) for k in ("prompt", "model", "size", "response_format", "n") if k in fields}
+    params = validate(ImageRequest, {"prompt": "variation", **body} if variation else body, strict=False)
+    digest = hashlib.sha256(f"{params.model}\0{params.prompt}".encode() + b"".join(images)).digest()
+    return _answer(params, digest)
+
+
+def _answer(params: ImageRequest, digest: bytes) -> web.Response:
     width, height = _size(params.size)
-    digest = hashlib.sha256(f"{params.model}\0{params.prompt}".encode()).digest()
     encoded = base64.b64encode(solid_png(width, height, digest[:3])).decode()
     item = {"url": f"data:image/png;base64,{encoded}"} if params.response_format == "url" else {"b64_json": encoded}
     tokens = len(params.prompt.split())

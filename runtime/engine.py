@@ -204,6 +204,16 @@ class Engine:
             self.events.publish("notification/runtime-deploy", {"revision": self.rev}, retain=True)
             return self.rev
 
+    async def settled(self) -> None:
+        """Returns once no deploy, start or stop of the flows is under way: it waits for the
+        deploy lock and lets go of it at once. An Admin API request naming a node (``POST
+        /inject/:id``) waits here, so that an inject pressed right after Deploy reaches the node
+        of the new flows instead of finding none while the old ones stop (Node-RED answers 404
+        then)."""
+        if self._lock.locked():
+            async with self._lock:
+                pass
+
     def _wait_for_missing_types(self) -> None:
         self.state = "stop"
         logger.info("Waiting for missing types to be registered:")

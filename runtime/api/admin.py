@@ -110,6 +110,7 @@ def _node_route(engine, handler):
             body = await read_json(request)
         except BadJson as bad:
             return bad.response
+        await engine.settled()  # a node looked up during a deploy would be missing
         status, out = await handler(engine.admin_runtime, dict(request.match_info), body)
         return _respond(status, out)
 
