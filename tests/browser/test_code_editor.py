@@ -275,6 +275,44 @@ def test_python_function_has_python_highlighting_and_indentation(start_server, p
     assert page.evaluate("window.flowred.model.get('py1').func").endswith("for item in msg['payload']:\n    pass")
 
 
+def luminance(rgb: str) -> float:
+    """Relative luminance (WCAG) of a computed ``rgb(r, g, b)`` colour."""
+    def channel(v: int) -> float:
+        c = v / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(v) for v in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3])
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def test_code_editor_follows_the_light_and_dark_theme(start_server, page):
+    server = start_server(None)
+    page.emulate_media(color_scheme="light")
+    open_editor(page, server, nodes=False)
+    import_nodes(page, [tab_node(), function_node("fn1", "const n = 1;\nreturn msg;")])
+    tray = open_node(page, "fn1")
+    editor = code_field(tray, "func")
+
+    def look() -> dict:
+        back = editor.evaluate("(root) => getComputedStyle(root).backgroundColor")
+        return {"back": luminance(back), "text": luminance(plain_color(editor)), "keyword": color_of(editor, "const")}
+
+    light = look()
+    assert light["back"] > 0.8
+    # the system turns dark while the dialog is open (the theme setting is "system")
+    page.emulate_media(color_scheme="dark")
+    page.wait_for_function("getComputedStyle(document.querySelector('.tray .cm-editor')).backgroundColor"
+                           " !== 'rgb(255, 255, 255)'")
+    dark = look()
+    assert dark["back"] < 0.1
+    assert (dark["text"] + 0.05) / (dark["back"] + 0.05) >= 4.5
+    assert dark["keyword"] not in (None, light["keyword"])
+    page.screenshot(path=str(OUTPUT / "code-editor-dark.png"))
+    page.emulate_media(color_scheme="light")
+    page.wait_for_function("getComputedStyle(document.querySelector('.tray .cm-editor')).backgroundColor"
+                           " === 'rgb(255, 255, 255)'")
+    assert look()["keyword"] == light["keyword"]
+
+
 def test_template_editor_follows_the_format_choice(start_server, page):
     server = start_server(None)
     open_editor(page, server, nodes=False)

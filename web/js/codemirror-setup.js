@@ -28,7 +28,9 @@ import { html } from "@codemirror/lang-html";
 import { css } from "@codemirror/lang-css";
 import { yaml } from "@codemirror/lang-yaml";
 import { handlebarsLanguage } from "@xiechao/codemirror-lang-handlebars";
+import { oneDarkTheme, oneDarkHighlightStyle } from "@codemirror/theme-one-dark";
 import { parse } from "acorn";
+import { effectiveTheme } from "./theme.js";
 import { functionCompletions, pythonFunctionCompletions } from "./code-completions.js";
 
 /** The modes a code field can have; anything else is plain text. */
@@ -131,12 +133,40 @@ const mustacheTags = ViewPlugin.fromClass(class {
 }, { decorations: (plugin) => plugin.decorations });
 
 const theme = EditorView.theme({
-  "&": { fontSize: "12px", backgroundColor: "#fff" },
+  "&": { fontSize: "12px" },
   "&.cm-focused": { outline: "none" },
   ".cm-scroller": { fontFamily: "var(--mono)", lineHeight: "1.5" },
-  ".cm-gutters": { backgroundColor: "#f6f6f6", color: "#999", borderRight: "1px solid #e2e2e2" },
-  ".cm-mustache-tag": { color: "#7a3e9d", backgroundColor: "rgba(122, 62, 157, 0.07)" },
 });
+const lightLook = [
+  syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+  EditorView.theme({
+    "&": { backgroundColor: "#fff" },
+    ".cm-gutters": { backgroundColor: "#f6f6f6", color: "#999", borderRight: "1px solid #e2e2e2" },
+    ".cm-mustache-tag": { color: "#7a3e9d", backgroundColor: "rgba(122, 62, 157, 0.07)" },
+  }),
+];
+const darkLook = [
+  oneDarkTheme,
+  syntaxHighlighting(oneDarkHighlightStyle),
+  EditorView.theme({ ".cm-mustache-tag": { color: "#d7a8f0", backgroundColor: "rgba(198, 120, 221, 0.14)" } }, { dark: true }),
+];
+const lookFor = () => (effectiveTheme() === "dark" ? darkLook : lightLook);
+
+// The editor's light or dark look follows the page's (theme.js): every open view is
+// reconfigured when <html data-theme> or the system preference changes.
+// Views are held weakly: a dialog that closes drops its view without telling this module.
+const lookViews = new Set();        // WeakRef(view)
+const lookSlotOf = new WeakMap();   // view -> its look Compartment
+function updateLooks() {
+  const look = lookFor();
+  for (const ref of lookViews) {
+    const view = ref.deref();
+    if (view) view.dispatch({ effects: lookSlotOf.get(view).reconfigure(look) });
+    else lookViews.delete(ref);
+  }
+}
+new MutationObserver(updateLooks).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+window.matchMedia?.("(prefers-color-scheme: dark)").addEventListener?.("change", updateLooks);
 
 // Escape closes the completion list when it is shown; otherwise (a query still pending after
 // typing) it only drops the query and goes on to the dialog's Escape (codeeditor.js).
@@ -171,6 +201,7 @@ export function createCodeView({ parent, before = null, doc = "", mode = "text",
   label = "", autofocus = false, onChange = null, onDiagnostics = null, api = null }) {
   const languageSlot = new Compartment();
   const lintSlot = new Compartment();
+  const lookSlot = new Compartment();
   const lintFor = (m) => {
     const source = lint ? lintSource(m) : null;
     if (!source) {
@@ -193,7 +224,7 @@ export function createCodeView({ parent, before = null, doc = "", mode = "text",
       extensions: [
         lineNumbers(), highlightActiveLineGutter(), highlightSpecialChars(), history(), drawSelection(),
         EditorState.allowMultipleSelections.of(true), indentOnInput(), indentUnit.of("    "), EditorState.tabSize.of(4),
-        syntaxHighlighting(defaultHighlightStyle, { fallback: true }), bracketMatching(), closeBrackets(),
+        lookSlot.of(lookFor()), bracketMatching(), closeBrackets(),
         highlightActiveLine(), highlightSelectionMatches(), search({ top: true }),
         autocompletion({ icons: false, defaultKeymap: false }), completionKeys, API_COMPLETIONS[api] || [],
         keymap.of([...closeBracketsKeymap, ...editorKeys, ...searchKeymap, ...historyKeymap, ...lintKeymap, indentWithTab]),
@@ -208,6 +239,9 @@ export function createCodeView({ parent, before = null, doc = "", mode = "text",
     }),
   });
   if (before) parent.insertBefore(view.dom, before);
+  for (const ref of lookViews) if (!ref.deref()) lookViews.delete(ref);
+  lookSlotOf.set(view, lookSlot);
+  lookViews.add(new WeakRef(view));
   return {
     view,
     setMode(m, tags = mustache) {
