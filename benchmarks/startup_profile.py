@@ -32,7 +32,8 @@ def _status(key: str) -> float:
 
 def _mark(phase: str) -> None:
     print(f"{phase:38s} wall {1000 * (time.perf_counter() - T0):7.0f} ms  cpu {1000 * time.process_time():6.0f} ms  "
-          f"RSS {_status('VmRSS'):6.1f} MiB (anon {_status('RssAnon'):5.1f}, file {_status('RssFile'):5.1f})",
+          f"RSS {_status('VmRSS'):6.1f} MiB (peak {_status('VmHWM'):5.1f}, "
+          f"anon {_status('RssAnon'):5.1f}, file {_status('RssFile'):5.1f})",
           flush=True)
 
 
