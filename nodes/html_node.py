@@ -5,98 +5,15 @@ here BeautifulSoup with Python's html.parser and soupsieve's CSS selectors.
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
-from bs4 import BeautifulSoup, CData, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 from pydantic import Field
-from soupsieve import SelectorSyntaxError
 
 from flowred import UNDEFINED, Node, NodeConfig, NodeError, clone_message, get_msg_property, register, set_msg_property
 from flowred.fields import OrDefault, Text
 from flowred.jscompat import js_to_string
 
-__all__ = ["HtmlConfig", "HtmlNode", "serialize"]
-
-
-# Elements written without an end tag in HTML (dom-serializer's list, as cheerio writes them).
-_VOID = frozenset(("area", "base", "basefont", "br", "col", "command", "embed", "frame", "hr",
-                   "img", "input", "isindex", "keygen", "link", "meta", "param", "source",
-                   "track", "wbr"))
-# Elements whose text is written as it is in HTML mode.
-_RAW = frozenset(("style", "script", "xmp", "iframe", "noembed", "noframes", "plaintext",
-                  "noscript"))
-_NOT_TEXT = (Comment, Declaration, Doctype, ProcessingInstruction, CData)
-
-_XML_ESCAPE = {'"': "&quot;", "&": "&amp;", "'": "&apos;", "<": "&lt;", ">": "&gt;"}
-_XML_RE = re.compile("[\"&'<>$\u0080-\U0010ffff]")
-
-
-def _xml_char(m: re.Match) -> str:
-    c = m.group(0)
-    return _XML_ESCAPE.get(c) or f"&#x{ord(c):x};"
-
-
-def _encode(text: str) -> str:
-    """The entities package's ``encodeXML``, which cheerio uses for text and attribute values:
-    ``& < > " '`` by name, ``$`` and every non-ASCII character as a hex character reference."""
-    return _XML_RE.sub(_xml_char, text)
-
-
-def _parse(text: str) -> BeautifulSoup:
-    """A document fragment (no html/head/body added, as ``cheerio.load(text, null, false)``);
-    attribute values stay strings (``class`` included) and a repeated attribute keeps its
-    first value, as htmlparser2 does."""
-    return BeautifulSoup(text, "html.parser", multi_valued_attributes=None,
-                         on_duplicate_attribute="ignore")
-
-
-def serialize(nodes: Any, xml: bool) -> str:
-    """Nodes written as cheerio writes them: ``.html()`` (``xml=False``: void elements
-    without end tag, raw text of script/style as it is, empty attributes by name only) or
-    ``.xml()`` (``xml=True``: childless elements self-closed ``<p/>``, attributes always with
-    a value). Text and attribute values are encoded with ``_encode`` in both."""
-    out: list[str] = []
-    _write(nodes, xml, out, False)
-    return "".join(out)
-
-
-def _write(nodes: Any, xml: bool, out: list[str], raw: bool) -> None:
-    for node in nodes:
-        if isinstance(node, Tag):
-            name = node.name
-            out.append("<" + name)
-            for key, value in node.attrs.items():
-                if isinstance(value, list):
-                    value = " ".join(value)
-                if value == "" and not xml:
-                    out.append(" " + key)
-                else:
-                    out.append(f' {key}="{_encode(value)}"')
-            if not node.contents and (xml or name in _VOID):
-                out.append("/>" if xml else ">")
-                continue
-            out.append(">")
-            _write(node.contents, xml, out, not xml and name in _RAW)
-            out.append(f"</{name}>")
-        elif isinstance(node, Comment):
-            out.append(f"<!--{node}-->")
-        elif isinstance(node, CData):
-            out.append(f"<![CDATA[{node}]]>")
-        elif isinstance(node, (Doctype, Declaration)):
-            prefix = "!DOCTYPE " if isinstance(node, Doctype) else "!"
-            out.append(f"<{prefix}{node}>")
-        elif isinstance(node, ProcessingInstruction):
-            out.append(f"<?{node}>")
-        elif isinstance(node, NavigableString):
-            out.append(str(node) if raw else _encode(str(node)))
-
-
-def _text(tag: Tag) -> str:
-    """cheerio's ``.text()``: every text node below the element (script and style text
-    included, comments not)."""
-    return "".join(str(s) for s in tag.descendants
-                   if isinstance(s, NavigableString) and not isinstance(s, _NOT_TEXT))
+__all__ = ["HtmlConfig", "HtmlNode"]
 
 
 class HtmlConfig(NodeConfig):
@@ -152,16 +69,20 @@ class HtmlNode(Node):
         self.ret = config.ret
         self.multi = config.as_ == "multi"
         self.chr = config.chr or "_"
+        from .codecs import cheerio  # BeautifulSoup loads with the first html node, not with every flow
 
-    def _result(self, el: Tag) -> Any:
+        self._dom = cheerio
+
+    def _result(self, el: Any) -> Any:
         ret = self.ret
+        dom = self._dom
         if ret == "text":
-            return _text(el)
+            return dom.text(el)
         if ret == "attr":
             return dict(el.attrs)
-        inner = serialize(el.contents, False).strip()
+        inner = dom.serialize(el.contents, False).strip()
         if ret == "html":
-            return serialize(_parse(inner).contents, True)
+            return dom.serialize(dom.parse(inner).contents, True)
         out = {self.chr: inner}
         out.update(el.attrs)
         return out
@@ -180,11 +101,11 @@ class HtmlNode(Node):
             if value is None:
                 raise NodeError("Cannot read properties of null (reading 'length')")
             raise NodeError(f"Cannot use 'in' operator to search for 'length' in {js_to_string(value)}")
-        matches: list[Tag] = []
+        matches: list = []
         if isinstance(value, str) and isinstance(tag, str) and tag:
             try:
-                matches = _parse(value).select(tag)
-            except SelectorSyntaxError as exc:
+                matches = self._dom.select(value, tag)
+            except self._dom.SelectorSyntaxError as exc:
                 raise NodeError(str(exc).splitlines()[0]) from None
         if not self.multi:
             set_msg_property(msg, self.outprop, [self._result(el) for el in matches])

@@ -35,6 +35,8 @@ from py_mini_racer import JSEvalException, MiniRacer
 
 from flowred import UNDEFINED
 
+from .js_engine import start_v8
+
 if TYPE_CHECKING:
     from .function import FunctionNode
 
@@ -105,6 +107,7 @@ class Isolate:
         self._worker: asyncio.Task | None = None
         self._drain_wanted = False
         self._oom_poll: asyncio.TimerHandle | None = None
+        start_v8()
         self._mr = MiniRacer()
         self._heap_limit = heap_mib * 1024 * 1024
         if self._heap_limit:

@@ -10,7 +10,6 @@ from typing import Any, Callable, Literal
 from flowred import UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register, set_msg_property
 from flowred.fields import OrDefault, TruthyFlag
 from flowred.nodes.common import parse_json, to_json
-from flowred.nodes.json_schema import SchemaCompileError, compile_schema, errors_text
 
 __all__ = ["JsonConfig", "JsonNode"]
 
@@ -102,8 +101,11 @@ class JsonNode(Node):
 
     def _compile(self, schema: Any) -> Callable[[dict, Any], None]:
         """The validator for ``msg.schema``, compiled once per distinct schema (as ajv 8,
-        flowred.nodes.json_schema)."""
+        flowred.nodes.json_schema, imported with the first schema: the jsonschema library is
+        not loaded for flows that never validate)."""
         if schema != self._schema or self._validator is None:
+            from flowred.nodes.json_schema import SchemaCompileError, compile_schema
+
             try:
                 self._validator = compile_schema(schema)
             except SchemaCompileError:
@@ -117,4 +119,6 @@ class JsonNode(Node):
         if not errors:
             return
         msg["schemaError"] = errors
+        from flowred.nodes.json_schema import errors_text
+
         raise NodeError(f"JSON Schema error: {errors_text(errors)}")

@@ -11,10 +11,9 @@ import collections
 import re
 import ssl
 import uuid
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 from urllib.parse import urlsplit
 
-import aiomqtt
 import orjson
 from pydantic import Field, field_validator
 
@@ -22,6 +21,9 @@ from flowred import Node, NodeConfig, NodeError, generate_id, register
 from flowred.fields import Integer, OrDefault, Port, Text, TrimmedText, TruthyFlag
 from flowred.jscompat import js_to_string
 from flowred.nodes.common import to_json
+
+if TYPE_CHECKING:
+    import aiomqtt
 
 __all__ = ["MqttBrokerConfig", "MqttBrokerNode", "MqttInConfig", "MqttInNode", "MqttOutConfig", "MqttOutNode"]
 
@@ -235,6 +237,9 @@ class MqttBrokerNode(Node):
         self.connecting = False
         self.closing = False
         self.client: aiomqtt.Client | None = None
+        import aiomqtt as mqtt  # the MQTT client library loads with the first broker node, not with every flow
+
+        self._mqtt = mqtt
         self._users: dict[str, Node] = {}
         self._subs: dict[str, dict[str, _Sub]] = {}
         self._routes: tuple[_Sub, ...] = ()
@@ -284,7 +289,7 @@ class MqttBrokerNode(Node):
             try:
                 await asyncio.wait_for(client.publish(m["topic"], m["payload"], m["qos"], m["retain"]),
                                        CLOSE_TIMEOUT)
-            except (aiomqtt.MqttError, asyncio.TimeoutError, ValueError):
+            except (self._mqtt.MqttError, asyncio.TimeoutError, ValueError):
                 pass
         task.cancel()
         try:
@@ -311,16 +316,16 @@ class MqttBrokerNode(Node):
             "username": self.credentials.get("user") or None, "password": self.credentials.get("password") or None,
         }
         if self.v5:
-            options["protocol"] = aiomqtt.ProtocolVersion.V5
+            options["protocol"] = self._mqtt.ProtocolVersion.V5
         else:
-            options["protocol"] = aiomqtt.ProtocolVersion.V31 if c.protocolVersion == "3" \
-                else aiomqtt.ProtocolVersion.V311
+            options["protocol"] = self._mqtt.ProtocolVersion.V31 if c.protocolVersion == "3" \
+                else self._mqtt.ProtocolVersion.V311
             options["clean_session"] = self.cleansession
         if self.ws_path:
             options["websocket_path"] = self.ws_path
         if self.will:
             w = self.will
-            options["will"] = aiomqtt.Will(w["topic"], w["payload"], w["qos"], w["retain"])
+            options["will"] = self._mqtt.Will(w["topic"], w["payload"], w["qos"], w["retain"])
         if self.tls_on:
             tls = self.config_node(c.tls) if c.tls else None
             if tls is not None and hasattr(tls, "ssl_context"):
@@ -339,7 +344,7 @@ class MqttBrokerNode(Node):
             self.connecting = True
             self.show_status(_CONNECTING)
             try:
-                client = aiomqtt.Client(self.host, self.port, **self._client_options())
+                client = self._mqtt.Client(self.host, self.port, **self._client_options())
             except NodeError as exc:
                 self.error(str(exc))
                 client = None
@@ -353,7 +358,7 @@ class MqttBrokerNode(Node):
                         dispatch = self._dispatch
                         async for message in client.messages:
                             dispatch(message)
-                except aiomqtt.MqttError as exc:
+                except self._mqtt.MqttError as exc:
                     if self.connected:
                         self.log(DISCONNECTED_LOG.format(broker=self.label_url) + f" ({exc})")
                     else:
@@ -381,7 +386,7 @@ class MqttBrokerNode(Node):
             topic, payload, qos, retain, node, msg = queue.popleft()
             try:
                 await client.publish(topic, payload, qos, retain)
-            except (aiomqtt.MqttError, ValueError) as exc:
+            except (self._mqtt.MqttError, ValueError) as exc:
                 (node or self).error(f"{type(exc).__name__}: {exc}", msg)
 
     def _dispatch(self, message: aiomqtt.Message) -> None:
@@ -403,7 +408,7 @@ class MqttBrokerNode(Node):
     async def _quiet(self, coro) -> None:
         try:
             await coro
-        except (aiomqtt.MqttError, ValueError) as exc:
+        except (self._mqtt.MqttError, ValueError) as exc:
             self.warn(f"{type(exc).__name__}: {exc}")
 
     def _wire(self, topic: str) -> str:

@@ -18,11 +18,6 @@ from flowred.context import parse_context_key
 from flowred.fields import OrDefault
 from flowred.nodes.common import mustache_text, parse_json
 
-try:
-    import yaml
-except ImportError:  # "Parsed YAML" output needs PyYAML
-    yaml = None
-
 __all__ = ["TemplateConfig", "TemplateNode"]
 
 # mustache.js escapeHtml
@@ -85,7 +80,7 @@ class TemplateConfig(NodeConfig):
         v = v or "str"
         if v not in ("str", "json", "yaml"):
             raise ValueError(f'output must be "str", "json" or "yaml", not {v!r}')
-        if v == "yaml" and yaml is None:
+        if v == "yaml" and _yaml() is None:
             raise ValueError("output as parsed YAML needs the Python package PyYAML, which is not installed")
         return v
 
@@ -225,12 +220,23 @@ def _converter(output: str) -> Callable[[str], Any] | None:
     if output == "json":
         return parse_json
     if output == "yaml":
-        return _parse_yaml
+        yaml = _yaml()
+
+        def parse_yaml(text: str) -> Any:
+            try:
+                return yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise NodeError(f"Invalid YAML: {exc}") from None
+
+        return parse_yaml
     return None
 
 
-def _parse_yaml(text: str) -> Any:
+def _yaml() -> Any:
+    """PyYAML, which "Parsed YAML" output needs, imported by the first template node with that
+    output (not with every flow); None when it is not installed."""
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise NodeError(f"Invalid YAML: {exc}") from None
+        import yaml
+    except ImportError:
+        return None
+    return yaml

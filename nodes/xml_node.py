@@ -15,8 +15,6 @@ from flowred import UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, re
 from flowred.fields import OrDefault, Text
 from flowred.jscompat import js_truthy
 
-from .codecs.xml2js import build_xml, is_object, parse_xml
-
 __all__ = ["XmlConfig", "XmlNode"]
 
 
@@ -75,6 +73,9 @@ class XmlNode(Node):
         self.prop = config.property
         self.attrkey = config.attr
         self.charkey = config.chr
+        from .codecs import xml2js  # defusedxml loads with the first xml node, not with every flow
+
+        self._xml = xml2js
 
     def on_input(self, msg: dict) -> None:
         value = get_msg_property(msg, self.prop)
@@ -86,10 +87,10 @@ class XmlNode(Node):
             options = self._options(given, {}, True)
             options["attrkey"] = self.attrkey or (options.get("attrkey") if js_truthy(options.get("attrkey")) else "$")
             options["charkey"] = self.charkey or (options.get("charkey") if js_truthy(options.get("charkey")) else "_")
-            result = parse_xml(value, options)
-        elif is_object(value):
+            result = self._xml.parse_xml(value, options)
+        elif self._xml.is_object(value):
             options = self._options(given, {"renderOpts": {"pretty": False}}, False)
-            result = build_xml(value, options)
+            result = self._xml.build_xml(value, options)
         else:
             self.warn("This node only handles xml strings or js objects.")
             return

@@ -15,8 +15,6 @@ import datetime as _dt
 from flowred import UNDEFINED, Node, NodeConfig, NodeError, get_msg_property, register, set_msg_property
 from flowred.fields import OrDefault
 
-from .codecs.jsyaml import YamlError, dump_yaml, load_yaml
-
 __all__ = ["YamlConfig", "YamlNode"]
 
 
@@ -53,6 +51,9 @@ class YamlNode(Node):
         super().__init__(config, flow)
         self.prop = config.property
         self.prop_out = getattr(config, "propertyOut", None) or self.prop
+        from .codecs import jsyaml  # PyYAML loads with the first yaml node, not with every flow
+
+        self._yaml = jsyaml
 
     def on_input(self, msg: dict) -> None:
         value = get_msg_property(msg, self.prop)
@@ -60,14 +61,14 @@ class YamlNode(Node):
             self.send(msg)
             return
         if isinstance(value, str):
-            set_msg_property(msg, self.prop_out, load_yaml(value))
+            set_msg_property(msg, self.prop_out, self._yaml.load_yaml(value))
         elif isinstance(value, (bytes, bytearray)):
             self.warn("Ignored non-object payload")
             return
         elif value is None or isinstance(value, (dict, list, tuple, set, frozenset, _dt.date)):
             try:
-                text = dump_yaml(value)
-            except YamlError:
+                text = self._yaml.dump_yaml(value)
+            except self._yaml.YamlError:
                 raise NodeError("Failed to convert payload") from None
             set_msg_property(msg, self.prop_out, text)
         else:

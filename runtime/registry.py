@@ -170,7 +170,8 @@ def admin_routes() -> list[AdminRoute]:
 
 
 def load_node_packages() -> dict[str, str]:
-    """Import every module of every package in the ``flowred.nodes`` entry point group.
+    """Import every module of every package in the ``flowred.nodes`` entry point group, but the
+    helper modules a package lists in ``HELPER_MODULES`` (see ``_import_package``).
 
     The packages are scanned once per process; a later call only tries again the modules that
     failed. Returns the failures, module name → ``"<Error>: <text>"`` (an engine keeps them in
@@ -188,13 +189,24 @@ def load_node_packages() -> dict[str, str]:
     for ep in entry_points(group="flowred.nodes"):
         _scanned.append(ep.value)
         pkg = _import(ep.value, errors)
-        if pkg is None:
-            continue
-        for info in pkgutil.walk_packages(getattr(pkg, "__path__", []), prefix=pkg.__name__ + ".",
-                                          onerror=lambda name: None):
-            _scanned.append(info.name)
-            _import(info.name, errors)
+        if pkg is not None:
+            _import_package(pkg, errors)
     return errors
+
+
+def _import_package(pkg: Any, errors: dict[str, str]) -> None:
+    """Import the modules and subpackages of ``pkg``, depth first, except those its
+    ``HELPER_MODULES`` names (module names relative to it): helpers register no node type and
+    are imported by the node modules that use them, when they use them, so that a library only
+    some node types need (a YAML parser, JSON Schema) costs nothing when no flow uses them."""
+    helpers = frozenset(getattr(pkg, "HELPER_MODULES", ()))
+    for info in pkgutil.iter_modules(getattr(pkg, "__path__", []), prefix=pkg.__name__ + "."):
+        if info.name.rpartition(".")[2] in helpers:
+            continue
+        _scanned.append(info.name)
+        module = _import(info.name, errors)
+        if info.ispkg and module is not None:
+            _import_package(module, errors)
 
 
 def _import(name: str, errors: dict[str, str]):

@@ -39,7 +39,6 @@ import secrets
 import time
 from typing import Any
 
-import bcrypt
 from aiohttp import web
 from pydantic import BaseModel
 
@@ -140,6 +139,8 @@ class AdminAuth:
 
 
 def _password_ok(password: bytes, hashed: bytes) -> bool:
+    import bcrypt  # loaded with the first login (on a worker thread), not by runtimes without adminAuth
+
     try:
         return bcrypt.checkpw(password, hashed)
     except ValueError:  # not a bcrypt hash
@@ -148,6 +149,8 @@ def _password_ok(password: bytes, hashed: bytes) -> bool:
 
 def _dummy_hash(users) -> bytes:
     """A bcrypt hash of a random password at the highest cost among ``users``' hashes."""
+    import bcrypt
+
     costs = [int(m.group(1)) for u in users if (m := re.match(r"^\$2[aby]?\$(\d\d)\$", str(u.get("password", ""))))]
     return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(max(costs, default=10)))
 
