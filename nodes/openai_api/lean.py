@@ -162,8 +162,9 @@ def lean_client_class(base: type) -> type:
             found = self._lean_timeouts.get(key)
             if found is None:
                 t = timeout if isinstance(timeout, httpx2.Timeout) else httpx2.Timeout(timeout)
+                read = t.read if isinstance(timeout, httpx2.Timeout) else timeout  # as the SDK's _build_headers
                 found = (ClientTimeout(sock_connect=t.connect, sock_read=t.read, connect=t.pool),
-                         None if t.read is None else str(t.read))
+                         None if read is None else str(read))
                 self._lean_timeouts[key] = found
             return found
 
