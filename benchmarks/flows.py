@@ -8,7 +8,7 @@ from typing import Any
 
 from .paths import FLOWS
 
-__all__ = ["load", "throughput", "chain", "token_vending", "debug_flood", "startup", "STARTUP_CHAIN",
+__all__ = ["load", "throughput", "chain", "token_vending", "TOKEN_FLOWS", "debug_flood", "startup", "STARTUP_CHAIN",
            "STARTUP_FUNCTION_CHAIN", "CHAINS"]
 
 STARTUP_CHAIN = ("inject", "change", "switch", "template", "json", "delay", "trigger", "rbe", "change", "debug")
@@ -51,11 +51,18 @@ def chain(name: str, n: int) -> list[dict]:
     return flow
 
 
+TOKEN_FLOWS = {"openai": "token-openai", "chat": "chat-openai", "http-request": "token-http-request"}
+"""The token-vending rows' flow files: the OpenAI API node's ``createRealtimeClientSecret`` and
+``createChatCompletion``, and the ``http request`` node."""
+
+
 def token_vending(kind: str, upstream: str, api_key: str) -> list[dict]:
     """http in → change → upstream POST → http response. ``kind``: ``http-request`` (the
-    ``http request`` node POSTs to ``upstream``/realtime/client_secrets with ``api_key``) or
-    ``openai`` (the OpenAI API node; its Service Host reads OPENAI_BASE_URL/OPENAI_API_KEY)."""
-    flow = load(f"token-{kind}")
+    ``http request`` node POSTs to ``upstream``/realtime/client_secrets with ``api_key``),
+    ``openai`` or ``chat`` (the OpenAI API node, ``createRealtimeClientSecret`` or
+    ``createChatCompletion``; its Service Host reads OPENAI_BASE_URL/OPENAI_API_KEY, so the
+    file serves FlowRed and Node-RED with the package as it is)."""
+    flow = load(TOKEN_FLOWS[kind])
     if kind == "http-request":
         request = _node(flow, "tv.request")
         request["url"] = upstream.rstrip("/") + "/realtime/client_secrets"

@@ -4,7 +4,7 @@
     .venv/bin/python -m benchmarks.profile_flowred SCENARIO [--out DIR]
 
 (SCENARIO: throughput, startup, startup-functions, token-vending, token-vending-openai,
-debug-flood, function-heavy, python-function or mixed; ``--n`` sets the chain scenarios' size.)
+token-vending-chat, debug-flood, function-heavy, python-function or mixed; ``--n`` sets the chain scenarios' size.)
 
 FlowRed is started as ``python -m pyinstrument ... .venv/bin/flowred run ...``; the scenario runs
 once with the suite's sizes; SIGTERM ends FlowRed normally and pyinstrument saves the session
@@ -28,7 +28,8 @@ from .runtimes import Runtime
 
 __all__ = ["main"]
 
-SCENARIOS = ("throughput", "startup", "startup-functions", "token-vending", "token-vending-openai", "debug-flood",
+SCENARIOS = ("throughput", "startup", "startup-functions", "token-vending", "token-vending-openai",
+             "token-vending-chat", "debug-flood",
              *flows.CHAINS)
 
 
@@ -59,7 +60,7 @@ async def _scenario(name: str, runtime: Runtime, opts: Options) -> None:
     else:
         upstream = await token_vending.Upstream.start()
         try:
-            kind = "openai" if name == "token-vending-openai" else "http-request"
+            kind = {"token-vending-openai": "openai", "token-vending-chat": "chat"}.get(name, "http-request")
             await token_vending.serve(runtime, kind, upstream, opts)
         finally:
             await upstream.stop()

@@ -15,7 +15,7 @@ from typing import Awaitable, Callable
 from . import chains, debug_flood, startup, throughput, token_vending
 from .figures import Figure
 from .machine import describe
-from .nodered import NodeRed, ensure_node_red
+from .nodered import NodeRed, ensure_node_red, ensure_openai_package
 from .options import QUICK, Options
 from .paths import RESULTS, SESSION, remove_session
 from .report import render, table, write_results
@@ -104,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(found, NodeRed):
             installed = found
             runtimes.append(node_red(found))
+            missing = ensure_openai_package() if "token-vending" in names else None
+            if missing:
+                notes.append(f"token-vending: the OpenAI API node rows' Node-RED column skipped: {missing}.")
         else:
             notes.append(f"Node-RED column skipped: {found}.")
     for note in notes:

@@ -25,10 +25,13 @@ import inspect
 import json
 from typing import Any, AsyncIterator
 
+import orjson
+
 from .arguments import SDK_OPTIONS, request_object, sdk_arguments, sdk_function
 from .errors import local_error
 from .jsonable import to_json
 from .output_text import add_output_text
+from .passthrough import json_body_ready
 from .spec import Method, Result
 from .streams import stream_events
 from .webhooks import unwrap_with_tolerance
@@ -53,6 +56,9 @@ async def run(client: AsyncOpenAI, method: Method, request: Any, *, raw: bool = 
     if method.result is Result.LIST and all_pages:
         yield "result", [to_json(item) async for item in sdk_function(client, method)(**kwargs)]
         return
+    if method.json_body and json_body_ready(method.json_body):
+        yield "result", await _shape(method, await _post_json(client, method, request, kwargs), request, raw)
+        return
     if _references_only(method, kwargs):
         yield "result", await _shape(method, await _post_multipart(client, method, request, kwargs), request, raw)
         return
@@ -76,11 +82,32 @@ async def run(client: AsyncOpenAI, method: Method, request: Any, *, raw: bool = 
 async def _post_as_is(client: AsyncOpenAI, method: Method, request: Any) -> Any:
     """POST ``request`` as the JSON body, unchanged; the SDK's HTTP response. Raises NodeError
     for a request that is not an object, the SDK's errors as raised."""
+    body = request_object(method, request)
+    post_json = getattr(client, "post_json", None)  # the lean client's prepared POST (see .lean)
+    if post_json is not None:
+        return await post_json(method.path, body)
     try:
         from httpx2 import Response
     except ImportError:  # SDK releases built on httpx
         from httpx import Response
-    return await client.post(method.path, body=request_object(method, request), cast_to=Response)
+    return await client.post(method.path, body=body, cast_to=Response)
+
+
+async def _post_json(client: AsyncOpenAI, method: Method, request: dict, kwargs: dict) -> Any:
+    """POST the arguments (SDK keywords and ``extra_body`` merged, as the SDK merges them) as the
+    JSON body, for a method whose SDK parameter transform changes nothing in JSON data
+    (:mod:`.passthrough`); the HTTP response (auth, retries and errors are the SDK's)."""
+    body = {k: v for k, v in kwargs.items() if k not in SDK_OPTIONS and k not in method.path_params}
+    body.update(kwargs.get("extra_body") or {})
+    path = method.path.format(**{p: request[p] for p in method.path_params}) if method.path_params else method.path
+    post_json = getattr(client, "post_json", None)  # the lean client's prepared POST (see .lean)
+    if post_json is not None:
+        return await post_json(path, body)
+    try:
+        from httpx2 import Response
+    except ImportError:  # SDK releases built on httpx
+        from httpx import Response
+    return await client.post(path, body=body, cast_to=Response)
 
 
 def _references_only(method: Method, kwargs: dict) -> bool:
@@ -133,7 +160,12 @@ def _decode(headers: Any, content: bytes, status: int = 200) -> Any:
         return None
     kind = headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json" or kind.endswith("+json"):
-        return json.loads(content) if content.strip() else None
+        if not content.strip():
+            return None
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:  # what only Python's parser takes (integers beyond 64 bits, NaN)
+            return json.loads(content)
     if kind.startswith("text/") or not content:
         return content.decode("utf-8", errors="replace")
     return content

@@ -59,7 +59,8 @@ _TABLE: list[Method] = [
         ("cancelBatch", "batches.cancel", "POST /batches/{batch_id}/cancel"),
     ]),
     *_m("Chat", [
-        ("createChatCompletion", "chat.completions.create", "POST /chat/completions", _CHAT),
+        ("createChatCompletion", "chat.completions.create", "POST /chat/completions",
+         {**_CHAT, "json_body": "openai.types.chat.completion_create_params:CompletionCreateParamsNonStreaming"}),
         ("getChatCompletion", "chat.completions.retrieve", "GET /chat/completions/{completion_id}"),
         ("getChatMessages", "chat.completions.messages.list",
          "GET /chat/completions/{completion_id}/messages", L),

@@ -51,6 +51,7 @@ def _import_all() -> None:
 _lock = threading.Lock()
 _done = threading.Event()
 _thread: threading.Thread | None = None
+_ready = False  # set once a call found the SDK imported and recent enough
 
 
 def _load() -> None:
@@ -75,7 +76,11 @@ async def ready() -> None:
     """Returns once the SDK is imported; the import runs off the event loop. Raises the
     import's error (e.g. ImportError) when it failed, SdkTooOld when the installed SDK is
     older than FLOOR."""
+    global _ready
+    if _ready:
+        return
     if not _done.is_set():
         preload()
         await asyncio.to_thread(_done.wait)
-    _import_all()  # cached after a good load; raises again what failed
+    _import_all()  # raises again what failed
+    _ready = True

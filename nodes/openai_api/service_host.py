@@ -26,6 +26,7 @@ from flowred.fields import EmptyDefault, Flag, Number
 from flowred.jscompat import js_to_string
 
 from .errors import local_error
+from .lean import lean_client_class
 from .redaction import protect
 
 DEFAULT_API_BASE = "https://api.openai.com/v1"
@@ -83,6 +84,26 @@ def _key_elsewhere() -> type:
             return None
 
     return KeyElsewhere
+
+
+def build_client(key: str, base: str | None, *, timeout: float, max_retries: int, organization: str | None = None,
+                 project: str | None = None, headers: dict[str, str] | None = None,
+                 query: dict[str, str] | None = None, key_elsewhere: bool = False,
+                 transport: DefaultAioHttpClient | None = None) -> tuple[AsyncOpenAI, DefaultAioHttpClient]:
+    """``(client, transport)``: an ``AsyncOpenAI`` for ``key`` and ``base`` (None: the SDK's
+    default) on ``transport`` (the SDK's aiohttp transport; a new one when None), with
+    ``timeout`` seconds, ``max_retries``, the organization, project, extra ``headers`` and
+    ``query``; ``key_elsewhere``: no ``Authorization`` header (the key is in ``headers`` or
+    ``query``). The client takes the lean path of :mod:`.lean` for raw non-streaming calls."""
+    from openai import AsyncOpenAI, DefaultAioHttpClient
+
+    cls = lean_client_class(_key_elsewhere() if key_elsewhere else AsyncOpenAI)
+    if transport is None:
+        transport = DefaultAioHttpClient()
+    client = cls(api_key=key, base_url=base, organization=organization, project=project, timeout=timeout,
+                 max_retries=max_retries, default_headers=headers or None, default_query=query or None,
+                 http_client=transport)
+    return client, transport
 
 
 @register("Service Host", category="config", config_node=True, inputs=0, outputs=0,
@@ -151,18 +172,15 @@ class ServiceHostNode(Node):
         cfg = self.config
         headers: dict[str, str] = dict(cfg.headers)
         query: dict[str, str] = {}
-        from openai import AsyncOpenAI, DefaultAioHttpClient
-
-        cls = AsyncOpenAI
+        elsewhere = False
         if cfg.secureApiKeyIsQuery:
-            cls, query[name] = _key_elsewhere(), key
+            elsewhere, query[name] = True, key
         elif name.lower() != "authorization":
-            cls, headers[name] = _key_elsewhere(), key
-        if self._transport is None:
-            self._transport = DefaultAioHttpClient()
-        return cls(api_key=key, base_url=base, organization=org, project=project, timeout=cfg.timeout,
-                   max_retries=cfg.maxRetries, default_headers=headers or None, default_query=query or None,
-                   http_client=self._transport)
+            elsewhere, headers[name] = True, key
+        client, self._transport = build_client(key, base, timeout=cfg.timeout, max_retries=cfg.maxRetries,
+                                               organization=org, project=project, headers=headers, query=query,
+                                               key_elsewhere=elsewhere, transport=self._transport)
+        return client
 
     async def close(self, removed: bool) -> None:
         self._clients = {}

@@ -59,6 +59,9 @@ class Method:
     the body and passes as the SDK call's options (``{pollIntervalMs}``, ``{pollIntervalMs,
     maxConcurrency}``, the webhook ``tolerance``), mapped to the Python SDK keyword that does
     the same (``poll_interval_ms``, ``max_concurrency``, ``tolerance``); never sent to OpenAI.
+    ``json_body``: the SDK params type (``"module:Name"``) of a JSON POST whose non-streaming
+    request may be posted as its body unchanged when that type renames no key (see
+    :mod:`.passthrough`), skipping the SDK's parameter transform.
     """
 
     name: str
@@ -74,6 +77,7 @@ class Method:
     pick: str | None = None
     output_text: bool = False
     options: Mapping[str, str] = field(default_factory=dict)
+    json_body: str | None = None
 
     @property
     def verb(self) -> str | None:
