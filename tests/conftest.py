@@ -27,7 +27,6 @@ EMULATOR_KEY = "sk-test-emulator-key-0123456789"
 
 TEST_TAB = {"id": "t1", "type": "tab", "label": "test"}
 
-
 def make_node(id_: str, type_: str, wires: Any = (), **fields: Any) -> dict:
     """A node of tab ``t1`` in Node-RED's export format; ``wires`` is one list of ids per output."""
     return {"id": id_, "type": type_, "z": "t1", "name": "", "x": 100, "y": 100,
@@ -191,10 +190,12 @@ async def start_runtime(tmp_path: Path):
             flow_file.write_text(flows if isinstance(flows, str) else json.dumps(flows))
         s = Settings(flowFile=flow_file, userDir=tmp_path / "user", **settings)
         engine = Engine(s, FlowStorage(flow_file, s.userDir, s.credentialSecret))
-        runner = web.AppRunner(create_app(engine), access_log=None)
+        # A request still open at teardown (an upload the server refused unread, which aiohttp
+        # lingers on for 10 s) is cut after 1 s instead of aiohttp's 60 s graceful wait.
+        runner = web.AppRunner(create_app(engine), access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()  # the kernel's free port: no race with other workers
+        port = runner.addresses[0][1]
         await engine.load()
         rt = Runtime(engine, runner, f"http://127.0.0.1:{port}", session, tmp_path)
         started.append(rt)
