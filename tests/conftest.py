@@ -27,6 +27,20 @@ EMULATOR_KEY = "sk-test-emulator-key-0123456789"
 
 TEST_TAB = {"id": "t1", "type": "tab", "label": "test"}
 
+# Under pytest-xdist (``make test``) the tests that take longest are handed out first, so that no
+# worker is left running one of them alone at the end; a plain pytest run keeps the file order.
+SLOW_FIRST = ("tests/test_wheel.py", "tests/test_crash_consistency.py", "tests/test_benchmarks_smoke.py",
+              "tests/test_api_fuzz.py", "tests/cluster/", "tests/browser/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker, sort ``items`` (stable) by their place in SLOW_FIRST; others after."""
+    if not hasattr(config, "workerinput"):
+        return
+    items.sort(key=lambda item: next((i for i, p in enumerate(SLOW_FIRST) if item.nodeid.startswith(p)),
+                                     len(SLOW_FIRST)))
+
+
 def make_node(id_: str, type_: str, wires: Any = (), **fields: Any) -> dict:
     """A node of tab ``t1`` in Node-RED's export format; ``wires`` is one list of ids per output."""
     return {"id": id_, "type": type_, "z": "t1", "name": "", "x": 100, "y": 100,
