@@ -44,9 +44,12 @@ MOSQUITTO := /usr/sbin/mosquitto
 $(MOSQUITTO):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null
 
+# The tests run on pytest-xdist workers, one per CPU core (TEST_WORKERS=0: all in one process);
+# worksteal hands each worker a contiguous share and lets an idle one take over another's rest.
+TEST_WORKERS ?= auto
 test: $(STAMP) $(CHROMIUM) $(MOSQUITTO)
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 # FlowRed and Node-RED side by side (benchmarks/README.md); not part of the tests.
 bench: $(STAMP)

@@ -27,6 +27,19 @@ EMULATOR_KEY = "sk-test-emulator-key-0123456789"
 
 TEST_TAB = {"id": "t1", "type": "tab", "label": "test"}
 
+# Under pytest-xdist (``make test``) the tests that take longest are handed out first, so that no
+# worker is left running one of them alone at the end; a plain pytest run keeps the file order.
+SLOW_FIRST = ("tests/test_wheel.py", "tests/test_crash_consistency.py", "tests/test_benchmarks_smoke.py",
+              "tests/test_api_fuzz.py", "tests/cluster/", "tests/browser/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker, sort ``items`` (stable) by their place in SLOW_FIRST; others after."""
+    if not hasattr(config, "workerinput"):
+        return
+    items.sort(key=lambda item: next((i for i, p in enumerate(SLOW_FIRST) if item.nodeid.startswith(p)),
+                                     len(SLOW_FIRST)))
+
 
 def make_node(id_: str, type_: str, wires: Any = (), **fields: Any) -> dict:
     """A node of tab ``t1`` in Node-RED's export format; ``wires`` is one list of ids per output."""
@@ -191,10 +204,12 @@ async def start_runtime(tmp_path: Path):
             flow_file.write_text(flows if isinstance(flows, str) else json.dumps(flows))
         s = Settings(flowFile=flow_file, userDir=tmp_path / "user", **settings)
         engine = Engine(s, FlowStorage(flow_file, s.userDir, s.credentialSecret))
-        runner = web.AppRunner(create_app(engine), access_log=None)
+        # A request still open at teardown (an upload the server refused unread, which aiohttp
+        # lingers on for 10 s) is cut after 1 s instead of aiohttp's 60 s graceful wait.
+        runner = web.AppRunner(create_app(engine), access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()  # the kernel's free port: no race with other workers
+        port = runner.addresses[0][1]
         await engine.load()
         rt = Runtime(engine, runner, f"http://127.0.0.1:{port}", session, tmp_path)
         started.append(rt)
