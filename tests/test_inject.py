@@ -55,9 +55,9 @@ async def test_once_fires_after_deploy_and_repeat_keeps_firing(start_runtime):
     await rt.deploy([TAB, inject(once=True, onceDelay=0.05, repeat="0.2",
                                  props=[{"p": "payload", "v": "x", "vt": "str"}]), DEBUG])
     t0 = time.monotonic()
-    got = await comms.debug(4, timeout=5)
+    got = await comms.debug(4, timeout=10)
     elapsed = time.monotonic() - t0
-    assert len(got) >= 4 and 0.5 <= elapsed < 3
+    assert len(got) >= 4 and 0.5 <= elapsed < 10  # not faster than once + 3 repeats; bound loose for busy machines
     # a new deploy without the node stops its timer
     await rt.deploy([TAB, DEBUG])
     n = len(comms.topic("debug"))

@@ -51,7 +51,7 @@ async def test_fixed_delay_from_a_node_red_export_and_done_when_sent(start_runti
     start = time.monotonic()
     await rt.inject("in1")
     [(sent_at, msg)] = await timed(comms, 1, "dbg1")
-    assert 0.13 <= sent_at - start < 0.6
+    assert 0.13 <= sent_at - start < 2.0  # upper bound loose for busy machines
     assert msg["payload"] == "hello" and msg["topic"] == "t"
     [done] = await comms.debug(1, node_id="dbg2")
     assert json.loads(done["msg"])["complete"]["source"]["id"] == "dl1"
@@ -96,7 +96,7 @@ async def test_random_delay_within_its_range(start_runtime):
     start = time.monotonic()
     await rt.inject("i1", {"payload": 1})
     [(at, _)] = await timed(comms, 1)
-    assert 0.075 <= at - start < 0.5
+    assert 0.075 <= at - start < 2.0  # upper bound loose for busy machines
 
 
 async def test_reset_drops_held_msgs_and_flush_sends_them(start_runtime):
@@ -134,7 +134,7 @@ async def test_rate_limit_queues_and_spaces_msgs(start_runtime):
     got = await timed(comms, 3)
     assert [m["payload"] for _, m in got] == [0, 1, 2]
     gaps = [b[0] - a[0] for a, b in zip(got, got[1:], strict=False)]
-    assert all(0.06 <= g < 0.3 for g in gaps), gaps
+    assert all(0.06 <= g < 1.0 for g in gaps), gaps  # upper bound loose for busy machines
     await comms.wait_for(lambda m: m["topic"] == "status/dl" and m["data"].get("text") == "0")
 
 
