@@ -300,7 +300,22 @@ class FunctionNode(Node):
     # -- what the code did -----------------------------------------------------------------
     def js_effect(self, kind: str, v: Any) -> None:
         """Apply one effect of the code (function_sandbox.js ``emit``)."""
-        if kind == "R":
+        if kind == "D" or kind == "d":
+            # the code returned the msg it got: v is [seq, {key: new value}, deleted keys?],
+            # applied to the msg object this node received, which goes on ("D": and is complete)
+            msg = self._inflight.pop(v[0], None) if kind == "D" else self._inflight.get(v[0])
+            if msg is None:
+                return
+            msg.update(v[1])
+            if len(v) > 2:
+                for k in v[2]:
+                    msg.pop(k, None)
+            self.send(self._restore(msg) if self._refs or self.js_bytes_seen else msg)
+            if kind == "D":
+                if self._views:
+                    self._views.pop(v[0], None)
+                self.done(msg)
+        elif kind == "R":
             # the code returned the msg it got ("r" said which): its new content goes into the
             # msg object this node received (a new dict per msg and node would be garbage the
             # collector pays for)
