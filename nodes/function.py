@@ -322,7 +322,7 @@ class FunctionNode(Node):
             msg = self._inflight.get(self._returned)
             if msg is None:
                 msg = v
-            elif msg.keys() == v.keys():
+            elif list(msg) == list(v):  # same keys in the same order (JSON reads in order)
                 msg.update(v)
             else:
                 msg.clear()

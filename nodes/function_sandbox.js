@@ -462,10 +462,36 @@ var __flowred = (function () {
         }
     }
 
-    // The `node` a part of the code gets. For the body, one per msg: send/done know the msg.
+    // The `node` a part of the code gets. For the body, one per msg: send/done know the msg;
+    // the other methods are made once per node (st.methods) and shared by its msgs.
     function makeNode(st, kind, seq, msgid) {
         const key = st.key;
+        const m = st.methods || (st.methods = nodeMethods(st));
+        if (kind === "body") {
+            return {
+                id: m.id, name: m.name, outputCount: m.outputCount, log: m.log, warn: m.warn,
+                error: m.error, debug: m.debug, trace: m.trace, status: m.status, linkcall: st.linkcall,
+                send: (msgs, cloneMsg) => sendResults(st, msgs, msgid, cloneMsg !== false),
+                done: (err) => (err ? failed(st, seq, err, "done") : emit(key, "c", seq)),
+                on: m.on,
+            };
+        }
         const node = {
+            id: m.id, name: m.name, outputCount: m.outputCount, log: m.log, warn: m.warn,
+            error: m.error, debug: m.debug, trace: m.trace, status: m.status, linkcall: st.linkcall,
+        };
+        if (kind === "init") {
+            node.send = (msgs, cloneMsg) => sendResults(st, msgs, generateId(), cloneMsg !== false);
+        } else {
+            node.send = () => emit(key, "e", ["Cannot send from close function", null]);
+        }
+        return node;
+    }
+
+    // The methods of a node's `node` objects that do not depend on the msg.
+    function nodeMethods(st) {
+        const key = st.key;
+        return {
             id: st.info.id,
             name: st.info.name,
             outputCount: st.info.outputCount,
@@ -475,25 +501,15 @@ var __flowred = (function () {
             debug: (m) => emit(key, "l", [50, text(m)]),
             trace: (m) => emit(key, "l", [60, text(m)]),
             status: (s) => emit(key, "st", s === undefined ? {} : s),
-            linkcall: st.linkcall,
-        };
-        if (kind === "body") {
-            node.send = (msgs, cloneMsg) => sendResults(st, msgs, msgid, cloneMsg !== false);
-            node.done = (err) => (err ? failed(st, seq, err, "done") : emit(key, "c", seq));
-            node.on = (event, fn) => {
+            on: (event, fn) => {
                 if (event === "input") {
                     throw new Error("Cannot add listener to 'input' event within Function");
                 }
                 if (event === "close" && typeof fn === "function") {
                     st.closeHandlers.push(fn);
                 }
-            };
-        } else if (kind === "init") {
-            node.send = (msgs, cloneMsg) => sendResults(st, msgs, generateId(), cloneMsg !== false);
-        } else {
-            node.send = () => emit(key, "e", ["Cannot send from close function", null]);
-        }
-        return node;
+            },
+        };
     }
 
     function contextApi(st, scope) {
