@@ -97,7 +97,10 @@ class FunctionNode(Node):
     sidebar shows it as an Error object. A run taking longer than ``timeout`` seconds (10 s
     when none is set) is stopped and reported as ``"Error: Script execution timed out after
     <ms>ms"``. msgs are copied into JavaScript as JSON (``msg.req``/``msg.res`` stay the same
-    objects; bytes become Buffers, and Buffers leave as bytes).
+    objects; bytes become Buffers, and Buffers leave as bytes). When the code returns the msg
+    it got, that same msg object goes on with the top-level properties the code changed, added
+    or deleted (as ``JSON.stringify`` reads them, key order included); properties it left as
+    they were keep their values untouched, as in Node-RED.
 
     The code runs in a V8 isolate shared with other function nodes (Node-RED runs them all in
     one), compiled into a scope of its own: ``context``, ``flow``, ``global``, ``env``,
