@@ -103,7 +103,10 @@ class FunctionNode(Node):
     sidebar shows it as an Error object. A run taking longer than ``timeout`` seconds (10 s
     when none is set) is stopped and reported as ``"Error: Script execution timed out after
     <ms>ms"``. msgs are copied into JavaScript as JSON (``msg.req``/``msg.res`` stay the same
-    objects; bytes become Buffers, and Buffers leave as bytes).
+    objects; bytes become Buffers, and Buffers leave as bytes). When the code returns the msg
+    it got, that same msg object goes on with the top-level properties the code changed, added
+    or deleted (as ``JSON.stringify`` reads them, key order included); properties it left as
+    they were keep their values untouched, as in Node-RED.
 
     The code runs in a V8 isolate shared with other function nodes (Node-RED runs them all in
     one), compiled into a scope of its own: ``context``, ``flow``, ``global``, ``env``,
@@ -306,14 +309,29 @@ class FunctionNode(Node):
     # -- what the code did -----------------------------------------------------------------
     def js_effect(self, kind: str, v: Any) -> None:
         """Apply one effect of the code (function_sandbox.js ``emit``)."""
-        if kind == "R":
+        if kind == "D" or kind == "d":
+            # the code returned the msg it got: v is [seq, {key: new value}, deleted keys?],
+            # applied to the msg object this node received, which goes on ("D": and is complete)
+            msg = self._inflight.pop(v[0], None) if kind == "D" else self._inflight.get(v[0])
+            if msg is None:
+                return
+            msg.update(v[1])
+            if len(v) > 2:
+                for k in v[2]:
+                    msg.pop(k, None)
+            self.send(self._restore(msg) if self._refs or self.js_bytes_seen else msg)
+            if kind == "D":
+                if self._views:
+                    self._views.pop(v[0], None)
+                self.done(msg)
+        elif kind == "R":
             # the code returned the msg it got ("r" said which): its new content goes into the
             # msg object this node received (a new dict per msg and node would be garbage the
             # collector pays for)
             msg = self._inflight.get(self._returned)
             if msg is None:
                 msg = v
-            elif msg.keys() == v.keys():
+            elif list(msg) == list(v):  # same keys in the same order (JSON reads in order)
                 msg.update(v)
             else:
                 msg.clear()

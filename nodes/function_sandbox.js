@@ -462,10 +462,36 @@ var __flowred = (function () {
         }
     }
 
-    // The `node` a part of the code gets. For the body, one per msg: send/done know the msg.
+    // The `node` a part of the code gets. For the body, one per msg: send/done know the msg;
+    // the other methods are made once per node (st.methods) and shared by its msgs.
     function makeNode(st, kind, seq, msgid) {
         const key = st.key;
+        const m = st.methods || (st.methods = nodeMethods(st));
+        if (kind === "body") {
+            return {
+                id: m.id, name: m.name, outputCount: m.outputCount, log: m.log, warn: m.warn,
+                error: m.error, debug: m.debug, trace: m.trace, status: m.status, linkcall: st.linkcall,
+                send: (msgs, cloneMsg) => sendResults(st, msgs, msgid, cloneMsg !== false),
+                done: (err) => (err ? failed(st, seq, err, "done") : emit(key, "c", seq)),
+                on: m.on,
+            };
+        }
         const node = {
+            id: m.id, name: m.name, outputCount: m.outputCount, log: m.log, warn: m.warn,
+            error: m.error, debug: m.debug, trace: m.trace, status: m.status, linkcall: st.linkcall,
+        };
+        if (kind === "init") {
+            node.send = (msgs, cloneMsg) => sendResults(st, msgs, generateId(), cloneMsg !== false);
+        } else {
+            node.send = () => emit(key, "e", ["Cannot send from close function", null]);
+        }
+        return node;
+    }
+
+    // The methods of a node's `node` objects that do not depend on the msg.
+    function nodeMethods(st) {
+        const key = st.key;
+        return {
             id: st.info.id,
             name: st.info.name,
             outputCount: st.info.outputCount,
@@ -475,25 +501,15 @@ var __flowred = (function () {
             debug: (m) => emit(key, "l", [50, text(m)]),
             trace: (m) => emit(key, "l", [60, text(m)]),
             status: (s) => emit(key, "st", s === undefined ? {} : s),
-            linkcall: st.linkcall,
-        };
-        if (kind === "body") {
-            node.send = (msgs, cloneMsg) => sendResults(st, msgs, msgid, cloneMsg !== false);
-            node.done = (err) => (err ? failed(st, seq, err, "done") : emit(key, "c", seq));
-            node.on = (event, fn) => {
+            on: (event, fn) => {
                 if (event === "input") {
                     throw new Error("Cannot add listener to 'input' event within Function");
                 }
                 if (event === "close" && typeof fn === "function") {
                     st.closeHandlers.push(fn);
                 }
-            };
-        } else if (kind === "init") {
-            node.send = (msgs, cloneMsg) => sendResults(st, msgs, generateId(), cloneMsg !== false);
-        } else {
-            node.send = () => emit(key, "e", ["Cannot send from close function", null]);
-        }
-        return node;
+            },
+        };
     }
 
     function contextApi(st, scope) {
@@ -613,7 +629,9 @@ var __flowred = (function () {
     globalThis.Buffer = Buffer;
 
     // -- jobs ------------------------------------------------------------------------------
-    function runMessage(st, seq, msg) {
+    // `snap` is a second copy of the msg as it arrived (from the same JSON text): what Python
+    // holds, so that a returned msg travels back as the keys the code changed.
+    function runMessage(st, seq, msg, snap) {
         attachRefs(msg);
         const msgid = msg._msgid;
         let result;
@@ -626,29 +644,104 @@ var __flowred = (function () {
         }
         if (result && typeof result.then === "function") {
             result.then((results) => {
-                returned(st, seq, msg, results, msgid);
+                returned(st, seq, msg, results, msgid, snap, false);
                 if (!st.info.userDone) {
                     emit(st.key, "c", seq);
                 }
             }, (err) => failed(st, seq, err));
             return;
         }
-        returned(st, seq, msg, result, msgid);
-        if (!st.info.userDone) {
+        const complete = !st.info.userDone;
+        if (!returned(st, seq, msg, result, msgid, snap, complete) && complete) {
             emit(st.key, "c", seq);
         }
     }
 
-    // What the body returned: the msg it got (effects "r" with the msg's number, then "R" with
-    // the msg: Python sends its own msg object with this content), or anything sendResults takes.
-    function returned(st, seq, msg, result, msgid) {
-        if (result === msg) {
-            msg._msgid = msgid;
+    // What the body returned: the msg it got, or anything sendResults takes. The msg it got goes
+    // back as its changes ("d": [seq, {key: new value}, deleted keys?]; "D" the same and the msg
+    // is complete, when `complete`; returns true then), or whole when its keys were reordered or
+    // there is no snapshot ("r" with the msg's number, then "R" with the msg). Either way Python
+    // sends its own msg object with this content.
+    function returned(st, seq, msg, result, msgid, snap, complete) {
+        if (result !== msg) {
+            sendResults(st, result, msgid, false);
+            return false;
+        }
+        msg._msgid = msgid;
+        const change = snap === undefined ? null : delta(msg, snap);
+        if (change === null) {
             emit(st.key, "r", seq);
             emit(st.key, "R", msg);
-        } else {
-            sendResults(st, result, msgid, false);
+            return false;
         }
+        change[0] = seq;
+        emit(st.key, complete ? "D" : "d", change);
+        return complete;
+    }
+
+    // JSON.stringify leaves out a property with one of these values.
+    function omitted(v) {
+        return v === undefined || typeof v === "function" || typeof v === "symbol";
+    }
+
+    // Whether a (the code's value) still reads as b (the arrived value, fresh from JSON.parse):
+    // the same JSON, key order included.
+    function same(a, b) {
+        if (a === b) {
+            return true;
+        }
+        if (a === null || b === null || typeof a !== "object" || typeof b !== "object"
+                || Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) {
+            return false;
+        }
+        if (Array.isArray(a)) {
+            if (a.length !== b.length) return false;
+            for (let i = 0; i < a.length; i++) {
+                if (!same(a[i], b[i])) return false;
+            }
+            return true;
+        }
+        if (a instanceof Uint8Array) {
+            return a.length === b.length && a.every((v, i) => v === b[i]);
+        }
+        const ka = Object.keys(a);
+        const kb = Object.keys(b);
+        if (ka.length !== kb.length || typeof a.toJSON === "function") return false;
+        for (let i = 0; i < ka.length; i++) {
+            if (ka[i] !== kb[i] || !same(a[ka[i]], b[kb[i]])) return false;
+        }
+        return true;
+    }
+
+    // The top-level changes of msg against snap: [null, {key: value}] plus the keys no longer
+    // there as a third entry, or null when the kept keys changed order or new keys do not all
+    // come after them (Python's dict then would not read as the msg: it gets the whole msg).
+    function delta(msg, snap) {
+        const changed = {};
+        const old = Object.keys(snap);
+        let j = 0;
+        let fresh = false;
+        let kept = 0;
+        for (const k of Object.keys(msg)) {
+            const v = msg[k];
+            if (omitted(v)) continue;
+            if (Object.hasOwn(snap, k)) {
+                if (fresh) return null;
+                while (j < old.length && old[j] !== k) j++;
+                if (j === old.length) return null;
+                j++;
+                kept++;
+                if (!same(v, snap[k])) changed[k] = v;
+            } else {
+                fresh = true;
+                changed[k] = v;
+            }
+        }
+        if (kept === old.length) {
+            return [null, changed];
+        }
+        const gone = old.filter((k) => !Object.hasOwn(msg, k) || omitted(msg[k]));
+        return [null, changed, gone];
     }
 
     function runTimer(st, id) {
@@ -701,13 +794,13 @@ var __flowred = (function () {
         st.timers.clear();
     }
 
-    function runJob(key, kind, a, b) {
+    function runJob(key, kind, a, b, snap) {
         const st = nodes.get(key);
         if (st === undefined) {
             return;
         }
         switch (kind) {
-            case "m": runMessage(st, a, b); break;
+            case "m": runMessage(st, a, b, snap); break;
             case "t": runTimer(st, a); break;
             case "i": runInit(st); break;
             case "c": runClose(st); nodes.delete(key); emit(key, "closed", null); break;
@@ -793,6 +886,7 @@ var __flowred = (function () {
                 jobsText += String.fromCharCode.apply(null, chars.subarray(i, Math.min(units, i + 8192)));
             }
             const jobs = parse(jobsText);
+            const snaps = parse(jobsText);  // what Python holds of each msg (see runMessage)
             const t0 = Date.now();
             let i = 0;
             for (; i < jobs.length; i += 4) {
@@ -800,7 +894,7 @@ var __flowred = (function () {
                     break;
                 }
                 current = i >> 2;
-                runJob(jobs[i], jobs[i + 1], jobs[i + 2], jobs[i + 3]);
+                runJob(jobs[i], jobs[i + 1], jobs[i + 2], jobs[i + 3], snaps[i + 3]);
             }
             current = i >> 2;
             return drain();
