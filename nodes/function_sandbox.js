@@ -625,7 +625,7 @@ var __flowred = (function () {
     // The parameters of the factory nodes/js_isolate.py wraps each part of the code in.
     const API_NAMES = "context, flow, global, env, console, setTimeout, clearTimeout, setInterval, clearInterval";
 
-    globalThis.RED = { util: { cloneMessage, generateId } };
+    globalThis.RED = { util: { cloneMessage, generateId, ...__redUtil } };  // red_util.js
     globalThis.Buffer = Buffer;
 
     // -- jobs ------------------------------------------------------------------------------

@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SANDBOX_JS = resources.files(__package__).joinpath("function_sandbox.js").read_text(encoding="utf-8")
+SANDBOX_JS = "\n".join(resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+                       for name in ("red_util.js", "function_sandbox.js"))
 OOM_DRAIN_WAIT = 5.0  # seconds to ask an isolate that ran out of memory which job it was running
 OOM_POLL = 0.25  # seconds between looks at whether code running outside a run (after an await) hit the limit
 BATCH_BUDGET = 0.02   # seconds after which a batch starts no new job (function_sandbox.js)

@@ -48,6 +48,12 @@ const JS_MEMBERS = {
   "RED.util": [
     method("cloneMessage", "(msg)", "A deep copy of a msg (msg.req and msg.res are kept)."),
     method("generateId", "()", "A new msg id."),
+    method("getMessageProperty", "(msg, expr)", "The value at a property expression (\"payload.a[0]\")."),
+    method("setMessageProperty", "(msg, expr, value, createMissing)", "Set (or, with undefined, delete) a msg property."),
+    method("getObjectProperty", "(obj, expr)", "The value at a property expression of any object."),
+    method("setObjectProperty", "(obj, expr, value, createMissing)", "Set a property of any object."),
+    method("normalisePropertyExpression", "(expr)", "A property expression as its list of keys."),
+    method("ensureString", "(value)", "A value as text (objects as JSON)."),
   ],
 };
 
