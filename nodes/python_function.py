@@ -45,6 +45,7 @@ from flowred import PENDING, UNDEFINED, Node, NodeConfig, NodeError, generate_id
 from flowred.fields import NonNegative, Text
 
 from .python_function_chain import Chain
+from .python_function_worker import shape_results
 
 __all__ = ["PythonFunctionConfig", "PythonFunctionNode"]
 
@@ -233,28 +234,11 @@ class PythonFunctionNode(Node):
         """Node-RED's sendResults for what the code returned (a copy already): ``msgs`` as a
         list per output, each msg with ``_msgid`` set; None when there is nothing to send.
         Entries that are not msgs are reported and skipped. Also what ``node.send`` sends."""
-        if msgs is None:
-            return None
-        if not isinstance(msgs, (list, tuple)):
-            msgs = (msgs,)
-        out: list = []
-        count = 0
-        for entry in msgs:
-            if entry is None:
-                out.append(None)
-                continue
-            port = []
-            for m in entry if isinstance(entry, (list, tuple)) else (entry,):
-                if m is None:
-                    continue
-                if not isinstance(m, dict):
-                    self.error(f"Function tried to send a message of type {type(m).__name__}")
-                    continue
-                m["_msgid"] = msgid
-                port.append(m)
-                count += 1
-            out.append(port)
-        return out if count else None
+        errors: list[str] = []
+        out = shape_results(msgs, msgid, errors)
+        for text in errors:
+            self.error(text)
+        return out
 
     def failure(self, text: str | None, timed_out: bool, worker: Any) -> str:
         """The error text of a failed run (``text``: the code's error), a run over its time

@@ -136,8 +136,8 @@ def _new_id():
     return "%016x" % random.getrandbits(64)
 
 
-def _shape(msgs, msgid, errors):
-    """As the runtime's PythonFunctionNode.results (Node-RED's sendResults): ``msgs`` as a list
+def shape_results(msgs, msgid, errors):
+    """Node-RED's sendResults, here and in the runtime's PythonFunctionNode.results: ``msgs`` as a list
     per output, each msg with ``_msgid`` set; None when there is nothing to send. Entries that
     are not msgs are skipped and their error texts appended to ``errors``."""
     if msgs is None:
@@ -561,7 +561,7 @@ class Runner:
                         rest = None
                     else:
                         errors = []
-                        shaped = _shape(value, msgid or _new_id(), errors)
+                        shaped = shape_results(value, msgid or _new_id(), errors)
                         for text in errors:
                             write(("error", idx, text, None))
                         rest = shaped if shaped is None or ports is None else self.route(ports, shaped, out)
@@ -610,7 +610,7 @@ class Runner:
         idx = member.idx
         copied = _clone(msgs, self.snapshots.take(msgs))
         errors = []
-        shaped = _shape(copied, member.msgid or _new_id(), errors)
+        shaped = shape_results(copied, member.msgid or _new_id(), errors)
         for text in errors:
             chan.write(("error", idx, text, None))
         if shaped is None:
