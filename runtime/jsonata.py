@@ -2,12 +2,15 @@
 ``evaluateJSONataExpression``, on the pure-Python ``jsonata-python`` library.
 
 Expressions are compiled once and cached. Node-RED's helper functions are bound per call:
-``$flowContext(key)``, ``$globalContext(key)``, ``$env(name)``, ``$clone(value)``.
+``$flowContext(key)``, ``$globalContext(key)``, ``$env(name)``, ``$clone(value)``. A path or
+one arithmetic operation on paths and numbers is evaluated by jsonata_fast.py when the msg
+allows it (same results), else by the library.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .jsonata_fast import FALLBACK, MISSING, fast_evaluator
 from .values import clone_message
 
 if TYPE_CHECKING:
@@ -16,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["JsonataError", "compile_jsonata", "evaluate_jsonata"]
 
 _cache: dict[str, Any] = {}
+_fast: dict[str, Any] = {}   # expr -> jsonata_fast's evaluator, or None
 
 
 class JsonataError(ValueError):
@@ -46,6 +50,15 @@ def evaluate_jsonata(expr: str, msg: Any, node: "Node | None" = None, bindings: 
     byte values (a Buffer's JSON form). Raises JsonataError with JSONata's message when
     evaluation fails.
     """
+    fast = _fast.get(expr, FALLBACK)
+    if fast is FALLBACK:
+        fast = fast_evaluator(compile_jsonata(expr).ast)
+        if len(_fast) < 5000:
+            _fast[expr] = fast
+    if fast is not None:
+        result = fast(msg)
+        if result is not FALLBACK:
+            return undefined if result is MISSING else result
     compiled = compile_jsonata(expr)
     import jsonata
     from jsonata.utils import Utils as _Utils
