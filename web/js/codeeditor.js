@@ -140,8 +140,10 @@ export class CodeEditor {
 
   showProblems(found) {
     this.problems = found;
-    this.status.classList.toggle("has-problems", found.length > 0);
-    this.status.textContent = found.map((d) => `Line ${d.line}, column ${d.column}: ${d.message}`).join(" · ");
+    if (!this.escaped) {   // while an Escape waits for the next key its hint stays; settleEscape shows these
+      this.status.classList.toggle("has-problems", found.length > 0);
+      this.status.textContent = found.map((d) => `Line ${d.line}, column ${d.column}: ${d.message}`).join(" · ");
+    }
     this.el.dispatchEvent(new CustomEvent("code-problems", { bubbles: true, detail: { count: found.length } }));
   }
 
