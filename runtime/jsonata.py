@@ -50,8 +50,9 @@ def evaluate_jsonata(expr: str, msg: Any, node: "Node | None" = None, bindings: 
     byte values (a Buffer's JSON form). Raises JsonataError with JSONata's message when
     evaluation fails.
     """
-    fast = _fast.get(expr, FALLBACK)
-    if fast is FALLBACK:
+    try:
+        fast = _fast[expr]
+    except KeyError:
         fast = fast_evaluator(compile_jsonata(expr).ast)
         if len(_fast) < 5000:
             _fast[expr] = fast
